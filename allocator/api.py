@@ -1,0 +1,134 @@
+"""The pipeline, top to bottom: load and check, build, solve, write, verify.
+
+The command line calls :func:`allocate`; tests and the benchmark call the same function or
+its steps. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from allocator.diagnose import explain_infeasibility, precheck
+from allocator.loading import Overrides, load_plan, resolve_plan_file
+from allocator.model import build_model
+from allocator.results import RunOptions, default_run_dir, write_run
+from allocator.schema import Plan
+from allocator.solve import SolveResult, infeasible_result, solve_lexicographic
+from allocator.verify import VerifyReport, verify_run
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan
+    result: SolveResult
+    run_dir: Path | None
+    verification: VerifyReport | None
+    times: dict[str, float]
+    explanation: list[str] = field(default_factory=list)
+    """For an infeasible plan: which rules conflict, by how much, and what would fix it."""
+
+
+def solve_plan(plan: Plan) -> SolveResult:
+    """Build and solve ``plan`` with its own solver settings."""
+    t0 = time.perf_counter()
+    model = build_model(plan)
+    build = time.perf_counter() - t0
+    return solve_lexicographic(
+        model,
+        time_limit=plan.solver.time_limit_seconds,
+        gap=plan.solver.gap,
+        tolerance=plan.solver.tolerance,
+        build_seconds=build,
+    )
+
+
+def plan_input_files(plan_path: Path) -> list[tuple[Path, str]]:
+    """The files a plan is made of, with the name each has inside the plan folder: plan.toml
+    and the two CSV files it names (the loader has checked they lie inside the folder)."""
+    import tomllib
+
+    toml_path = resolve_plan_file(plan_path)
+    doc = tomllib.loads(toml_path.read_text(encoding="utf-8-sig"))
+    header = doc.get("plan", {})
+    folder = toml_path.parent
+    names = ["plan.toml", header.get("programs", "programs.csv"), header.get("gdp", "gdp.csv")]
+    return [(toml_path, names[0]), *((folder / n, n) for n in names[1:])]
+
+
+def allocate(
+    plan_path: Path,
+    overrides: Overrides,
+    *,
+    reports: Path = Path("reports"),
+    out: Path | None = None,
+    force: bool = False,
+) -> Outcome:
+    """Load, solve, write the run folder (when there is a plan to write) and verify it.
+
+    Raises PlanError / UsageError for bad input and OutputExistsError for an existing ``out``
+    without ``force`` — all before anything is written.
+    """
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    plan = load_plan(plan_path, overrides)
+    times["load_validate"] = time.perf_counter() - t0
+    if out is not None and out.exists() and not force:
+        from allocator.errors import OutputExistsError
+
+        raise OutputExistsError(
+            f"{out}: already exists — give --force to replace it, or --out for another folder"
+        )
+    explanation = precheck(plan)
+    if explanation:
+        result = infeasible_result(plan)
+        explanation = ["why: " + explanation[0], *("     " + x for x in explanation[1:])]
+    else:
+        result = solve_plan(plan)
+        times["build"] = result.build_seconds
+        times["solve"] = result.solve_seconds
+        if result.status == "infeasible":
+            t = time.perf_counter()
+            explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)
+            times["explain"] = time.perf_counter() - t
+    if result.status == "no_solution":
+        return Outcome(plan, result, None, None, times, explanation)
+    target = (
+        out if out is not None else default_run_dir(plan, reports, tag=overrides.gdp_case or "")
+    )
+    options = RunOptions(
+        cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
+        first_year=overrides.first_year,
+        years=overrides.years,
+        gdp_case=overrides.gdp_case,
+        time_limit_seconds=overrides.time_limit_seconds,
+        gap=overrides.gap,
+    )
+    reports_seen: list[VerifyReport] = []
+
+    def verify_before_commit(folder: Path) -> dict[str, object]:
+        t2 = time.perf_counter()
+        report = verify_run(folder)
+        times["verify"] = time.perf_counter() - t2
+        reports_seen.append(report)
+        return {
+            "verification": report.to_record(),
+            "times_seconds": {k: round(v, 4) for k, v in times.items()},
+        }
+
+    t1 = time.perf_counter()
+    run_dir = write_run(
+        plan,
+        result,
+        target,
+        options=options,
+        input_files=plan_input_files(plan_path),
+        times=times,
+        force=force,
+        before_commit=verify_before_commit,
+        explanation=explanation,
+    )
+    times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
+    report = reports_seen[0] if reports_seen else None
+    return Outcome(plan, result, run_dir, report, times, explanation)

@@ -1,0 +1,246 @@
+"""The command line: parse options, call one library function, render the answer.
+
+Library errors become one line on stderr and a documented exit code here, at the edge only.
+
+Exit codes
+----------
+0  an optimal plan, written and verified
+1  an unexpected internal error (a bug: please report it)
+2  bad usage: an option value, or an output folder that exists without --force
+3  invalid plan files (the message names file, row and column)
+4  infeasible: no plan satisfies every rule
+5  stopped at the time limit with a usable plan (written, verified, marked not optimal)
+6  stopped at the time limit before any plan was found
+7  the written plan failed independent verification (a bug: please report it)
+130 interrupted (Ctrl-C); nothing was written
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from allocator import __version__
+from allocator.errors import AllocatorError
+from allocator.loading import Overrides
+from allocator.ratio import format_cap, parse_cap
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INVALID_PLAN = 3
+EXIT_INFEASIBLE = 4
+EXIT_LIMIT_WITH_PLAN = 5
+EXIT_LIMIT_NO_PLAN = 6
+EXIT_VERIFY_FAILED = 7
+EXIT_INTERRUPTED = 130
+
+HELP = """Allocate yearly budgets to a defence and economic-security plan under a GDP-ratio cap.
+
+Solves the plan as an integer program (HiGHS, in-process): rank 1 of the priority order is
+funded as fully as the rules allow, then rank 2 without taking anything from rank 1, and so on.
+Writes schedule.csv, summary.csv, programs.csv, ranks.csv and plan.json (Excel-ready, UTF-8
+with BOM, amounts in 億円) and verifies them independently.
+
+Example:  allocate --cap 2%          (the shipped plan in data/, 2 % of each year's GDP)
+
+          allocate --cap 1.8% --out reports/cap-1.8
+
+          allocate verify reports/japan-defense-2026-cap2pct
+
+Exit codes: 0 optimal; 2 bad usage; 3 invalid plan; 4 infeasible; 5 time limit, plan written;
+6 time limit, no plan; 7 verification failed; 1 internal error.
+"""
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    help=HELP,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"allocate: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import pulp
+
+        from allocator.solve import highs_version
+
+        typer.echo(f"allocate {__version__} (PuLP {pulp.__version__}, HiGHS {highs_version()})")
+        raise typer.Exit(0)
+
+
+def _check_cap(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        parse_cap(text)
+    except AllocatorError as exc:
+        raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
+    return text
+
+
+@app.callback(invoke_without_command=True)
+def main_command(
+    ctx: typer.Context,
+    cap: Annotated[
+        str | None,
+        typer.Option(
+            "--cap",
+            help="GDP-ratio cap on defence spending: 2%, 2.5 %, 0.02 or ２％. "
+            "Default: the plan's own [cap] ratio.",
+            callback=_check_cap,
+        ),
+    ] = None,
+    plan: Annotated[
+        Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
+    ] = Path("data"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run folder to write. Default: reports/<plan>-cap<cap>/ (a new "
+            "numbered folder if that exists).",
+        ),
+    ] = None,
+    reports: Annotated[
+        Path, typer.Option("--reports", help="Parent folder of default run folders.")
+    ] = Path("reports"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing --out folder.")
+    ] = False,
+    first_year: Annotated[
+        int | None,
+        typer.Option(
+            "--first-year",
+            help="Start the plan in this fiscal year (2027 = 2027年度); every "
+            "window, phase and bound moves with it.",
+            min=1900,
+            max=2200,
+        ),
+    ] = None,
+    years: Annotated[
+        int | None,
+        typer.Option(
+            "--years",
+            help="Horizon in fiscal years; a shorter horizon cuts windows.",
+            min=1,
+            max=100,
+        ),
+    ] = None,
+    gdp_case: Annotated[
+        str | None,
+        typer.Option(
+            "--gdp-case", help="GDP path from gdp.csv (e.g. past_projection, growth_transition)."
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit", help="Seconds for the whole solve (all priority stages).", min=0.1
+        ),
+    ] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option(
+            "--gap", help="Relative MIP gap per stage; 0 proves optimality.", min=0.0, max=0.99
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from allocator.api import allocate
+
+    overrides = Overrides(
+        cap=parse_cap(cap) if cap is not None else None,
+        first_year=first_year,
+        years=years,
+        gdp_case=gdp_case,
+        time_limit_seconds=time_limit,
+        gap=gap,
+    )
+    try:
+        outcome = allocate(plan, overrides, reports=reports, out=out, force=force)
+    except AllocatorError as exc:
+        _fail(str(exc), exc.exit_code)
+    from allocator.render import render_outcome
+
+    typer.echo(render_outcome(outcome))
+    status = outcome.result.status
+    if status == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if status == "no_solution":
+        raise typer.Exit(EXIT_LIMIT_NO_PLAN)
+    if outcome.verification is not None and not outcome.verification.ok:
+        raise typer.Exit(EXIT_VERIFY_FAILED)
+    if status != "optimal":
+        raise typer.Exit(EXIT_LIMIT_WITH_PLAN)
+
+
+@app.command("verify")
+def verify_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by allocate.")],
+) -> None:
+    """Recompute every rule of a run folder from its inputs and outputs; list violations.
+
+    Exit code 0 when every rule holds, 7 when any is broken, 2 when the folder is not a run.
+    """
+    from allocator.render import render_verification
+    from allocator.verify import verify_run
+
+    if not (run_dir / "plan.json").is_file():
+        _fail(
+            f"{run_dir}: not a run folder (no plan.json) — give a folder written by allocate",
+            EXIT_USAGE,
+        )
+    report = verify_run(run_dir)
+    typer.echo(render_verification(report, run_dir))
+    if not report.ok:
+        raise typer.Exit(EXIT_VERIFY_FAILED)
+
+
+def main() -> None:
+    """Entry point of the ``allocate`` script: no traceback ever reaches the user."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("allocate: interrupted; no run folder was written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except AllocatorError as exc:
+        typer.echo(f"allocate: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors found by the option parser
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"allocate: error: {exc}", err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    except Exception as exc:  # a bug: one line, not a traceback
+        typer.echo(
+            f"allocate: internal error: {type(exc).__name__}: {exc} — please report "
+            "this with the command you ran",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+__all__ = ["app", "format_cap", "main"]

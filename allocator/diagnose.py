@@ -1,0 +1,219 @@
+"""Explain an infeasible plan in budget terms.
+
+Two layers: cheap checks before any solve (the baseline alone breaks the cap; mandatory
+programs need more than the cap leaves in their windows), then an elastic re-solve: the same
+model with a penalised slack on the rules a user can change, minimising the 億円 of change.
+It is solved twice: once loosening only the caps (how much more cap, in which years) and once
+loosening only floors and mandatory flags (what to give up instead).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from allocator.model import build_model
+from allocator.ratio import format_cap
+from allocator.schema import Plan
+from allocator.solve import minimise
+
+CAP_FAMILIES = frozenset({"gdp_cap", "fiscal_year_cap", "fiscal_total_cap", "fiscal_growth"})
+FLOOR_FAMILIES = frozenset({"area_low", "phase_low", "bound_low", "mandatory"})
+CEILING_FAMILIES = frozenset({"area_high", "phase_high", "bound_high"})
+
+
+def _oku(n: float) -> str:
+    return f"{math.ceil(n - 1e-6):,}"
+
+
+def _pct(ratio: Fraction | float) -> str:
+    """Round a ratio UP to 0.01 % so the suggested cap is always enough."""
+    value = math.ceil(float(ratio) * 10000 - 1e-9) / 100
+    return f"{value:.2f}%"
+
+
+def _cap_base(plan: Plan, year: int) -> tuple[int, str]:
+    if plan.cap.base == "fixed_year" and plan.cap.base_year is not None:
+        return plan.gdp(plan.cap.base_year), f"FY{plan.cap.base_year} GDP"
+    return plan.gdp(year), "GDP"
+
+
+def precheck(plan: Plan) -> list[str]:
+    """Conflicts visible without solving, each one line with a fix."""
+    out: list[str] = []
+    cap = format_cap(plan.cap.ratio)
+    room = {y: plan.cap_oku_yen(y) - plan.baseline(y) for y in plan.fiscal_years}
+    short = [y for y in plan.fiscal_years if room[y] < 0]
+    if short:
+        worst = min(short, key=lambda y: room[y])
+        need = max(Fraction(plan.baseline(y), _cap_base(plan, y)[0]) for y in short)
+        _, base = _cap_base(plan, worst)
+        years = (
+            f"{short[0]}年度"
+            if len(short) == 1
+            else (f"{len(short)} of {plan.years} years ({short[0]}–{short[-1]}年度)")
+        )
+        out.append(
+            f"in {years} the baseline defence budget alone exceeds the {cap} cap, by up to "
+            f"{-room[worst]:,} 億円 ({worst}年度: baseline {plan.baseline(worst):,} 億円, cap "
+            f"{plan.cap_oku_yen(worst):,} 億円) — a cap of at least {_pct(need)} of {base} is "
+            "needed for the baseline alone"
+        )
+    mandatory = [p for p in plan.programs if p.mandatory and plan.counts_toward_defense(p)]
+    spans = sorted({(p.window_first_year, p.window_last_year) for p in mandatory})
+    for a, b in spans:
+        inside = [p for p in mandatory if a <= p.window_first_year and p.window_last_year <= b]
+        floor = sum(p.low_oku_yen for p in inside)
+        have = sum(max(room[y], 0) for y in range(a, b + 1) if y in room)
+        if floor > have:
+            ids = ", ".join(p.program_id for p in inside)
+            years = f"{a}年度" if a == b else f"{a}–{b}年度"
+            out.append(
+                f"{years}: mandatory programs {ids} need at least {floor:,} 億円 but the {cap} cap "
+                f"leaves {have:,} 億円 above the baseline — short by {floor - have:,} 億円; raise "
+                f"the cap, widen their windows or drop a mandatory flag"
+            )
+    return out
+
+
+def _describe(plan: Plan, family: str, index: tuple[object, ...], slack: float) -> str:
+    cap = format_cap(plan.cap.ratio)
+    key = index[0]
+    if family == "gdp_cap":
+        y = int(str(key))
+        gdp, base = _cap_base(plan, y)
+        need = plan.cap_oku_yen(y) + math.ceil(slack - 1e-6)
+        return (
+            f"{y}年度: the {cap} cap is short by {_oku(slack)} 億円 — a cap of at least "
+            f"{_pct(Fraction(need, gdp))} of {base} in {y}年度"
+        )
+    if family == "fiscal_year_cap":
+        y = int(str(key))
+        return (
+            f"{y}年度: the fiscal ceiling on new spending ({plan.fiscal.ceiling(y):,} 億円) "
+            f"is short by {_oku(slack)} 億円"
+        )
+    if family == "fiscal_total_cap":
+        return (
+            f"the horizon ceiling on new spending ({plan.fiscal.max_new_total_oku_yen:,} 億円)"
+            f" is short by {_oku(slack)} 億円"
+        )
+    if family == "fiscal_growth":
+        return f"{key}年度: the growth limit on new spending is short by {_oku(slack)} 億円"
+    if family == "mandatory":
+        p = plan.program(str(key))
+        return (
+            f"drop the mandatory flag on {p.program_id} ({p.name_en}, at least "
+            f"{p.low_oku_yen:,} 億円)"
+        )
+    kind, _, side = family.partition("_")
+    what = {"area": "area", "phase": "phase", "bound": "bound"}[kind]
+    if side == "low":
+        return f"lower the floor of {what} {key} by {_oku(slack)} 億円"
+    return f"raise the ceiling of {what} {key} by {_oku(slack)} 億円"
+
+
+def _rule_name(plan: Plan, family: str, index: tuple[object, ...]) -> str:
+    """A short name of the rule, for the headline."""
+    key = index[0]
+    names = {
+        "gdp_cap": f"the {format_cap(plan.cap.ratio)} cap in {key}年度",
+        "fiscal_year_cap": f"the fiscal ceiling of {key}年度",
+        "fiscal_total_cap": "the horizon ceiling on new spending",
+        "fiscal_growth": f"the growth limit in {key}年度",
+        "mandatory": f"mandatory program {key}",
+    }
+    if family in names:
+        return names[family]
+    kind, _, side = family.partition("_")
+    return f"the {'floor' if side == 'low' else 'ceiling'} of {kind} {key}"
+
+
+Slack = tuple[str, tuple[object, ...], float]
+
+
+def _elastic(plan: Plan, families: frozenset[str], time_limit: float) -> list[Slack] | None:
+    m = build_model(plan, elastic=families)
+    weights = []
+    for (family, index), s in m.slacks.items():
+        w = plan.program(str(index[0])).low_oku_yen or 1 if family == "mandatory" else 1
+        weights.append(w * s)
+    import pulp
+
+    status, values = minimise(m, pulp.lpSum(weights), time_limit)
+    if status not in ("optimal", "time_limit") or not values:
+        return None
+    return [
+        (f, i, v)
+        for (f, i), v in sorted(values.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
+        if v > 1e-6
+    ]
+
+
+def is_feasible(plan: Plan, time_limit: float = 60.0) -> bool:
+    """Whether any schedule satisfies every rule (one solve with no objective)."""
+    import pulp
+
+    status, _ = minimise(build_model(plan), pulp.lpSum([]), time_limit)
+    return status == "optimal"
+
+
+def with_cap(plan: Plan, ratio: Fraction) -> Plan:
+    return plan.model_copy(update={"cap": plan.cap.model_copy(update={"ratio": ratio})})
+
+
+def smallest_uniform_cap(
+    plan: Plan, time_limit: float = 60.0, step: Fraction = Fraction(1, 10_000)
+) -> Fraction | None:
+    """The smallest cap, in steps of ``step`` (0.01 %), at which a plan exists; None if even
+    99 % is not enough (the conflict is then not the cap)."""
+    lo = int(plan.cap.ratio / step)  # known or assumed infeasible
+    hi = int(Fraction(99, 100) / step)
+    if not is_feasible(with_cap(plan, hi * step), time_limit):
+        return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if is_feasible(with_cap(plan, mid * step), time_limit):
+            hi = mid
+        else:
+            lo = mid
+    return hi * step
+
+
+def explain_infeasibility(plan: Plan, time_limit: float = 60.0) -> list[str]:
+    """Lines that say which rules conflict, by how many 億円, and the smallest changes."""
+    lines = precheck(plan)
+    if lines:
+        return ["why: " + lines[0], *("     " + x for x in lines[1:])]
+    by_caps = _elastic(plan, CAP_FAMILIES, time_limit)
+    by_floors = _elastic(plan, FLOOR_FAMILIES, time_limit)
+    out = []
+    conflict = [_rule_name(plan, f, i) for f, i, _ in (by_caps or []) + (by_floors or [])]
+    if conflict:
+        out.append("these rules cannot hold together: " + "; ".join(conflict))
+    uniform = smallest_uniform_cap(plan, time_limit)
+    if uniform is not None:
+        out.append(
+            f"the smallest single cap (every year) at which a plan exists: "
+            f"{format_cap(uniform)} (the {format_cap(plan.cap.ratio)} cap is too low)"
+        )
+    if by_caps:
+        out.append(
+            "smallest change to the caps that makes a plan possible (floors and "
+            "mandatory programs kept):"
+        )
+        out += [f"  - {_describe(plan, *x)}" for x in by_caps]
+    if by_floors:
+        out.append("or, keeping the caps, the smallest change to floors and mandatory flags:")
+        out += [f"  - {_describe(plan, *x)}" for x in by_floors]
+    if not out:
+        every = _elastic(plan, CAP_FAMILIES | FLOOR_FAMILIES | CEILING_FAMILIES, time_limit)
+        if every:
+            out.append("the rules conflict among themselves; the smallest set of changes:")
+            out += [f"  - {_describe(plan, *x)}" for x in every]
+        else:
+            out.append(
+                "the conflict is inside program rules (windows, units, precedence): "
+                "check programs.csv"
+            )
+    return out

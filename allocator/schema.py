@@ -1,0 +1,197 @@
+"""The plan's data model: frozen pydantic models, money in integer 億円, years as integers.
+
+The loader (:mod:`allocator.loading`) builds these from ``plan.toml``, ``programs.csv`` and
+``gdp.csv``; :mod:`allocator.checks` then checks rules that span tables.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MULTI_PHASE = "multi"
+"""Phase label of a program that spans phases and is in no phase bound."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Predecessor(_Frozen):
+    """``program_id`` must have started (``kind="start"``) or made its last payment
+    (``kind="finish"``) before the dependent program's first payment year."""
+
+    program_id: str
+    kind: Literal["start", "finish"] = "start"
+
+
+class Program(_Frozen):
+    """One row of ``programs.csv``. Amounts in 億円."""
+
+    program_id: str
+    name_ja: str
+    name_en: str
+    area: str
+    phase: str
+    rank: int
+    window_first_year: int
+    window_last_year: int
+    low_oku_yen: int = Field(ge=0)
+    high_oku_yen: int = Field(ge=0)
+    max_per_year_oku_yen: int | None = None
+    max_ramp_oku_yen: int | None = None
+    unit_cost_oku_yen: int | None = None
+    payment_profile: tuple[tuple[int, int], ...] | None = None
+    value: float | None = None
+    mandatory: bool = False
+    predecessors: tuple[Predecessor, ...] = ()
+    counts_toward_defense: bool | None = None
+    source: str = ""
+    note: str = ""
+    row: int = 0
+    """Row in programs.csv (the header is row 1), for messages."""
+
+    @property
+    def window(self) -> range:
+        """Fiscal years in which the program may receive money."""
+        return range(self.window_first_year, self.window_last_year + 1)
+
+    @property
+    def profile(self) -> dict[int, int]:
+        """The fixed payment profile as {fiscal_year: 億円} (empty if none)."""
+        return dict(self.payment_profile or ())
+
+
+class Rank(_Frozen):
+    rank: int
+    name_ja: str
+    name_en: str
+    areas: tuple[str, ...] = ()
+    source: str = ""
+
+
+class Area(_Frozen):
+    id: str
+    name_ja: str
+    name_en: str
+    low_oku_yen: int | None = None
+    high_oku_yen: int | None = None
+    period_years: str = ""
+    counts_toward_defense: bool = True
+    source: str = ""
+
+
+class Phase(_Frozen):
+    id: str
+    name_ja: str
+    name_en: str
+    first_year: int
+    last_year: int
+    low_oku_yen: int | None = None
+    high_oku_yen: int | None = None
+    source: str = ""
+
+
+class AggregateBound(_Frozen):
+    """Bound on the money of programs of ``areas`` (all when empty) in first..last year."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    first_year: int
+    last_year: int
+    areas: tuple[str, ...] = ()
+    low_oku_yen: int | None = None
+    high_oku_yen: int | None = None
+    source: str = ""
+
+
+class CapSettings(_Frozen):
+    ratio: Fraction
+    base: Literal["each_year", "fixed_year"] = "each_year"
+    base_year: int | None = None
+    source: str = ""
+
+
+class FiscalCaps(_Frozen):
+    """Caps on total new spending (all programs, defence or not). ``None``: no cap."""
+
+    max_new_per_year_oku_yen: int | None = None
+    per_year_oku_yen: tuple[tuple[int, int], ...] = ()
+    max_new_total_oku_yen: int | None = None
+    max_growth_ratio: float | None = None
+    source: str = ""
+
+    def ceiling(self, year: int) -> int | None:
+        """The absolute ceiling on new spending in ``year`` (the tighter of both settings)."""
+        candidates = [v for y, v in self.per_year_oku_yen if y == year]
+        if self.max_new_per_year_oku_yen is not None:
+            candidates.append(self.max_new_per_year_oku_yen)
+        return min(candidates) if candidates else None
+
+
+class SolverSettings(_Frozen):
+    time_limit_seconds: float = 120.0
+    gap: float = 0.0
+    tolerance: float = 0.0
+
+
+class Plan(_Frozen):
+    """A complete, validated plan for one horizon and one GDP case."""
+
+    name: str
+    title_ja: str = ""
+    title_en: str = ""
+    first_year: int
+    years: int
+    gdp_case: str
+    cap: CapSettings
+    baseline_oku_yen: tuple[tuple[int, int], ...]
+    baseline_source: str = ""
+    fiscal: FiscalCaps
+    solver: SolverSettings
+    ranks: tuple[Rank, ...]
+    areas: tuple[Area, ...]
+    phases: tuple[Phase, ...]
+    bounds: tuple[AggregateBound, ...] = ()
+    programs: tuple[Program, ...]
+    gdp_oku_yen: tuple[tuple[int, int], ...]
+    """GDP of the chosen case, every year the plan needs (horizon and cap base year)."""
+    gdp_cases: tuple[str, ...] = ()
+    input_hash: str = ""
+    notes: tuple[str, ...] = ()
+    """Things the loader changed or noticed (a file read as cp932, windows clipped, ...)."""
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        return list(range(self.first_year, self.first_year + self.years))
+
+    @property
+    def last_year(self) -> int:
+        return self.first_year + self.years - 1
+
+    def gdp(self, year: int) -> int:
+        return dict(self.gdp_oku_yen)[year]
+
+    def baseline(self, year: int) -> int:
+        return dict(self.baseline_oku_yen)[year]
+
+    def area(self, area_id: str) -> Area:
+        return next(a for a in self.areas if a.id == area_id)
+
+    def counts_toward_defense(self, program: Program) -> bool:
+        if program.counts_toward_defense is not None:
+            return program.counts_toward_defense
+        return self.area(program.area).counts_toward_defense
+
+    def cap_oku_yen(self, year: int) -> int:
+        """The GDP-ratio cap on total defence spending in ``year``, rounded down to 億円."""
+        base_year = self.cap.base_year if self.cap.base == "fixed_year" else year
+        assert base_year is not None
+        exact = self.cap.ratio * self.gdp(base_year)
+        return exact.numerator // exact.denominator
+
+    def program(self, program_id: str) -> Program:
+        return next(p for p in self.programs if p.program_id == program_id)

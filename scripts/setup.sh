@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set up .venv with Python >= 3.12 and install allocator with its test tools.
+# Idempotent: re-running only reinstalls when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_major=3
+want_minor=12
+
+is_ok() {  # is "$1" a Python >= 3.12 with venv?
+  "$1" -c "import sys, venv; sys.exit(0 if sys.version_info >= ($want_major, $want_minor) else 1)" >/dev/null 2>&1
+}
+
+find_python() {
+  local c
+  if [ -n "${ALLOCATOR_PYTHON:-}" ]; then
+    if is_ok "$ALLOCATOR_PYTHON"; then echo "$ALLOCATOR_PYTHON"; return 0; fi
+    echo "setup: ALLOCATOR_PYTHON=$ALLOCATOR_PYTHON is not Python >= 3.12 with venv" >&2
+    return 1
+  fi
+  for c in python3.14 python3.13 python3.12 python3 python; do
+    if command -v "$c" >/dev/null 2>&1 && is_ok "$(command -v "$c")"; then
+      command -v "$c"; return 0
+    fi
+  done
+  # pyenv installs versions without putting them on PATH unless selected
+  local roots=("${PYENV_ROOT:-}" "$HOME/.pyenv")
+  if command -v pyenv >/dev/null 2>&1; then roots+=("$(pyenv root 2>/dev/null || true)"); fi
+  for r in "${roots[@]}"; do
+    [ -n "$r" ] && [ -d "$r/versions" ] || continue
+    for c in $(ls -1 "$r/versions" 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$' | sort -t. -k2,2nr -k3,3nr); do
+      if is_ok "$r/versions/$c/bin/python3"; then echo "$r/versions/$c/bin/python3"; return 0; fi
+    done
+  done
+  for c in /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9] /opt/homebrew/bin/python3.1[2-9]; do
+    if [ -x "$c" ] && is_ok "$c"; then echo "$c"; return 0; fi
+  done
+  return 1
+}
+
+if [ -x .venv/bin/python ] && ! is_ok .venv/bin/python; then
+  echo "setup: .venv holds an older Python; recreating it" >&2
+  rm -rf .venv
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  if ! py=$(find_python); then
+    cat >&2 <<'MSG'
+setup: no Python 3.12 or newer was found (PuLP 4 needs it).
+  Install one, then run this again, for example:
+    pyenv install 3.12      (then: ALLOCATOR_PYTHON=$(pyenv root)/versions/3.12.*/bin/python3 scripts/setup.sh)
+    sudo apt-get install python3.12 python3.12-venv
+    brew install python@3.12
+  Or point ALLOCATOR_PYTHON at an existing python3.12+ executable.
+MSG
+    exit 1
+  fi
+  echo "setup: creating .venv with $py ($("$py" -c 'import platform; print(platform.python_version())'))" >&2
+  "$py" -m venv .venv
+fi
+
+stamp=.venv/.allocator-installed
+want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing allocator and its dependencies into .venv" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" >&2
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready (.venv/bin/allocate; 'source .venv/bin/activate' puts allocate on PATH)" >&2

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from allocator.loading import Overrides, load_plan
+from allocator.model import build_model
+from allocator.schema import Plan
+from allocator.solve import SolveResult, solve_lexicographic
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+
+
+def solve_folder(folder: Path, overrides: Overrides | None = None) -> tuple[Plan, SolveResult]:
+    plan = load_plan(folder, overrides)
+    return plan, solve_lexicographic(build_model(plan), time_limit=60, gap=0.0)
+
+
+def amounts(result: SolveResult) -> dict[tuple[str, int], int]:
+    """{(program_id, fiscal_year): 億円} of the solved schedule."""
+    return {
+        (r.program_id, int(r.fiscal_year)): int(r.amount_oku_yen)
+        for r in result.schedule.itertuples()
+    }
+
+
+def totals(result: SolveResult) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (pid, _), a in amounts(result).items():
+        out[pid] = out.get(pid, 0) + a
+    return out
+
+
+@pytest.fixture
+def shipped_plan_dir() -> Path:
+    return DATA

@@ -1,0 +1,139 @@
+"""Write small plan folders for tests: real files in the real format, read by the real loader."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+PROGRAM_COLUMNS = [
+    "program_id",
+    "name_ja",
+    "name_en",
+    "area",
+    "phase",
+    "rank",
+    "window_first_year",
+    "window_last_year",
+    "low_oku_yen",
+    "high_oku_yen",
+    "max_per_year_oku_yen",
+    "max_ramp_oku_yen",
+    "unit_cost_oku_yen",
+    "payment_profile",
+    "value",
+    "mandatory",
+    "predecessor",
+    "counts_toward_defense",
+    "source",
+    "note",
+]
+
+
+def program(
+    pid: str,
+    low: int | str = "",
+    high: int | str = "",
+    *,
+    first: int = 2026,
+    last: int = 2026,
+    rank: int = 1,
+    area: str = "A",
+    phase: str = "all",
+    **extra: Any,
+) -> dict[str, Any]:
+    """One programs.csv row; keyword arguments fill the other columns."""
+    row: dict[str, Any] = {
+        "program_id": pid,
+        "name_ja": f"事業{pid}",
+        "name_en": f"Program {pid}",
+        "area": area,
+        "phase": phase,
+        "rank": rank,
+        "window_first_year": first,
+        "window_last_year": last,
+        "low_oku_yen": low,
+        "high_oku_yen": high,
+        "source": "test: worked by hand",
+    }
+    row.update(extra)
+    return row
+
+
+def write_plan(
+    folder: Path,
+    programs: list[dict[str, Any]],
+    *,
+    years: int = 1,
+    first_year: int = 2026,
+    gdp: int | dict[int, int] = 100_000,
+    baseline: int = 0,
+    cap: str = "2%",
+    ranks: int = 1,
+    areas: dict[str, dict[str, Any]] | None = None,
+    phases: str = "",
+    bounds: str = "",
+    fiscal: str = "",
+    cap_extra: str = "",
+    extra_toml: str = "",
+    bom: bool = True,
+) -> Path:
+    """Write plan.toml, programs.csv and gdp.csv into ``folder``; return the folder.
+
+    By default: one area ``A`` counting toward defence with no bounds, one phase ``all`` over
+    the horizon, GDP 100,000 億円 every year (so a 2 % cap is 2,000 億円), baseline 0.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    last = first_year + years - 1
+    areas = areas or {"A": {}}
+    toml = [
+        "[plan]",
+        'name = "test-plan"',
+        f"first_year = {first_year}",
+        f"years = {years}",
+        'gdp_case = "base"',
+        "",
+        "[cap]",
+        f'ratio = "{cap}"',
+        cap_extra,
+        "",
+        "[baseline]",
+        f"oku_yen = {baseline}",
+        "",
+        "[fiscal]",
+        fiscal,
+        "",
+        "[solver]",
+        "time_limit_seconds = 60",
+        "gap = 0.0",
+        "",
+    ]
+    for r in range(1, ranks + 1):
+        toml += ["[[ranks]]", f"rank = {r}", f'name_ja = "順位{r}"', f'name_en = "Rank {r}"', ""]
+    for aid, spec in areas.items():
+        toml += ["[[areas]]", f'id = "{aid}"', f'name_ja = "分野{aid}"', f'name_en = "Area {aid}"']
+        for k, v in spec.items():
+            toml.append(f"{k} = {str(v).lower() if isinstance(v, bool) else v}")
+        toml.append("")
+    if not phases:
+        phases = (
+            f'[[phases]]\nid = "all"\nname_ja = "全期間"\nname_en = "All"\n'
+            f"first_year = {first_year}\nlast_year = {last}\n"
+        )
+    toml += [phases, bounds, extra_toml]
+    (folder / "plan.toml").write_text("\n".join(toml), encoding="utf-8")
+    enc = "utf-8-sig" if bom else "utf-8"
+    with (folder / "programs.csv").open("w", encoding=enc, newline="") as f:
+        w = csv.DictWriter(f, fieldnames=PROGRAM_COLUMNS)
+        w.writeheader()
+        for p in programs:
+            w.writerow({k: p.get(k, "") for k in PROGRAM_COLUMNS})
+    gdp_by_year = (
+        gdp if isinstance(gdp, dict) else {y: gdp for y in range(min(first_year, 2020), last + 1)}
+    )
+    with (folder / "gdp.csv").open("w", encoding=enc, newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["fiscal_year", "gdp_case", "gdp_oku_yen", "source"])
+        for y, g in sorted(gdp_by_year.items()):
+            w.writerow([y, "base", g, "test"])
+    return folder
