@@ -329,5 +329,8 @@ def define_priorities(m: ModelHandles) -> None:
                 integral = integral and is_int
         m.rank_value[r.rank] = pulp.lpSum(terms)
         m.rank_value_integral[r.rank] = integral
+        # V[r] ≥ 0 holds for every schedule (amounts and values are ≥ 0), so the row is idle
+        # until the solver raises its right-hand side to hold rank r at the value it reached
+        m.add("priority_hold", (r.rank,), m.rank_value[r.rank] >= 0)
     last = m.plan.last_year
     m.earliness = pulp.lpSum((last - y + 1) * expr for (_, y), expr in m.amount.items())

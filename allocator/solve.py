@@ -125,7 +125,13 @@ def _fix_value(m: ModelHandles, rank: int, achieved: float, tolerance: float) ->
         rhs = round(achieved) - math.floor(tolerance) - 0.5  # exact for integer values
     else:
         rhs = achieved - tolerance - 1e-7 * max(1.0, abs(achieved))
-    m.add("priority_hold", (rank,), m.rank_value[rank] >= rhs)
+    m.constraints[("priority_hold", (rank,))].changeRHS(rhs)
+
+
+def reset_holds(m: ModelHandles) -> None:
+    """Release every priority hold, so the same model can be solved again (a cap sweep)."""
+    for rank in m.rank_value:
+        m.constraints[("priority_hold", (rank,))].changeRHS(0)
 
 
 def solve_lexicographic(
@@ -138,6 +144,7 @@ def solve_lexicographic(
 ) -> SolveResult:
     """Solve rank by rank. ``time_limit`` (seconds) is shared by all stages."""
     start = time.perf_counter()
+    reset_holds(m)
     stages: list[StageReport] = []
     last_good: dict[Any, float] | None = None
     overall = "optimal"
