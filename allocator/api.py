@@ -94,9 +94,12 @@ def allocate(
             times["explain"] = time.perf_counter() - t
     if result.status == "no_solution":
         return Outcome(plan, result, None, None, times, explanation)
-    target = (
-        out if out is not None else default_run_dir(plan, reports, tag=overrides.gdp_case or "")
-    )
+    tags = [overrides.gdp_case or ""]
+    if overrides.cap_base is not None:
+        base = f"base{plan.cap.base_year}" if plan.cap.base == "fixed_year" else "baseeach"
+        tags.append(base)
+    target = out if out is not None else default_run_dir(
+        plan, reports, tag="-".join(t for t in tags if t))
     options = RunOptions(
         cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
         first_year=overrides.first_year,
@@ -104,6 +107,8 @@ def allocate(
         gdp_case=overrides.gdp_case,
         time_limit_seconds=overrides.time_limit_seconds,
         gap=overrides.gap,
+        cap_base=overrides.cap_base,
+        cap_base_year=overrides.cap_base_year,
     )
     reports_seen: list[VerifyReport] = []
 

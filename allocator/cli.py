@@ -89,6 +89,22 @@ def _check_cap(text: str | None) -> str | None:
     return text
 
 
+def _parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
+    """``each_year`` | ``fixed_year`` | ``fixed_year:2022`` | ``2022``."""
+    if text is None:
+        return None, None
+    s = text.strip().lower()
+    if s in ("each_year", "each"):
+        return "each_year", None
+    kind, _, year = s.partition(":")
+    if s.isdigit():
+        kind, year = "fixed_year", s
+    if kind in ("fixed_year", "fixed") and (not year or (year.isdigit() and len(year) == 4)):
+        return "fixed_year", int(year) if year else None
+    _fail(f"--cap-base: {text!r} is not a cap base — write each_year or fixed_year:2022",
+          EXIT_USAGE)
+
+
 @app.callback(invoke_without_command=True)
 def main_command(
     ctx: typer.Context,
@@ -143,6 +159,15 @@ def main_command(
             "--gdp-case", help="GDP path from gdp.csv (e.g. past_projection, growth_transition)."
         ),
     ] = None,
+    cap_base: Annotated[
+        str | None,
+        typer.Option(
+            "--cap-base",
+            help="What the cap is a ratio of: each_year (each year's GDP) or fixed_year:2022 "
+            "(one base year's GDP, as the 2022 target was set against FY2022 GDP). Default: "
+            "the plan's [cap] base.",
+        ),
+    ] = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
@@ -166,7 +191,10 @@ def main_command(
         return
     from allocator.api import allocate
 
+    base, base_year = _parse_cap_base(cap_base)
     overrides = Overrides(
+        cap_base=base,
+        cap_base_year=base_year,
         cap=parse_cap(cap) if cap is not None else None,
         first_year=first_year,
         years=years,

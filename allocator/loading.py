@@ -525,6 +525,9 @@ class Overrides:
     gdp_case: str | None = None
     time_limit_seconds: float | None = None
     gap: float | None = None
+    cap_base: str | None = None
+    """``each_year``, or ``fixed_year`` (with ``cap_base_year``)."""
+    cap_base_year: int | None = None
 
 
 def resolve_plan_file(path: Path) -> Path:
@@ -635,8 +638,16 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
             for p in clipped
         ]
 
+    cap_base = raw.cap.base
     base_year = raw.cap.base_year
-    if raw.cap.base == "fixed_year" and base_year is None:
+    if ov.cap_base is not None:
+        if ov.cap_base not in ("each_year", "fixed_year"):
+            raise UsageError("--cap-base", f"{ov.cap_base!r} is not a cap base",
+                             "write each_year, or fixed_year:2022")
+        cap_base = ov.cap_base  # type: ignore[assignment]
+    if ov.cap_base_year is not None:
+        base_year = ov.cap_base_year
+    if cap_base == "fixed_year" and base_year is None:
         raise PlanError(
             toml_path,
             '[cap] base = "fixed_year" needs base_year',
@@ -656,7 +667,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
 
     gdp_all = gdp_cases[gdp_case]
     needed = list(range(first_year, last_year + 1))
-    if raw.cap.base == "fixed_year" and base_year is not None:
+    if cap_base == "fixed_year" and base_year is not None:
         needed.append(base_year)
     for y in needed:
         if y not in gdp_all:
@@ -671,7 +682,8 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     digest = hashlib.sha256()
     for blob in (toml_bytes, prog_table.raw, gdp_table.raw):
         digest.update(hashlib.sha256(blob).digest())
-    digest.update(repr((str(cap_ratio), first_year, years, gdp_case)).encode())
+    digest.update(repr((str(cap_ratio), first_year, years, gdp_case, cap_base, base_year,
+                        ov.time_limit_seconds, ov.gap)).encode())
 
     solver = SolverSettings(
         time_limit_seconds=(
@@ -690,7 +702,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         years=years,
         gdp_case=gdp_case,
         cap=CapSettings(
-            ratio=cap_ratio, base=raw.cap.base, base_year=base_year, source=raw.cap.source
+            ratio=cap_ratio, base=cap_base, base_year=base_year, source=raw.cap.source
         ),
         baseline_oku_yen=tuple(sorted(baseline.items())),
         baseline_source=raw.baseline.source,

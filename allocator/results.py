@@ -212,6 +212,8 @@ class RunOptions:
     gdp_case: str | None = None
     time_limit_seconds: float | None = None
     gap: float | None = None
+    cap_base: str | None = None
+    cap_base_year: int | None = None
 
 
 def safe_name(text: str) -> str:

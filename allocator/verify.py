@@ -423,6 +423,8 @@ def overrides_from_record(record: dict[str, Any]) -> Overrides:
         gdp_case=options.get("gdp_case"),
         time_limit_seconds=opt_float("time_limit_seconds"),
         gap=opt_float("gap"),
+        cap_base=options.get("cap_base"),
+        cap_base_year=opt_int("cap_base_year"),
     )
 
 
