@@ -206,6 +206,8 @@ def main_command(
         outcome = allocate(plan, overrides, reports=reports, out=out, force=force)
     except AllocatorError as exc:
         _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; no run folder was written", EXIT_INTERRUPTED)
     from allocator.render import render_outcome
 
     typer.echo(render_outcome(outcome))

@@ -10,6 +10,7 @@ loosening only floors and mandatory flags (what to give up instead).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 from allocator.model import build_model
@@ -180,40 +181,104 @@ def smallest_uniform_cap(
     return hi * step
 
 
-def explain_infeasibility(plan: Plan, time_limit: float = 60.0) -> list[str]:
-    """Lines that say which rules conflict, by how many 億円, and the smallest changes."""
-    lines = precheck(plan)
-    if lines:
-        return ["why: " + lines[0], *("     " + x for x in lines[1:])]
-    by_caps = _elastic(plan, CAP_FAMILIES, time_limit)
-    by_floors = _elastic(plan, FLOOR_FAMILIES, time_limit)
-    out = []
-    conflict = [_rule_name(plan, f, i) for f, i, _ in (by_caps or []) + (by_floors or [])]
-    if conflict:
-        out.append("these rules cannot hold together: " + "; ".join(conflict))
-    uniform = smallest_uniform_cap(plan, time_limit)
-    if uniform is not None:
-        out.append(
-            f"the smallest single cap (every year) at which a plan exists: "
-            f"{format_cap(uniform)} (the {format_cap(plan.cap.ratio)} cap is too low)"
-        )
-    if by_caps:
-        out.append(
-            "smallest change to the caps that makes a plan possible (floors and "
-            "mandatory programs kept):"
-        )
-        out += [f"  - {_describe(plan, *x)}" for x in by_caps]
-    if by_floors:
-        out.append("or, keeping the caps, the smallest change to floors and mandatory flags:")
-        out += [f"  - {_describe(plan, *x)}" for x in by_floors]
-    if not out:
-        every = _elastic(plan, CAP_FAMILIES | FLOOR_FAMILIES | CEILING_FAMILIES, time_limit)
-        if every:
+@dataclass(frozen=True)
+class Diagnosis:
+    """Why a plan is infeasible, as data: ``lines()`` renders it for people."""
+
+    precheck: tuple[str, ...] = ()
+    uniform_cap: Fraction | None = None
+    """The smallest single cap (0.01 % steps) at which a plan exists."""
+    cap_changes: tuple[Slack, ...] = ()
+    """Smallest 億円 of extra cap / fiscal room, floors and mandatory flags kept."""
+    floor_changes: tuple[Slack, ...] = ()
+    """Smallest 億円 of floors (and mandatory flags) to give up, caps kept."""
+    other_changes: tuple[Slack, ...] = ()
+
+    def lines(self, plan: Plan) -> list[str]:
+        if self.precheck:
+            return ["why: " + self.precheck[0], *("     " + x for x in self.precheck[1:])]
+        out = []
+        conflict = [_rule_name(plan, f, i) for f, i, _ in self.cap_changes + self.floor_changes]
+        if conflict:
+            out.append("these rules cannot hold together: " + "; ".join(conflict))
+        if self.uniform_cap is not None:
+            out.append(
+                f"the smallest single cap (every year) at which a plan exists: "
+                f"{format_cap(self.uniform_cap)} (the {format_cap(plan.cap.ratio)} cap is too low)"
+            )
+        if self.cap_changes:
+            out.append(
+                "smallest change to the caps that makes a plan possible (floors and "
+                "mandatory programs kept):"
+            )
+            out += [f"  - {_describe(plan, *x)}" for x in self.cap_changes]
+        if self.floor_changes:
+            out.append("or, keeping the caps, the smallest change to floors and mandatory flags:")
+            out += [f"  - {_describe(plan, *x)}" for x in self.floor_changes]
+        if self.other_changes:
             out.append("the rules conflict among themselves; the smallest set of changes:")
-            out += [f"  - {_describe(plan, *x)}" for x in every]
-        else:
+            out += [f"  - {_describe(plan, *x)}" for x in self.other_changes]
+        if not out:
             out.append(
                 "the conflict is inside program rules (windows, units, precedence): "
                 "check programs.csv"
             )
-    return out
+        return out
+
+
+def diagnose(plan: Plan, time_limit: float = 60.0) -> Diagnosis:
+    """Cheap checks first; if they find nothing, the elastic re-solves and the cap bisection."""
+    found = precheck(plan)
+    if found:
+        return Diagnosis(precheck=tuple(found))
+    by_caps = tuple(_elastic(plan, CAP_FAMILIES, time_limit) or ())
+    by_floors = tuple(_elastic(plan, FLOOR_FAMILIES, time_limit) or ())
+    other: tuple[Slack, ...] = ()
+    if not by_caps and not by_floors:
+        every = CAP_FAMILIES | FLOOR_FAMILIES | CEILING_FAMILIES
+        other = tuple(_elastic(plan, every, time_limit) or ())
+    return Diagnosis(
+        uniform_cap=smallest_uniform_cap(plan, time_limit),
+        cap_changes=by_caps,
+        floor_changes=by_floors,
+        other_changes=other,
+    )
+
+
+def explain_infeasibility(plan: Plan, time_limit: float = 60.0) -> list[str]:
+    """Lines that say which rules conflict, by how many 億円, and the smallest changes."""
+    return diagnose(plan, time_limit).lines(plan)
+
+
+def relax_floors(plan: Plan, changes: tuple[Slack, ...]) -> Plan:
+    """``plan`` with the floor changes of a diagnosis applied (floors lowered by the slack,
+    rounded up to whole 億円; mandatory flags dropped)."""
+    areas = {a.id: a for a in plan.areas}
+    phases = {p.id: p for p in plan.phases}
+    bounds = {b.id: b for b in plan.bounds}
+    programs = {p.program_id: p for p in plan.programs}
+    for family, index, slack in changes:
+        key = str(index[0])
+        cut = math.ceil(slack - 1e-6)
+        if family == "mandatory":
+            programs[key] = programs[key].model_copy(update={"mandatory": False})
+        elif family == "area_low":
+            areas[key] = areas[key].model_copy(
+                update={"low_oku_yen": (areas[key].low_oku_yen or 0) - cut}
+            )
+        elif family == "phase_low":
+            phases[key] = phases[key].model_copy(
+                update={"low_oku_yen": (phases[key].low_oku_yen or 0) - cut}
+            )
+        elif family == "bound_low":
+            bounds[key] = bounds[key].model_copy(
+                update={"low_oku_yen": (bounds[key].low_oku_yen or 0) - cut}
+            )
+    return plan.model_copy(
+        update={
+            "areas": tuple(areas.values()),
+            "phases": tuple(phases.values()),
+            "bounds": tuple(bounds.values()),
+            "programs": tuple(programs.values()),
+        }
+    )

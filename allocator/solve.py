@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,10 +86,47 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(saved)
 
 
+_CTRL_C = threading.Event()
+
+
+def _on_ctrl_c(signum: int, frame: Any) -> None:
+    _CTRL_C.set()
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops_highs() -> Iterator[None]:
+    """While HiGHS runs, Ctrl-C asks it to stop at its next interrupt check (instead of being
+    noticed only when the stage ends); the caller then raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_if_asked(event: Any) -> None:
+    if _CTRL_C.is_set():
+        event.interrupt()
+
+
 class _QuietHiGHS(pulp.HiGHS):
     def createAndConfigureSolver(self, lp: Any) -> None:
         with _quiet_stdout():
             super().createAndConfigureSolver(lp)
+        h = lp.solverModel
+        h.cbMipInterrupt += _interrupt_if_asked
+        h.cbSimplexInterrupt += _interrupt_if_asked
+        h.cbIpmInterrupt += _interrupt_if_asked
+
+    def callSolver(self, lp: Any) -> None:
+        with _ctrl_c_stops_highs():
+            lp.solverModel.run()
+        if _CTRL_C.is_set():
+            _CTRL_C.clear()
+            raise KeyboardInterrupt
 
 
 def highs_version() -> str:
@@ -169,6 +208,8 @@ def solve_lexicographic(
             overall = "feasible"
             continue
         value = float(pulp.value(objective) or 0.0)
+        if rank is not None and m.rank_value_integral[rank]:
+            value = float(round(value))  # integral by construction: drop float noise
         bound = stats.best_bound if stats.best_bound is not None else value
         if status == "optimal" and stats.best_bound is None:
             bound = value

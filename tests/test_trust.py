@@ -1,0 +1,194 @@
+"""Nothing lost, nothing half-written, nothing evaluated: atomic run folders, stable bytes,
+formula-injection neutralisation, output paths that stay inside the chosen folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from planbuilder import program, write_plan
+from typer.testing import CliRunner
+
+from allocator.api import allocate
+from allocator.cli import EXIT_OK, app
+from allocator.loading import Overrides, load_plan
+from allocator.model import build_model
+from allocator.ratio import parse_cap
+from allocator.results import RunOptions, write_run
+from allocator.solve import solve_lexicographic
+from allocator.verify import verify_run
+
+runner = CliRunner()
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_inputs_give_byte_identical_csv(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        allocate(DATA, Overrides(cap=parse_cap("2%")), out=tmp_path / name)
+    a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
+    csvs = [k for k in a if k.endswith(".csv")]
+    assert len(csvs) == 6  # 4 outputs + 2 input copies
+    assert {k: a[k] for k in csvs} == {k: b[k] for k in csvs}
+
+
+def test_input_files_are_never_modified(tmp_path: Path) -> None:
+    before = digest(DATA)
+    allocate(DATA, Overrides(cap=parse_cap("2%")), out=tmp_path / "run")
+    allocate(DATA, Overrides(cap=parse_cap("1.8%")), out=tmp_path / "inf")
+    assert digest(DATA) == before
+
+
+def test_interrupted_write_leaves_nothing(tmp_path: Path) -> None:
+    plan = load_plan(DATA)
+    result = solve_lexicographic(build_model(plan), time_limit=60, gap=0)
+
+    def interrupt(_: Path) -> dict[str, object]:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_run(
+            plan,
+            result,
+            tmp_path / "run",
+            options=RunOptions(cap="1/50"),
+            input_files=[DATA / "plan.toml"],
+            times={},
+            before_commit=interrupt,
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forced_replacement_keeps_old_folder_until_new_one_is_complete(tmp_path: Path) -> None:
+    plan = load_plan(DATA)
+    result = solve_lexicographic(build_model(plan), time_limit=60, gap=0)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("old", encoding="utf-8")
+
+    def fail(_: Path) -> dict[str, object]:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_run(
+            plan,
+            result,
+            out,
+            options=RunOptions(cap="1/50"),
+            input_files=[DATA / "plan.toml"],
+            times={},
+            force=True,
+            before_commit=fail,
+        )
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_ctrl_c_during_solve_leaves_no_run_folder(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(3)
+    progs = []
+    for i in range(300):
+        costs = [rng.randint(10, 100) for _ in range(5)]
+        profile = ";".join(f"{2026 + y}:{c}" for y, c in enumerate(costs))
+        progs.append(
+            program(
+                f"K{i:03d}",
+                first=2026,
+                last=2030,
+                payment_profile=profile,
+                value=sum(costs) + rng.randint(-10, 10),
+            )
+        )
+    plan = write_plan(
+        tmp_path / "plan", progs, years=5, gdp=10**9, fiscal="max_new_per_year_oku_yen = 8000"
+    )
+    reports = tmp_path / "reports"
+    exe = Path(sys.executable).with_name("allocate")
+    proc = subprocess.Popen(
+        [str(exe), "--plan", str(plan), "--reports", str(reports), "--time-limit", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; no run folder was written" in err
+    assert "Traceback" not in err
+    assert not reports.exists() or list(reports.iterdir()) == []
+
+
+def test_formula_like_names_are_neutralised_and_round_trip(tmp_path: Path) -> None:
+    name = '=HYPERLINK("http://x","click")'
+    folder = write_plan(
+        tmp_path / "plan", [program("P1", 0, 100, name_en=name, name_ja="+事業", note="@note")]
+    )
+    run = tmp_path / "run"
+    outcome = allocate(folder, Overrides(), out=run)
+    assert outcome.verification is not None and outcome.verification.ok
+    for csv_name in ("schedule.csv", "programs.csv"):
+        text = (run / csv_name).read_text(encoding="utf-8-sig")
+        assert "'=HYPERLINK(" in text and ",=HYPERLINK" not in text
+        assert "'+事業" in text
+    assert verify_run(run).ok
+
+
+def test_plan_name_cannot_escape_the_reports_folder(tmp_path: Path) -> None:
+    folder = write_plan(tmp_path / "plan", [program("P1", 0, 100)])
+    toml = (folder / "plan.toml").read_text(encoding="utf-8")
+    for evil in ("../../escape", "/etc/evil", "..\\\\win"):
+        (folder / "plan.toml").write_text(
+            toml.replace('name = "test-plan"', f'name = "{evil}"'), encoding="utf-8"
+        )
+        reports = tmp_path / "reports"
+        outcome = allocate(folder, Overrides(), reports=reports)
+        assert outcome.run_dir is not None
+        assert outcome.run_dir.resolve().parent == reports.resolve()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan", "reports"]
+
+
+def test_csv_paths_in_plan_toml_must_stay_inside_the_plan_folder(tmp_path: Path) -> None:
+    folder = write_plan(tmp_path / "plan", [program("P1", 0, 100)])
+    toml = (folder / "plan.toml").read_text(encoding="utf-8")
+    (folder / "plan.toml").write_text(
+        toml.replace('gdp_case = "base"', 'gdp_case = "base"\nprograms = "../../etc/passwd"'),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["--plan", str(folder), "--reports", str(tmp_path / "r")])
+    assert result.exit_code == 3
+    assert "points outside the plan folder" in result.output
+
+
+def test_no_eval_pickle_or_unsafe_yaml_in_the_package() -> None:
+    src = Path(__file__).resolve().parents[1] / "allocator"
+    for path in src.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for word in ("eval(", "exec(", "pickle", "yaml.load(", "shell=True"):
+            assert word not in text, f"{path.name} uses {word}"
+
+
+def test_cli_run_from_other_directory_writes_under_reports_only(tmp_path: Path) -> None:
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        result = runner.invoke(app, ["--plan", str(DATA), "--cap", "2%"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == EXIT_OK
+    assert [p.name for p in tmp_path.iterdir()] == ["reports"]
