@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from allocator.diagnose import explain_infeasibility, precheck
+from allocator.errors import UsageError
 from allocator.loading import Overrides, load_plan, resolve_plan_file
 from allocator.model import build_model
+from allocator.reports import write_reports
 from allocator.results import RunOptions, default_run_dir, write_run
 from allocator.schema import Plan
 from allocator.solve import SolveResult, infeasible_result, solve_lexicographic
@@ -64,12 +66,16 @@ def allocate(
     reports: Path = Path("reports"),
     out: Path | None = None,
     force: bool = False,
+    lang: str = "ja",
 ) -> Outcome:
-    """Load, solve, write the run folder (when there is a plan to write) and verify it.
+    """Load, solve, write the run folder (when there is a plan to write) and verify it; add
+    the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``.
 
     Raises PlanError / UsageError for bad input and OutputExistsError for an existing ``out``
     without ``force`` — all before anything is written.
     """
+    if lang not in ("ja", "en"):
+        raise UsageError("--lang", f"{lang!r} is not a report language", "write ja or en")
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     plan = load_plan(plan_path, overrides)
@@ -98,8 +104,11 @@ def allocate(
     if overrides.cap_base is not None:
         base = f"base{plan.cap.base_year}" if plan.cap.base == "fixed_year" else "baseeach"
         tags.append(base)
-    target = out if out is not None else default_run_dir(
-        plan, reports, tag="-".join(t for t in tags if t))
+    target = (
+        out
+        if out is not None
+        else default_run_dir(plan, reports, tag="-".join(t for t in tags if t))
+    )
     options = RunOptions(
         cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
         first_year=overrides.first_year,
@@ -133,6 +142,7 @@ def allocate(
         force=force,
         before_commit=verify_before_commit,
         explanation=explanation,
+        after_write=lambda folder: write_reports(folder, lang),
     )
     times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
     report = reports_seen[0] if reports_seen else None

@@ -101,8 +101,9 @@ def _parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
         kind, year = "fixed_year", s
     if kind in ("fixed_year", "fixed") and (not year or (year.isdigit() and len(year) == 4)):
         return "fixed_year", int(year) if year else None
-    _fail(f"--cap-base: {text!r} is not a cap base — write each_year or fixed_year:2022",
-          EXIT_USAGE)
+    _fail(
+        f"--cap-base: {text!r} is not a cap base — write each_year or fixed_year:2022", EXIT_USAGE
+    )
 
 
 @app.callback(invoke_without_command=True)
@@ -180,6 +181,10 @@ def main_command(
             "--gap", help="Relative MIP gap per stage; 0 proves optimality.", min=0.0, max=0.99
         ),
     ] = None,
+    lang: Annotated[
+        str,
+        typer.Option("--lang", help="Language of report.md, report.xlsx and the charts: ja or en."),
+    ] = "ja",
     version: Annotated[
         bool,
         typer.Option(
@@ -203,7 +208,7 @@ def main_command(
         gap=gap,
     )
     try:
-        outcome = allocate(plan, overrides, reports=reports, out=out, force=force)
+        outcome = allocate(plan, overrides, reports=reports, out=out, force=force, lang=lang)
     except AllocatorError as exc:
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
@@ -242,6 +247,11 @@ def verify_command(
     typer.echo(render_verification(report, run_dir))
     if not report.ok:
         raise typer.Exit(EXIT_VERIFY_FAILED)
+
+
+from allocator.cli_compare import register as register_compare  # noqa: E402
+
+register_compare(app)
 
 
 def main() -> None:

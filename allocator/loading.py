@@ -642,8 +642,11 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     base_year = raw.cap.base_year
     if ov.cap_base is not None:
         if ov.cap_base not in ("each_year", "fixed_year"):
-            raise UsageError("--cap-base", f"{ov.cap_base!r} is not a cap base",
-                             "write each_year, or fixed_year:2022")
+            raise UsageError(
+                "--cap-base",
+                f"{ov.cap_base!r} is not a cap base",
+                "write each_year, or fixed_year:2022",
+            )
         cap_base = ov.cap_base  # type: ignore[assignment]
     if ov.cap_base_year is not None:
         base_year = ov.cap_base_year
@@ -682,8 +685,20 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     digest = hashlib.sha256()
     for blob in (toml_bytes, prog_table.raw, gdp_table.raw):
         digest.update(hashlib.sha256(blob).digest())
-    digest.update(repr((str(cap_ratio), first_year, years, gdp_case, cap_base, base_year,
-                        ov.time_limit_seconds, ov.gap)).encode())
+    digest.update(
+        repr(
+            (
+                str(cap_ratio),
+                first_year,
+                years,
+                gdp_case,
+                cap_base,
+                base_year,
+                ov.time_limit_seconds,
+                ov.gap,
+            )
+        ).encode()
+    )
 
     solver = SolverSettings(
         time_limit_seconds=(
@@ -701,9 +716,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         first_year=first_year,
         years=years,
         gdp_case=gdp_case,
-        cap=CapSettings(
-            ratio=cap_ratio, base=cap_base, base_year=base_year, source=raw.cap.source
-        ),
+        cap=CapSettings(ratio=cap_ratio, base=cap_base, base_year=base_year, source=raw.cap.source),
         baseline_oku_yen=tuple(sorted(baseline.items())),
         baseline_source=raw.baseline.source,
         fiscal=FiscalCaps(

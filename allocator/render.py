@@ -44,7 +44,7 @@ def render_outcome(outcome: Outcome) -> str:
         else:
             lines.append("fix: raise --time-limit, or loosen --gap")
         if outcome.run_dir is not None:
-            lines.append(f"written: {outcome.run_dir}/ (explanation.txt, plan.json)")
+            lines.append(f"written: {outcome.run_dir}/ (explanation.txt, report.md, plan.json)")
         return "\n".join(lines)
     summary = summary_table(plan, result)
     lines.append("")
@@ -87,8 +87,8 @@ def render_outcome(outcome: Outcome) -> str:
     lines.append("time: " + ", ".join(f"{k} {v:.3f}s" for k, v in t.items()))
     if outcome.run_dir is not None:
         lines.append(
-            f"written: {outcome.run_dir}/ (schedule.csv, summary.csv, programs.csv, "
-            "ranks.csv, plan.json)"
+            f"written: {outcome.run_dir}/ (report.md, report.xlsx, charts/, schedule.csv, "
+            "summary.csv, programs.csv, ranks.csv, plan.json)"
         )
     return "\n".join(lines)
 

@@ -305,12 +305,14 @@ def write_run(
     force: bool = False,
     before_commit: Callable[[Path], dict[str, Any]] | None = None,
     explanation: list[str] | None = None,
+    after_write: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write the run folder at ``out`` atomically; return its path.
 
     Files are written into a hidden sibling folder and renamed into place only when complete,
     so an interrupted run leaves nothing at ``out``. ``before_commit(folder)`` runs on the
-    complete hidden folder (the verifier) and its fields are added to plan.json before the rename.
+    complete hidden folder (the verifier) and its fields are added to plan.json before the rename;
+    ``after_write(folder)`` then adds derived files (the reports) to the complete folder.
 
     Raises
     ------
@@ -352,6 +354,8 @@ def write_run(
         if before_commit is not None and result.has_plan:
             record.update(before_commit(tmp))
             write_json(record, tmp / "plan.json")
+        if after_write is not None:
+            after_write(tmp)
         if out.exists():  # force: keep the old folder until the new one is in place
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(old)

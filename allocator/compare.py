@@ -1,0 +1,1271 @@
+"""Compare solved plans: what changed between two or more run folders, and which inputs differ.
+
+A run folder (see :mod:`allocator.results`) is read back with :func:`load_solved`: its
+``plan.json`` gives the status, the allocations and the value of every priority rank, and the
+plan itself is reloaded from the byte copies in ``inputs/`` with the options stored in
+``plan.json`` (cap, first year, horizon, GDP case, solver settings), so the comparison needs
+nothing but the folders. :func:`compare` compares each plan with the first (the reference):
+
+- per fiscal year: GDP, cap, baseline, defence and other allocations, total defence spending,
+  its ratio to GDP and the headroom under the cap;
+- per area and per priority rank: 億円 funded; per rank also the solver value, status and gap;
+- per program: funded or not, total, first funded year and money-weighted mean year, and the
+  kind of change (new, cut, moved in time, changed in total);
+- the inputs that differ: cap, GDP case and figures, horizon, baseline, fiscal caps, solver
+  settings, and program, area, phase, bound and rank data field by field.
+
+:func:`comparison_table` gives the long table written as ``compare.csv``, :func:`compare_chart`
+the chart ``compare.png``, and :func:`write_comparison` writes both atomically. Money is an
+integer number of 億円 throughout; ratios to GDP are in percent, their differences in
+percentage points. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from allocator.errors import AllocatorError, OutputExistsError, PlanError, UsageError
+from allocator.loading import Overrides, load_plan
+from allocator.ratio import format_cap, parse_cap
+from allocator.results import INPUTS_DIR, RUN_FORMAT, safe_name, write_csv
+from allocator.schema import Plan, Program
+
+Cell = int | float | str | None
+"""One value of the comparison: 億円 and years as ``int``, ratios as ``float``, text as
+``str``; ``None`` where the value does not exist (no plan, a year outside the horizon)."""
+
+Lang = Literal["ja", "en"]
+
+PLAN_JSON = "plan.json"
+CSV_NAME = "compare.csv"
+PNG_NAME = "compare.png"
+NO_PLAN_STATUSES = frozenset({"infeasible", "no_solution"})
+
+SECTIONS = ("plan", "fiscal_year", "area", "rank", "program", "input")
+"""Sections of the comparison, in the order of :attr:`Comparison.rows` and ``compare.csv``."""
+
+YEAR_METRICS = (
+    "gdp_oku_yen",
+    "cap_oku_yen",
+    "baseline_oku_yen",
+    "defense_alloc_oku_yen",
+    "other_alloc_oku_yen",
+    "new_total_oku_yen",
+    "defense_total_oku_yen",
+    "gdp_ratio_pct",
+    "headroom_oku_yen",
+)
+"""Metrics of each fiscal year. ``gdp_ratio_pct`` is (baseline + defence allocation) / GDP in
+percent; its difference is in percentage points."""
+
+TOTAL_METRICS = (
+    "defense_alloc_oku_yen",
+    "other_alloc_oku_yen",
+    "new_total_oku_yen",
+    "defense_total_oku_yen",
+    "headroom_oku_yen",
+)
+"""Metrics of the ``total`` row of the fiscal-year section: sums over the plan's horizon."""
+
+PROGRAM_METRICS = ("funded", "total_oku_yen", "first_year", "mean_year")
+RANK_METRICS = ("funded_oku_yen", "value", "status", "gap")
+_TEXT_METRICS = frozenset({"funded", "status", "cap", "gdp_case", "horizon"})
+
+CHANGE_KINDS = ("new", "cut", "moved", "total")
+"""Kinds of program change: funded only in the compared plan (``new``), only in the reference
+(``cut``), funded in both with another timing (``moved``: first funded year, money-weighted
+mean year or — with the same total — the yearly profile differ), or with another total."""
+
+_PROGRAM_FIELDS = tuple(
+    f for f in Program.model_fields if f not in ("program_id", "row", "source", "note")
+)
+"""Program fields compared as inputs; ``source``, ``note`` and the CSV row number are not
+plan data (a change to them shows only as a changed file hash)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a run folder
+
+
+@dataclass(frozen=True)
+class SolvedPlan:
+    """One run folder read back: its record, the reloaded plan and the allocations.
+
+    Attributes
+    ----------
+    path : Path
+        The run folder.
+    label : str
+        Short name: the folder's name.
+    record : dict
+        ``plan.json`` as read.
+    plan : Plan
+        The plan reloaded from ``inputs/`` with the options of the run.
+    status : str
+        ``optimal``, ``feasible`` (stopped at the time limit with a plan), ``infeasible`` or
+        ``no_solution``.
+    allocations : dict
+        ``{(program_id, fiscal_year): 億円}``, nonzero amounts only; empty without a plan.
+    funded : dict
+        ``{program_id: funded}`` for every program of the plan (all false without a plan).
+    rank_values : dict
+        ``{rank: value}``: the optimised value per priority rank (``objective_per_rank``);
+        values within 1e-6 of an integer are rounded to it.
+    rank_status : dict
+        ``{rank: solver status}`` of each rank's stage.
+    rank_gaps : dict
+        ``{rank: relative MIP gap}`` of each rank's stage (``None`` if unknown).
+    """
+
+    path: Path
+    label: str
+    record: dict[str, Any]
+    plan: Plan
+    status: str
+    allocations: dict[tuple[str, int], int]
+    funded: dict[str, bool]
+    rank_values: dict[int, int | float]
+    rank_status: dict[int, str]
+    rank_gaps: dict[int, float | None]
+
+    @property
+    def has_plan(self) -> bool:
+        """True when the run has a schedule (optimal, or stopped with a usable plan)."""
+        return self.status not in NO_PLAN_STATUSES
+
+    @property
+    def explanation(self) -> list[str]:
+        """Why an infeasible run has no plan (from ``plan.json``; empty otherwise)."""
+        lines = self.record.get("explanation") or []
+        return [str(x) for x in lines] if isinstance(lines, list) else []
+
+    def program_total(self, program_id: str) -> int:
+        """億円 allocated to ``program_id`` over the horizon."""
+        return sum(a for (p, _), a in self.allocations.items() if p == program_id)
+
+    def program_years(self, program_id: str) -> dict[int, int]:
+        """``{fiscal_year: 億円}`` of ``program_id``, years with money only, in year order."""
+        return dict(sorted((y, a) for (p, y), a in self.allocations.items() if p == program_id))
+
+
+def _not_a_run(path: Path, why: str) -> UsageError:
+    return UsageError(
+        "PLAN",
+        f"{path}: {why}",
+        "give a run folder written by allocate (or its plan.json)",
+    )
+
+
+def _read_record(path: Path) -> tuple[Path, Path, dict[str, Any]]:
+    if not path.exists():
+        raise _not_a_run(path, "no such file or folder")
+    if path.is_dir():
+        folder, json_path = path, path / PLAN_JSON
+        if not json_path.is_file():
+            raise _not_a_run(path, "not a run folder (no plan.json)")
+    elif path.name == PLAN_JSON:
+        folder, json_path = path.parent, path
+    else:
+        raise _not_a_run(path, "not a run folder or its plan.json")
+    try:
+        record = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _not_a_run(json_path, f"cannot be read as JSON ({exc})") from None
+    if not isinstance(record, dict) or record.get("format") != RUN_FORMAT:
+        got = record.get("format") if isinstance(record, dict) else type(record).__name__
+        raise _not_a_run(json_path, f"not a run record (format {got!r}, expected {RUN_FORMAT!r})")
+    return folder, json_path, record
+
+
+def _overrides(record: dict[str, Any], json_path: Path) -> Overrides:
+    """The loader overrides stored as ``options`` in ``plan.json`` (every field of
+    :class:`~allocator.loading.Overrides` that is there; the cap as an exact fraction)."""
+    options = record.get("options") or {}
+    if not isinstance(options, dict):
+        raise PlanError(json_path, "options is not an object", fix="run allocate again")
+    values: dict[str, Any] = {}
+    try:
+        for f in fields(Overrides):
+            raw = options.get(f.name)
+            if raw is None:
+                continue
+            kind = str(f.type)
+            if "Fraction" in kind:
+                values[f.name] = parse_cap(str(raw), option=f"options.{f.name}")
+            elif "int" in kind:
+                values[f.name] = int(raw)
+            elif "float" in kind:
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = str(raw)
+        return Overrides(**values)
+    except (AllocatorError, TypeError, ValueError) as exc:
+        raise PlanError(
+            json_path, f"options cannot be used: {exc}", fix="run allocate again"
+        ) from None
+
+
+def _clean_value(x: Any) -> int | float:
+    v = float(x)
+    return round(v) if abs(v - round(v)) < 1e-6 else round(v, 6)
+
+
+def load_solved(path: Path) -> SolvedPlan:
+    """Read a run folder (or its ``plan.json``) written by ``allocate``.
+
+    Parameters
+    ----------
+    path : Path
+        A run folder, or the ``plan.json`` inside one.
+
+    Returns
+    -------
+    SolvedPlan
+        The run with its plan reloaded from ``inputs/`` and its allocations in 億円.
+
+    Raises
+    ------
+    UsageError
+        (option ``PLAN``, exit code 2) if ``path`` does not exist or is not a run folder: no
+        ``plan.json``, or a ``plan.json`` that is not a run record.
+    PlanError
+        (exit code 3) naming the file, if the run is damaged: ``inputs/`` missing, inputs that
+        no longer load, or allocations that do not fit the plan.
+    """
+    path = Path(path)
+    folder, json_path, record = _read_record(path)
+    toml = folder / INPUTS_DIR / "plan.toml"
+    if not toml.is_file():
+        raise PlanError(
+            toml,
+            "missing: the run's plan cannot be reloaded",
+            fix="compare complete run folders written by allocate",
+        )
+    plan = load_plan(toml, _overrides(record, json_path))
+    status = str(record.get("status", ""))
+    if not status:
+        raise PlanError(json_path, "has no status", fix="run allocate again")
+    ids = {p.program_id for p in plan.programs}
+    allocations: dict[tuple[str, int], int] = {}
+    raw = record.get("allocations") or []
+    if not isinstance(raw, list):
+        raise PlanError(json_path, "allocations is not a list", fix="run allocate again")
+    for n, item in enumerate(raw, start=1):
+        try:
+            pid, year, amount = str(item[0]), int(item[1]), int(item[2])
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise PlanError(
+                json_path, f"allocations entry #{n} is not [program, year, 億円, units]"
+            ) from None
+        if pid not in ids:
+            raise PlanError(
+                json_path,
+                f"allocations entry #{n} names program {pid!r}, which is not in "
+                f"{INPUTS_DIR}/ of the run",
+                fix="compare complete, unedited run folders",
+            )
+        if amount:
+            allocations[(pid, year)] = allocations.get((pid, year), 0) + amount
+    if status in NO_PLAN_STATUSES:
+        allocations = {}
+    funded_raw = record.get("funded") or {}
+    funded = {
+        pid: bool(funded_raw.get(pid, False)) if isinstance(funded_raw, dict) else False
+        for pid in sorted(ids)
+    }
+    for pid, _ in allocations:
+        funded[pid] = True
+    if status in NO_PLAN_STATUSES:
+        funded = dict.fromkeys(funded, False)
+    values_raw = record.get("objective_per_rank") or {}
+    rank_values: dict[int, int | float] = {}
+    if isinstance(values_raw, dict):
+        for k, v in values_raw.items():
+            if v is not None:
+                rank_values[int(k)] = _clean_value(v)
+    rank_status: dict[int, str] = {}
+    rank_gaps: dict[int, float | None] = {}
+    for stage in record.get("stages") or []:
+        if isinstance(stage, dict) and stage.get("rank") is not None:
+            r = int(stage["rank"])
+            rank_status[r] = str(stage.get("status", ""))
+            gap = stage.get("gap")
+            rank_gaps[r] = None if gap is None else float(gap)
+    return SolvedPlan(
+        path=folder,
+        label=folder.resolve().name or str(folder),
+        record=record,
+        plan=plan,
+        status=status,
+        allocations=allocations,
+        funded=funded,
+        rank_values=rank_values,
+        rank_status=rank_status,
+        rank_gaps=rank_gaps,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the comparison
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the comparison (one row of ``compare.csv``).
+
+    Attributes
+    ----------
+    section, key, metric : str
+        What the row is: e.g. ``("fiscal_year", "2027", "defense_alloc_oku_yen")``,
+        ``("input", "program:B02", "high_oku_yen")``.
+    values : tuple
+        The value in each plan, in the order of :attr:`Comparison.plans`.
+    diffs : tuple
+        For each plan after the reference: its difference to the reference. Numbers: value
+        minus the reference's (億円, years, percentage points); ``None`` where either value is
+        missing. Text: ``""`` when equal, else ``"changed"``; for a program's ``funded`` row the
+        kinds of change joined by ``+`` (``"new"``, ``"moved+total"``, ...).
+    """
+
+    section: str
+    key: str
+    metric: str
+    values: tuple[Cell, ...]
+    diffs: tuple[Cell, ...]
+
+    @property
+    def differs(self) -> bool:
+        """True if any plan differs from the reference in this row."""
+        return any(d not in (None, "", 0) for d in self.diffs) or any(
+            (v is None) != (self.values[0] is None) for v in self.values[1:]
+        )
+
+
+@dataclass(frozen=True)
+class ProgramChange:
+    """How a program changed in one compared plan against the reference.
+
+    Years are fiscal years; money in 億円. ``mean_year`` is the money-weighted mean fiscal year
+    of the program's payments (Σ year × 億円 / Σ 億円), rounded to 0.01 year.
+    """
+
+    plan: int
+    """Index of the compared plan in :attr:`Comparison.plans` (1 or more)."""
+    program_id: str
+    name_ja: str
+    name_en: str
+    rank: int
+    area: str
+    kinds: tuple[str, ...]
+    """A subset of :data:`CHANGE_KINDS`, in that order."""
+    total_ref: int
+    total: int
+    first_year_ref: int | None
+    first_year: int | None
+    last_year_ref: int | None
+    last_year: int | None
+    mean_year_ref: float | None
+    mean_year: float | None
+
+    @property
+    def total_diff(self) -> int:
+        """億円 more (negative: less) than in the reference."""
+        return self.total - self.total_ref
+
+    @property
+    def first_year_shift(self) -> int | None:
+        """Years by which the first funded year moved (later: positive); ``None`` unless
+        funded in both."""
+        if self.first_year is None or self.first_year_ref is None:
+            return None
+        return self.first_year - self.first_year_ref
+
+    @property
+    def mean_year_shift(self) -> float | None:
+        """Years by which the money-weighted mean year moved (later: positive)."""
+        if self.mean_year is None or self.mean_year_ref is None:
+            return None
+        return round(self.mean_year - self.mean_year_ref, 2)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two or more solved plans compared with the first (the reference).
+
+    Attributes
+    ----------
+    plans : tuple of SolvedPlan
+        The plans; ``plans[0]`` is the reference.
+    labels : tuple of str
+        A unique short label per plan (the folder name, ``-2``, ``-3``, ... added to repeats).
+    years : tuple of int
+        Every fiscal year of any plan's horizon, ascending.
+    rows : tuple of Row
+        Every row, by section in the order of :data:`SECTIONS`, in a stable order.
+    program_changes : tuple of ProgramChange
+        Programs that changed, per compared plan (in plan order), then new, cut, changed in
+        total, moved only; then by rank and id.
+        Empty for a pair where either plan has no schedule.
+    """
+
+    plans: tuple[SolvedPlan, ...]
+    labels: tuple[str, ...]
+    years: tuple[int, ...]
+    rows: tuple[Row, ...]
+    program_changes: tuple[ProgramChange, ...]
+
+    @property
+    def reference(self) -> SolvedPlan:
+        return self.plans[0]
+
+    def section(self, name: str) -> list[Row]:
+        """The rows of one section, in order."""
+        return [r for r in self.rows if r.section == name]
+
+    def row(self, section: str, key: str, metric: str) -> Row:
+        """The row ``(section, key, metric)``.
+
+        Raises
+        ------
+        KeyError
+            If there is no such row.
+        """
+        return self._index[(section, key, metric)]
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str, str], Row]:
+        return {(r.section, r.key, r.metric): r for r in self.rows}
+
+    def input_differences(self) -> list[Row]:
+        """The ``input`` rows: only settings where some plan differs from another."""
+        return self.section("input")
+
+    def changes_for(self, plan: int) -> list[ProgramChange]:
+        """Program changes of plan ``plan`` (index ≥ 1) against the reference."""
+        return [c for c in self.program_changes if c.plan == plan]
+
+
+def _unique_labels(names: Sequence[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    taken = set(names)
+    for name in names:
+        n = seen.get(name, 0) + 1
+        seen[name] = n
+        label = name
+        if n > 1:
+            k = n
+            while f"{name}-{k}" in taken:
+                k += 1
+            label = f"{name}-{k}"
+            taken.add(label)
+        out.append(label)
+    return tuple(out)
+
+
+def _num_diff(ref: Cell, other: Cell) -> Cell:
+    if ref is None or other is None:
+        return None
+    if isinstance(ref, int) and isinstance(other, int):
+        return other - ref
+    if isinstance(ref, int | float) and isinstance(other, int | float):
+        return round(other - ref, 6)
+    return "" if ref == other else "changed"
+
+
+def _text_diff(ref: Cell, other: Cell) -> Cell:
+    return "" if ref == other else "changed"
+
+
+def _row(
+    section: str,
+    key: str,
+    metric: str,
+    values: Sequence[Cell],
+    diff: Callable[[Cell, Cell], Cell] | None = None,
+) -> Row:
+    if diff is None:
+        diff = _text_diff if metric in _TEXT_METRICS else _num_diff
+    vals = tuple(values)
+    return Row(section, key, metric, vals, tuple(diff(vals[0], v) for v in vals[1:]))
+
+
+def _span(first: int, last: int) -> str:
+    return f"{first}–{last}" if first != last else str(first)
+
+
+def _pct(numerator: int, denominator: int) -> float:
+    return round(float(Fraction(numerator * 100, denominator)), 4)
+
+
+class _PlanFigures:
+    """Per-year and per-program sums of one plan, computed once."""
+
+    def __init__(self, sp: SolvedPlan) -> None:
+        self.sp = sp
+        plan = sp.plan
+        self.horizon = set(plan.fiscal_years)
+        by_id = {p.program_id: p for p in plan.programs}
+        self.defense: dict[int, int] = {}
+        self.other: dict[int, int] = {}
+        self.area: dict[str, int] = {}
+        self.rank: dict[int, int] = {}
+        for (pid, y), a in sp.allocations.items():
+            p = by_id[pid]
+            target = self.defense if plan.counts_toward_defense(p) else self.other
+            target[y] = target.get(y, 0) + a
+            self.area[p.area] = self.area.get(p.area, 0) + a
+            self.rank[p.rank] = self.rank.get(p.rank, 0) + a
+
+    def year(self, y: int) -> dict[str, Cell]:
+        plan, sp = self.sp.plan, self.sp
+        out: dict[str, Cell] = dict.fromkeys(YEAR_METRICS)
+        inside = y in self.horizon
+        if inside:
+            out["gdp_oku_yen"] = plan.gdp(y)
+            out["cap_oku_yen"] = plan.cap_oku_yen(y)
+            out["baseline_oku_yen"] = plan.baseline(y)
+        if not sp.has_plan:
+            return out
+        d, o = self.defense.get(y, 0), self.other.get(y, 0)
+        out["defense_alloc_oku_yen"] = d
+        out["other_alloc_oku_yen"] = o
+        out["new_total_oku_yen"] = d + o
+        if inside:
+            total = plan.baseline(y) + d
+            out["defense_total_oku_yen"] = total
+            out["gdp_ratio_pct"] = _pct(total, plan.gdp(y))
+            out["headroom_oku_yen"] = plan.cap_oku_yen(y) - total
+        return out
+
+    def totals(self) -> dict[str, Cell]:
+        if not self.sp.has_plan:
+            return dict.fromkeys(TOTAL_METRICS)
+        years = [self.year(y) for y in sorted(self.horizon)]
+        return {m: sum(int(v[m] or 0) for v in years) for m in TOTAL_METRICS}
+
+
+def _mean_year(years: dict[int, int]) -> float | None:
+    total = sum(years.values())
+    if not total:
+        return None
+    return round(sum(y * a for y, a in years.items()) / total, 2)
+
+
+def _program_change(ref: SolvedPlan, other: SolvedPlan, index: int, p: Program) -> ProgramChange:
+    pid = p.program_id
+    ry, oy = ref.program_years(pid), other.program_years(pid)
+    rf, of = ref.funded.get(pid, False), other.funded.get(pid, False)
+    rt, ot = sum(ry.values()), sum(oy.values())
+    change = ProgramChange(
+        plan=index,
+        program_id=pid,
+        name_ja=p.name_ja,
+        name_en=p.name_en,
+        rank=p.rank,
+        area=p.area,
+        kinds=(),
+        total_ref=rt,
+        total=ot,
+        first_year_ref=min(ry) if ry else None,
+        first_year=min(oy) if oy else None,
+        last_year_ref=max(ry) if ry else None,
+        last_year=max(oy) if oy else None,
+        mean_year_ref=_mean_year(ry),
+        mean_year=_mean_year(oy),
+    )
+    kinds: list[str] = []
+    if of and not rf:
+        kinds.append("new")
+    elif rf and not of:
+        kinds.append("cut")
+    elif rf and of and ry != oy:
+        if (
+            change.first_year_shift
+            or change.mean_year_shift
+            or change.last_year != change.last_year_ref
+            or rt == ot
+        ):
+            kinds.append("moved")
+        if rt != ot:
+            kinds.append("total")
+    return replace(change, kinds=tuple(kinds))
+
+
+def _change_order(kinds: tuple[str, ...]) -> int:
+    """New, then cut, then changed in total, then moved only: money before timing."""
+    for n, k in enumerate(("new", "cut", "total")):
+        if k in kinds:
+            return n
+    return 3
+
+
+def _union_programs(plans: Sequence[SolvedPlan]) -> list[Program]:
+    """Every program of any plan: the reference's first (by rank, id), then the others'."""
+    seen: dict[str, Program] = {}
+    for sp in plans:
+        for p in sorted(sp.plan.programs, key=lambda q: (q.rank, q.program_id)):
+            seen.setdefault(p.program_id, p)
+    ref_ids = {p.program_id for p in plans[0].plan.programs}
+    return sorted(seen.values(), key=lambda q: (q.program_id not in ref_ids, q.rank, q.program_id))
+
+
+def compare(plans: Sequence[SolvedPlan]) -> Comparison:
+    """Compare two or more solved plans with the first one.
+
+    Parameters
+    ----------
+    plans : sequence of SolvedPlan
+        Two or more runs from :func:`load_solved`; the first is the reference.
+
+    Returns
+    -------
+    Comparison
+        Per fiscal year, area, rank and program: each plan's figures (億円; ratio to GDP in %)
+        and the difference to the reference (億円; percentage points; years); the program
+        changes; and the inputs that differ.
+
+    Raises
+    ------
+    UsageError
+        (option ``PLAN``) if fewer than two plans are given.
+    """
+    plans = tuple(plans)
+    if len(plans) < 2:
+        raise UsageError(
+            "PLAN",
+            f"give two or more run folders to compare (got {len(plans)})",
+            "e.g. allocate compare reports/a reports/b",
+        )
+    labels = _unique_labels([sp.label for sp in plans])
+    figs = [_PlanFigures(sp) for sp in plans]
+    years = tuple(sorted(set().union(*(f.horizon for f in figs))))
+    rows: list[Row] = []
+
+    # plan
+    rows.append(_row("plan", "run", "status", [sp.status for sp in plans]))
+    rows.append(_row("plan", "run", "cap", [format_cap(sp.plan.cap.ratio) for sp in plans]))
+    rows.append(_row("plan", "run", "gdp_case", [sp.plan.gdp_case for sp in plans]))
+    rows.append(
+        _row(
+            "plan",
+            "run",
+            "horizon",
+            [_span(sp.plan.first_year, sp.plan.last_year) for sp in plans],
+        )
+    )
+    rows.append(
+        _row(
+            "plan",
+            "run",
+            "programs_funded",
+            [sum(sp.funded.values()) if sp.has_plan else None for sp in plans],
+        )
+    )
+
+    # fiscal years, then their totals
+    for y in years:
+        per_plan = [f.year(y) for f in figs]
+        for m in YEAR_METRICS:
+            rows.append(_row("fiscal_year", str(y), m, [v[m] for v in per_plan]))
+    totals = [f.totals() for f in figs]
+    for m in TOTAL_METRICS:
+        rows.append(_row("fiscal_year", "total", m, [t[m] for t in totals]))
+
+    # areas
+    area_ids: list[str] = []
+    for sp in plans:
+        area_ids += [a.id for a in sp.plan.areas if a.id not in area_ids]
+    for a in area_ids:
+        rows.append(
+            _row(
+                "area",
+                a,
+                "funded_oku_yen",
+                [f.area.get(a, 0) if f.sp.has_plan else None for f in figs],
+            )
+        )
+
+    # ranks
+    rank_ids = sorted({r.rank for sp in plans for r in sp.plan.ranks})
+    for r in rank_ids:
+        rows.append(
+            _row(
+                "rank",
+                str(r),
+                "funded_oku_yen",
+                [f.rank.get(r, 0) if f.sp.has_plan else None for f in figs],
+            )
+        )
+        rows.append(
+            _row(
+                "rank",
+                str(r),
+                "value",
+                [sp.rank_values.get(r) if sp.has_plan else None for sp in plans],
+            )
+        )
+        rows.append(
+            _row(
+                "rank",
+                str(r),
+                "status",
+                [sp.rank_status.get(r, "not_solved") for sp in plans],
+            )
+        )
+        rows.append(_row("rank", str(r), "gap", [sp.rank_gaps.get(r) for sp in plans]))
+
+    # programs
+    changes: list[ProgramChange] = []
+    union = _union_programs(plans)
+    for index, other in enumerate(plans[1:], start=1):
+        if not (plans[0].has_plan and other.has_plan):
+            continue
+        mine = [_program_change(plans[0], other, index, p) for p in union]
+        changes += sorted(
+            (c for c in mine if c.kinds),
+            key=lambda c: (_change_order(c.kinds), c.rank, c.program_id),
+        )
+    kinds_by = {(c.plan, c.program_id): "+".join(c.kinds) for c in changes}
+    for p in union:
+        rows += _program_rows(plans, p.program_id, kinds_by)
+
+    # inputs
+    rows += _input_rows(plans)
+    return Comparison(
+        plans=plans,
+        labels=labels,
+        years=years,
+        rows=tuple(rows),
+        program_changes=tuple(changes),
+    )
+
+
+def _program_rows(
+    plans: Sequence[SolvedPlan], pid: str, kinds_by: dict[tuple[int, str], str]
+) -> list[Row]:
+    """The four rows of one program: funded (diff: kinds of change), total, first and mean
+    year (diff: shifts in years)."""
+
+    def funded(sp: SolvedPlan) -> Cell:
+        if not any(q.program_id == pid for q in sp.plan.programs):
+            return "absent"
+        if not sp.has_plan:
+            return None
+        return "yes" if sp.funded.get(pid) else "no"
+
+    both = [plans[0].has_plan and sp.has_plan for sp in plans[1:]]
+    per_years = [sp.program_years(pid) for sp in plans]
+    return [
+        Row(
+            "program",
+            pid,
+            "funded",
+            tuple(funded(sp) for sp in plans),
+            tuple(kinds_by.get((i, pid), "") if ok else None for i, ok in enumerate(both, start=1)),
+        ),
+        _row(
+            "program",
+            pid,
+            "total_oku_yen",
+            [
+                sum(py.values()) if sp.has_plan else None
+                for sp, py in zip(plans, per_years, strict=True)
+            ],
+        ),
+        _row("program", pid, "first_year", [min(py) if py else None for py in per_years]),
+        _row("program", pid, "mean_year", [_mean_year(py) for py in per_years]),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+
+
+_INPUT_GROUPS = (
+    "cap",
+    "gdp",
+    "gdp_year",
+    "horizon",
+    "baseline_year",
+    "fiscal",
+    "fiscal_year",
+    "solver",
+    "program",
+    "area",
+    "phase",
+    "bound",
+    "rank",
+    "plan",
+    "file",
+)
+"""Order of the input differences: the settings that move the most money first."""
+
+
+def _fmt_input(value: Any) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | str):
+        return value
+    if isinstance(value, tuple):
+        parts: list[str] = []
+        for item in value:
+            if isinstance(item, tuple):
+                parts.append(":".join(str(x) for x in item))
+            elif hasattr(item, "program_id"):
+                kind = getattr(item, "kind", "start")
+                parts.append(item.program_id + ("" if kind == "start" else f":{kind}"))
+            else:
+                parts.append(str(item))
+        return ";".join(parts)
+    return str(value)
+
+
+_InputKey = tuple[int, Any, str, str, int]
+"""(group order, natural key, key, metric, field order): the sort key of an input row."""
+
+
+def _entity_items(
+    out: dict[_InputKey, Cell],
+    group: str,
+    ident: Any,
+    key: str,
+    entity: Any,
+    fields: Sequence[str],
+) -> None:
+    g = _INPUT_GROUPS.index(group)
+    out[(g, ident, key, "present", -1)] = "yes"
+    for i, f in enumerate(fields):
+        out[(g, ident, key, f, i)] = _fmt_input(getattr(entity, f))
+
+
+def _input_items(sp: SolvedPlan, fiscal_years: set[int]) -> dict[_InputKey, Cell]:
+    p = sp.plan
+    out: dict[_InputKey, Cell] = {}
+
+    def put(group: str, ident: Any, key: str, metric: str, value: Any, order: int = 0) -> None:
+        out[(_INPUT_GROUPS.index(group), ident, key, metric, order)] = _fmt_input(value)
+
+    put("cap", 0, "cap", "ratio", format_cap(p.cap.ratio), 0)
+    base = f"fixed_year:{p.cap.base_year}" if p.cap.base == "fixed_year" else p.cap.base
+    put("cap", 0, "cap", "base", base, 1)
+    put("gdp", 0, "gdp", "case", p.gdp_case)
+    for y, g in p.gdp_oku_yen:
+        put("gdp_year", y, f"gdp:{y}", "gdp_oku_yen", g)
+    put("horizon", 0, "horizon", "first_year", p.first_year, 0)
+    put("horizon", 0, "horizon", "years", p.years, 1)
+    for y, b in p.baseline_oku_yen:
+        put("baseline_year", y, f"baseline:{y}", "oku_yen", b)
+    put("fiscal", 0, "fiscal", "max_new_per_year_oku_yen", p.fiscal.max_new_per_year_oku_yen, 0)
+    put("fiscal", 0, "fiscal", "max_new_total_oku_yen", p.fiscal.max_new_total_oku_yen, 1)
+    put("fiscal", 0, "fiscal", "max_growth_ratio", p.fiscal.max_growth_ratio, 2)
+    per_year = dict(p.fiscal.per_year_oku_yen)
+    for y in sorted(fiscal_years):
+        put("fiscal_year", y, f"fiscal:{y}", "per_year_oku_yen", per_year.get(y))
+    put("solver", 0, "solver", "time_limit_seconds", p.solver.time_limit_seconds, 0)
+    put("solver", 0, "solver", "gap", p.solver.gap, 1)
+    put("solver", 0, "solver", "tolerance", p.solver.tolerance, 2)
+    for prog in p.programs:
+        _entity_items(
+            out, "program", prog.program_id, f"program:{prog.program_id}", prog, _PROGRAM_FIELDS
+        )
+    area_fields = ("name_ja", "name_en", "low_oku_yen", "high_oku_yen", "counts_toward_defense")
+    for a in p.areas:
+        _entity_items(out, "area", a.id, f"area:{a.id}", a, (*area_fields, "period_years"))
+    phase_fields = ("name_ja", "name_en", "first_year", "last_year", "low_oku_yen", "high_oku_yen")
+    for ph in p.phases:
+        _entity_items(out, "phase", ph.id, f"phase:{ph.id}", ph, phase_fields)
+    for bd in p.bounds:
+        _entity_items(out, "bound", bd.id, f"bound:{bd.id}", bd, (*phase_fields, "areas"))
+    for r in p.ranks:
+        _entity_items(out, "rank", r.rank, f"rank:{r.rank}", r, ("name_ja", "name_en", "areas"))
+    put("plan", 0, "plan", "name", p.name)
+    hashes = sp.record.get("inputs") or {}
+    if isinstance(hashes, dict):
+        for name, digest in sorted(hashes.items()):
+            put("file", name, f"file:{name}", "sha256", str(digest)[:12])
+    return out
+
+
+def _input_rows(plans: Sequence[SolvedPlan]) -> list[Row]:
+    fiscal_years = {y for sp in plans for y, _ in sp.plan.fiscal.per_year_oku_yen}
+    items = [_input_items(sp, fiscal_years) for sp in plans]
+    keys = sorted(
+        set().union(*(i.keys() for i in items)),
+        key=lambda k: (k[0], str(type(k[1])), k[1], k[4], k[3]),
+    )
+    rows: list[Row] = []
+    for k in keys:
+        metric = k[3]
+        values: list[Cell] = [i.get(k, "no" if metric == "present" else None) for i in items]
+        # None: not applicable in that plan (an absent program's fields, a year outside the
+        # horizon, a base year of an each-year cap); only applicable values are compared
+        applicable = [v for v in values if v is not None]
+        if len(applicable) < 2 or len({repr(v) for v in applicable}) < 2:
+            continue
+        rows.append(_row("input", k[2], metric, values, _input_diff))
+    return rows
+
+
+def _input_diff(ref: Cell, other: Cell) -> Cell:
+    if ref is None or other is None:
+        return None
+    if (
+        isinstance(ref, int | float)
+        and isinstance(other, int | float)
+        and not isinstance(ref, bool)
+        and not isinstance(other, bool)
+    ):
+        return _num_diff(ref, other)
+    return "" if ref == other else "changed"
+
+
+# ---------------------------------------------------------------------------------------------
+# the table for compare.csv
+
+
+def diff_column(label: str) -> str:
+    """Name of the column holding a plan's difference to the reference in ``compare.csv``."""
+    return f"diff_{label}"
+
+
+def comparison_table(cmp: Comparison) -> pd.DataFrame:
+    """The long table written as ``compare.csv``.
+
+    Parameters
+    ----------
+    cmp : Comparison
+        From :func:`compare`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``section, key, metric``, one column per plan (its label), then
+        ``diff_<label>`` for each plan after the reference. One row per :class:`Row`, in the
+        stable order of :attr:`Comparison.rows`. 億円 and years are integers, ratios to GDP are
+        percent (4 decimals) and their differences percentage points; empty where a value does
+        not exist (no plan, a year outside the horizon).
+    """
+    cols = ["section", "key", "metric", *cmp.labels, *(diff_column(x) for x in cmp.labels[1:])]
+    data = [[r.section, r.key, r.metric, *r.values, *r.diffs] for r in cmp.rows]
+    return pd.DataFrame(data, columns=cols, dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+# the chart for compare.png
+
+_CHART_TEXT: dict[str, dict[str, str]] = {
+    "ja": {
+        "title": "防衛費のGDP比と配分の差(基準: {ref})",
+        "ratio": "防衛費(既存+新規)/ GDP (%)",
+        "diff": "基準との配分差(億円)",
+        "year": "年度",
+        "cap": "GDP比上限(点線)",
+        "defense": "防衛の差(塗り)",
+        "other": "防衛以外(経済安保等)の差(斜線)",
+        "net": "合計の差",
+        "infeasible": "実行不可能・配分なし",
+        "reference": "基準",
+        "no_ref": "基準計画が実行不可能のため差はありません",
+        "no_other": "比較対象の計画はすべて実行不可能(配分なし)です",
+        "same": "どの年度も配分の差はありません",
+    },
+    "en": {
+        "title": "Defence spending / GDP and allocation difference (reference: {ref})",
+        "ratio": "Defence spending (baseline + new) / GDP (%)",
+        "diff": "Difference vs reference (億円 = ¥100m)",
+        "year": "Fiscal year",
+        "cap": "GDP-ratio cap (dotted)",
+        "defense": "defence difference (solid)",
+        "other": "non-defence (economic security) difference (hatched)",
+        "net": "net difference",
+        "infeasible": "infeasible, no allocations",
+        "reference": "reference",
+        "no_ref": "the reference is infeasible: no differences to show",
+        "no_other": "every compared plan is infeasible: no allocations to compare",
+        "same": "no difference in allocation in any fiscal year",
+    },
+}
+
+_PLAN_COLOURS = ("#222222", "#c0392b", "#2980b9", "#16a085", "#8e44ad", "#f39c12", "#d35400")
+
+
+def _plan_colour(i: int) -> str:
+    return _PLAN_COLOURS[i % len(_PLAN_COLOURS)]
+
+
+def compare_chart(cmp: Comparison, path: Path, lang: Lang = "ja") -> None:
+    """Draw ``compare.png``: each plan's defence ratio to GDP per fiscal year (lines; its cap
+    dotted) above the per-year difference in allocation to the reference (bars, 億円).
+
+    Parameters
+    ----------
+    cmp : Comparison
+        From :func:`compare`.
+    path : Path
+        The PNG file to write.
+    lang : {"ja", "en"}
+        Language of titles, axes and legend.
+
+    Raises
+    ------
+    UsageError
+        (option ``--lang``) for a language other than ``ja`` or ``en``.
+    """
+    if lang not in _CHART_TEXT:
+        raise UsageError("--lang", f"{lang!r} is not a chart language", "give ja or en")
+    from matplotlib.patches import Patch
+
+    from allocator import plotting
+
+    plt = plotting.pyplot()
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    t = _CHART_TEXT[lang]
+    years = list(cmp.years)
+    fig, (ax1, ax2) = plt.subplots(
+        2, 1, figsize=(10.5, 8), sharex=True, gridspec_kw={"height_ratios": [3, 2.2]}
+    )
+
+    def series(metric: str, i: int) -> list[float]:
+        out: list[float] = []
+        for y in years:
+            v = cmp.row("fiscal_year", str(y), metric).values[i]
+            out.append(float("nan") if v is None else float(v))
+        return out
+
+    handles: list[Any] = []
+    for i, sp in enumerate(cmp.plans):
+        colour = _plan_colour(i)
+        name = cmp.labels[i] + (f" ({t['reference']})" if i == 0 else "")
+        cap = [
+            float("nan") if c is None or g is None else 100 * float(c) / float(g)
+            for c, g in zip(series("cap_oku_yen", i), series("gdp_oku_yen", i), strict=True)
+        ]
+        # the cap as a step over each fiscal year (visible even for a one-year horizon)
+        ax1.plot(
+            [years[0] - 0.5, *years, years[-1] + 0.5],
+            [cap[0], *cap, cap[-1]],
+            drawstyle="steps-mid",
+            color=colour,
+            linestyle=":",
+            linewidth=1.3,
+            alpha=0.8,
+        )
+        cap_text = format_cap(sp.plan.cap.ratio)
+        if not sp.has_plan:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=colour,
+                    linestyle=":",
+                    linewidth=1.6,
+                    label=f"{name}: {cap_text}, {sp.plan.gdp_case} — {t['infeasible']}",
+                )
+            )
+            continue
+        (line,) = ax1.plot(
+            years,
+            series("gdp_ratio_pct", i),
+            color=colour,
+            marker="o",
+            markersize=3.5,
+            linewidth=2.2 if i == 0 else 1.6,
+            label=f"{name}: {cap_text}, {sp.plan.gdp_case}",
+            zorder=3 if i == 0 else 2,
+        )
+        handles.append(line)
+    handles.append(Line2D([], [], color="#777777", linestyle=":", label=t["cap"]))
+    ax1.legend(handles=handles, loc="best", fontsize=8.5, framealpha=0.9)
+    ax1.set_ylabel(t["ratio"])
+    ax1.set_title(t["title"].format(ref=cmp.labels[0]), fontsize=12)
+    ax1.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
+    ax1.grid(axis="y", alpha=0.3)
+    ax1.margins(y=0.08)
+
+    others = [i for i in range(1, len(cmp.plans)) if cmp.plans[i].has_plan]
+    if not cmp.reference.has_plan or not others:
+        note = t["no_ref"] if not cmp.reference.has_plan else t["no_other"]
+        ax2.text(0.5, 0.5, note, transform=ax2.transAxes, ha="center", va="center")
+        ax2.set_yticks([])
+        others = []
+    group = 0.8 if len(years) > 2 else 0.45  # a one- or two-year chart: narrower bars
+    width = group / max(len(others), 1)
+    any_difference = False
+    for j, i in enumerate(others):
+        colour = _plan_colour(i)
+        xs = [y + (j - (len(others) - 1) / 2) * width for y in years]
+        dd = [0.0 if math.isnan(v) else v for v in _diff_series(cmp, "defense_alloc_oku_yen", i)]
+        do = [0.0 if math.isnan(v) else v for v in _diff_series(cmp, "other_alloc_oku_yen", i)]
+        ax2.bar(xs, dd, width=width * 0.92, color=colour, alpha=0.85)
+        # the other allocation stacks on the defence bar when both go the same way
+        has_other = [k for k, o in enumerate(do) if o]
+        ax2.bar(
+            [xs[k] for k in has_other],
+            [do[k] for k in has_other],
+            width=width * 0.92,
+            bottom=[dd[k] if (dd[k] >= 0) == (do[k] >= 0) else 0.0 for k in has_other],
+            color=colour,
+            alpha=0.35,
+            hatch="///",
+            edgecolor=colour,
+            linewidth=0,
+        )
+        moved = [k for k, (d, o) in enumerate(zip(dd, do, strict=True)) if d or o]
+        any_difference = any_difference or bool(moved)
+        ax2.scatter(
+            [xs[k] for k in moved],
+            [dd[k] + do[k] for k in moved],
+            marker="_",
+            s=140,
+            color="black",
+            linewidths=1.6,
+            zorder=4,
+        )
+    ax2.axhline(0, color="black", linewidth=0.8)
+    ax2.set_ylabel(t["diff"])
+    ax2.set_xlabel(t["year"])
+    if others and not any_difference:
+        ax2.set_ylim(-1, 1)
+        ax2.set_yticks([0])
+        ax2.text(0.5, 0.75, t["same"], transform=ax2.transAxes, ha="center", va="center")
+    elif others:
+        ax2.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        ax2.margins(y=0.12)
+    ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,.0f}" if v else "0"))
+    ax2.grid(axis="y", alpha=0.3)
+    if others:
+        ax2.legend(
+            handles=[
+                Patch(facecolor="#999999", label=t["defense"]),
+                Patch(facecolor="#dddddd", hatch="///", edgecolor="#999999", label=t["other"]),
+                Line2D(
+                    [],
+                    [],
+                    color="black",
+                    marker="_",
+                    linestyle="none",
+                    markersize=12,
+                    label=t["net"],
+                ),
+            ],
+            loc="best",
+            fontsize=8.5,
+            framealpha=0.9,
+        )
+    ax2.set_xlim(years[0] - 0.6, years[-1] + 0.6)
+    step = 1 if len(years) <= 20 else 2 if len(years) <= 40 else 5
+    ax2.set_xticks(years[::step])
+    if len(years) > 20:
+        plt.setp(ax2.get_xticklabels(), rotation=45, ha="right")
+    fig.tight_layout()
+    plotting.save(fig, path)
+
+
+def _diff_series(cmp: Comparison, metric: str, i: int) -> list[float]:
+    out: list[float] = []
+    for y in cmp.years:
+        d = cmp.row("fiscal_year", str(y), metric).diffs[i - 1]
+        out.append(float("nan") if d is None or isinstance(d, str) else float(d))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def default_compare_dir(cmp: Comparison, reports: Path) -> Path:
+    """``reports/compare-<labelA>-vs-<labelB>[-vs-...]/``; if taken, the first free ``-2``,
+    ``-3``, ... (ASCII letters, digits, '.', '_' and '-' only, so it stays inside ``reports``)."""
+    base = safe_name("compare-" + "-vs-".join(cmp.labels))
+    candidate = Path(reports) / base
+    n = 2
+    while candidate.exists():
+        candidate = Path(reports) / f"{base}-{n}"
+        n += 1
+    return candidate
+
+
+def write_comparison(cmp: Comparison, out: Path, *, lang: Lang = "ja", force: bool = False) -> Path:
+    """Write ``compare.csv`` and ``compare.png`` into the folder ``out``, atomically.
+
+    The files are written into a hidden sibling folder that is renamed to ``out`` only when
+    complete, so an interrupted run leaves nothing at ``out``.
+
+    Parameters
+    ----------
+    cmp : Comparison
+        From :func:`compare`.
+    out : Path
+        The folder to create.
+    lang : {"ja", "en"}
+        Language of the chart.
+    force : bool
+        Replace ``out`` if it exists.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``out`` exists and ``force`` is false.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(
+            f"{out}: already exists — give --force to replace it, or --out for another folder"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        write_csv(comparison_table(cmp), tmp / CSV_NAME)
+        compare_chart(cmp, tmp / PNG_NAME, lang)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+__all__ = [
+    "CHANGE_KINDS",
+    "SECTIONS",
+    "Comparison",
+    "ProgramChange",
+    "Row",
+    "SolvedPlan",
+    "compare",
+    "compare_chart",
+    "comparison_table",
+    "default_compare_dir",
+    "diff_column",
+    "load_solved",
+    "write_comparison",
+]

@@ -1,0 +1,653 @@
+"""``report.xlsx``: the run's tables as an Excel workbook with native (editable) charts.
+
+Sheets (Japanese / English names): 概要/Summary, 配分表/Schedule, 事業/Programs,
+優先順位/Ranks, 限界価値/Marginal values, 実行情報/Run info. Amounts are numbers with the format
+``#,##0`` (億円), ratios are numbers with ``0.000%``; text that Excel would take for a formula
+(``=``, ``+``, ``-``, ``@``) is stored as a text cell with Excel's quote prefix, so it is shown
+and re-saved as text. The file is deterministic for a given run folder: its document dates and
+the zip entries' times come from ``plan.json``'s ``created_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from allocator import __version__
+from allocator.reports import (
+    RATIO_COLUMNS,
+    YES_NO,
+    RunData,
+    column_label,
+    fy,
+    rank_label,
+    status_word,
+    write_bytes_atomic,
+)
+from allocator.results import _DANGEROUS_START
+
+OKU_FORMAT = "#,##0"
+RATIO_FORMAT = "0.000%"
+YEAR_FORMAT = "0"
+MARGINAL_FORMAT = "#,##0.00"
+
+SHEETS = {
+    "summary": ("概要", "Summary"),
+    "schedule": ("配分表", "Schedule"),
+    "programs": ("事業", "Programs"),
+    "ranks": ("優先順位", "Ranks"),
+    "marginal": ("限界価値", "Marginal values"),
+    "info": ("実行情報", "Run info"),
+}
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+_TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+_HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+def sheet_name(key: str, lang: str) -> str:
+    ja, en = SHEETS[key]
+    return ja if lang == "ja" else en
+
+
+def _t(ja: str, en: str, lang: str) -> str:
+    return ja if lang == "ja" else en
+
+
+# ---------------------------------------------------------------------------------------------
+# cells
+
+
+def put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Any:
+    """Write one cell. Text stays text: no formula, even when it starts with = + - @."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ws.cell(row=row, column=col)
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, str):
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell = ws.cell(row=row, column=col)
+        cell.value = text
+        if text.startswith(_DANGEROUS_START) or text.startswith("'"):
+            cell.data_type = "s"  # never a formula
+            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return cell
+    cell = ws.cell(row=row, column=col, value=value)
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def _display_width(value: Any, number_format: str | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, float) and number_format == RATIO_FORMAT:
+        text = f"{value * 100:.3f}%"
+    elif isinstance(value, int | float) and number_format in (OKU_FORMAT, MARGINAL_FORMAT):
+        text = f"{value:,.2f}" if number_format == MARGINAL_FORMAT else f"{value:,.0f}"
+    else:
+        text = str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_format(column: str, values: pd.Series) -> str | None:
+    if column.endswith("_oku_yen") and not column.startswith("marginal_"):
+        return OKU_FORMAT
+    if column in RATIO_COLUMNS:
+        return RATIO_FORMAT
+    if column.startswith("marginal_"):
+        return MARGINAL_FORMAT
+    if column.endswith("year") or column in ("rank", "programs", "programs_funded", "units"):
+        return YEAR_FORMAT
+    if pd.api.types.is_float_dtype(values):
+        return "#,##0.###"
+    if pd.api.types.is_integer_dtype(values):
+        return OKU_FORMAT
+    return None
+
+
+def style_header(ws: Worksheet, row: int, first_col: int, last_col: int) -> None:
+    for c in range(first_col, last_col + 1):
+        cell = ws.cell(row=row, column=c)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.border = _HEADER_BORDER
+        cell.alignment = _HEADER_ALIGN
+
+
+def fit_columns(
+    ws: Worksheet, widths: dict[int, int], *, minimum: int = 6, maximum: int = 60
+) -> None:
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(maximum, w + 2))
+
+
+def write_table(
+    ws: Worksheet,
+    df: pd.DataFrame,
+    lang: str,
+    *,
+    start_row: int = 1,
+    translate_yes_no: bool = True,
+) -> dict[str, int]:
+    """Header (translated) and rows of ``df``; returns {column: sheet column number}."""
+    cols: dict[str, int] = {}
+    widths: dict[int, int] = {}
+    for j, name in enumerate(df.columns, start=1):
+        label = column_label(str(name), lang)
+        put(ws, start_row, j, label)
+        cols[str(name)] = j
+        # headers wrap: count a long header as two lines
+        widths[j] = min(_display_width(label, None), max(12, _display_width(label, None) // 2))
+    style_header(ws, start_row, 1, len(df.columns))
+    yes_no = YES_NO[lang]
+    for j, name in enumerate(df.columns, start=1):
+        fmt = column_format(str(name), df[name])
+        for i, v in enumerate(df[name].tolist(), start=start_row + 1):
+            if translate_yes_no and isinstance(v, str) and v in yes_no:
+                v = yes_no[v]
+            if str(name) == "status" and isinstance(v, str):
+                v = status_word(v, lang)
+            put(ws, i, j, v, fmt)
+            widths[j] = max(widths[j], _display_width(v, fmt))
+    fit_columns(ws, widths)
+    ws.row_dimensions[start_row].height = 32
+    return cols
+
+
+# ---------------------------------------------------------------------------------------------
+# sheets
+
+
+def summary_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    assert data.summary is not None
+    s = data.summary[[c for c in data.summary.columns if not str(c).startswith("marginal_")]]
+    fixed_base = data.plan_info.get("cap_base") == "fixed_year"
+    if fixed_base:
+        s = s.copy()
+        s["cap_gdp_ratio"] = data.cap_gdp_ratio()
+    cols = write_table(ws, s, lang)
+    n = len(s)
+    last = n + 1
+    # totals of the columns that add up
+    total_row = last + 1
+    put(ws, total_row, 1, _t("合計", "Total", lang))
+    for name in (
+        "baseline_oku_yen",
+        "defense_alloc_oku_yen",
+        "other_alloc_oku_yen",
+        "defense_total_oku_yen",
+        "new_total_oku_yen",
+    ):
+        if name in cols:
+            put(ws, total_row, cols[name], int(s[name].sum()), OKU_FORMAT)
+    for c in range(1, len(s.columns) + 1):
+        ws.cell(row=total_row, column=c).font = _HEADER_FONT
+        ws.cell(row=total_row, column=c).fill = _TOTAL_FILL
+    ws.freeze_panes = "A2"
+
+    needed = ("fiscal_year", "defense_alloc_oku_yen", "other_alloc_oku_yen", "gdp_ratio")
+    if n == 0 or not all(c in cols for c in needed):
+        return
+    cats = Reference(ws, min_col=cols["fiscal_year"], min_row=2, max_row=last)
+    bar = BarChart()
+    bar.type = "col"
+    bar.grouping = "stacked"
+    bar.overlap = 100
+    bar.gapWidth = 60
+    for name in ("defense_alloc_oku_yen", "other_alloc_oku_yen"):
+        ref = Reference(ws, min_col=cols[name], min_row=1, max_row=last)
+        bar.add_data(ref, titles_from_data=True)
+    bar.set_categories(cats)
+    bar.y_axis.title = _t("新規配分(億円)", "New allocation (億円)", lang)
+    bar.y_axis.number_format = OKU_FORMAT
+    bar.x_axis.title = _t("年度", "Fiscal year", lang)
+    for s_, colour in zip(bar.series, ("C0392B", "27AE60"), strict=True):
+        s_.graphicalProperties.solidFill = colour
+        s_.graphicalProperties.line.solidFill = colour
+
+    line = LineChart()
+    cap_col = "cap_gdp_ratio" if fixed_base else "cap_ratio"
+    for name in ("gdp_ratio", cap_col):
+        if name in cols:
+            ref = Reference(ws, min_col=cols[name], min_row=1, max_row=last)
+            line.add_data(ref, titles_from_data=True)
+    line.set_categories(cats)
+    line.y_axis.axId = 200
+    line.y_axis.title = _t("GDP比", "Ratio to GDP", lang)
+    line.y_axis.number_format = "0.0%"
+    line.y_axis.crosses = "max"
+    line.y_axis.majorGridlines = None
+    line.y_axis.scaling.min = 0
+    styles = [("1F3864", None), ("E74C3C", "dash")]
+    for s_, (colour, dash) in zip(line.series, styles, strict=False):
+        s_.graphicalProperties.line.solidFill = colour
+        s_.graphicalProperties.line.width = 28575
+        if dash:
+            s_.graphicalProperties.line.dashStyle = dash
+        s_.smooth = False
+    # openpyxl >= 3.1 writes axes as deleted unless told otherwise
+    for ax in (bar.x_axis, bar.y_axis, line.y_axis):
+        ax.delete = False
+    bar += line
+    bar.title = f"{data.title(lang)} — " + _t(
+        f"新規配分とGDP比(上限 {data.cap_phrase(lang)})",
+        f"new allocation and ratio to GDP (cap {data.cap_phrase(lang)})",
+        lang,
+    )
+    bar.legend.position = "b"
+    bar.width = 26
+    bar.height = 13
+    ws.add_chart(bar, f"A{total_row + 3}")
+
+
+def schedule_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """Programs × fiscal years, with a totals row and a totals column."""
+    assert data.summary is not None
+    years = [int(y) for y in data.summary.fiscal_year]
+    sched = data.schedule
+    amounts: dict[tuple[str, int], int] = {}
+    if sched is not None:
+        for r in sched.itertuples(index=False):
+            key = (str(r.program_id), int(r.fiscal_year))
+            amounts[key] = amounts.get(key, 0) + int(r.amount_oku_yen)
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    if data.programs is not None:
+        for p in data.programs.itertuples(index=False):
+            rows.append(
+                {
+                    "program_id": p.program_id,
+                    "name_ja": p.name_ja,
+                    "name_en": p.name_en,
+                    "area": p.area,
+                    "rank": p.rank,
+                }
+            )
+            seen.add(str(p.program_id))
+    if sched is not None:  # any program missing from programs.csv
+        extra = sched[~sched.program_id.isin(seen)].drop_duplicates("program_id")
+        for r in extra.itertuples(index=False):
+            rows.append(
+                {
+                    "program_id": r.program_id,
+                    "name_ja": r.name_ja,
+                    "name_en": r.name_en,
+                    "area": r.area,
+                    "rank": r.rank,
+                }
+            )
+    label_cols = ["program_id", "name_ja", "name_en", "area", "rank"]
+    ncol = len(label_cols)
+    widths: dict[int, int] = {}
+    for j, c in enumerate(label_cols, start=1):
+        put(ws, 1, j, column_label(c, lang))
+        widths[j] = _display_width(column_label(c, lang), None)
+    for j, y in enumerate(years, start=ncol + 1):
+        put(ws, 1, j, fy(y, lang))
+        widths[j] = 9
+    total_col = ncol + len(years) + 1
+    put(ws, 1, total_col, _t("合計(億円)", "Total (億円)", lang))
+    widths[total_col] = 12
+    style_header(ws, 1, 1, total_col)
+
+    col_totals = dict.fromkeys(years, 0)
+    for i, row in enumerate(rows, start=2):
+        for j, c in enumerate(label_cols, start=1):
+            put(ws, i, j, row[c], YEAR_FORMAT if c == "rank" else None)
+            widths[j] = max(widths[j], _display_width(row[c], None))
+        row_total = 0
+        for j, y in enumerate(years, start=ncol + 1):
+            a = amounts.get((str(row["program_id"]), y), 0)
+            row_total += a
+            col_totals[y] += a
+            if a:
+                put(ws, i, j, a, OKU_FORMAT)
+                widths[j] = max(widths[j], _display_width(a, OKU_FORMAT))
+        put(ws, i, total_col, row_total, OKU_FORMAT)
+        widths[total_col] = max(widths[total_col], _display_width(row_total, OKU_FORMAT))
+    total_row = len(rows) + 2
+    put(ws, total_row, 1, _t("合計", "Total", lang))
+    for j, y in enumerate(years, start=ncol + 1):
+        put(ws, total_row, j, col_totals[y], OKU_FORMAT)
+        widths[j] = max(widths[j], _display_width(col_totals[y], OKU_FORMAT))
+    grand = sum(col_totals.values())
+    put(ws, total_row, total_col, grand, OKU_FORMAT)
+    widths[total_col] = max(widths[total_col], _display_width(grand, OKU_FORMAT))
+    for k in range(1, total_col + 1):
+        ws.cell(row=total_row, column=k).font = _HEADER_FONT
+        ws.cell(row=total_row, column=k).fill = _TOTAL_FILL
+    for i in range(2, total_row):
+        ws.cell(row=i, column=total_col).font = _HEADER_FONT
+    fit_columns(ws, widths, maximum=48)
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = ws.cell(row=2, column=ncol + 1).coordinate
+    ws.auto_filter.ref = f"A1:{get_column_letter(total_col)}{total_row - 1}"
+
+
+def programs_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    assert data.programs is not None
+    write_table(ws, data.programs, lang)
+    ws.freeze_panes = "C2"
+    last = get_column_letter(len(data.programs.columns))
+    ws.auto_filter.ref = f"A1:{last}{len(data.programs) + 1}"
+
+
+def ranks_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    assert data.ranks is not None
+    r = data.ranks
+    cols = write_table(ws, r, lang)
+    ws.freeze_panes = "A2"
+    n = len(r)
+    if n == 0 or "share_funded" not in cols:
+        return
+    # the chart's category labels: "順位1" ... in a helper column the chart reads
+    helper = len(r.columns) + 2
+    put(ws, 1, helper, _t("グラフ用ラベル", "Chart label", lang))
+    for i, k in enumerate(r["rank"].tolist(), start=2):
+        put(ws, i, helper, rank_label(int(k), lang))
+    ws.column_dimensions[get_column_letter(helper)].width = 12
+    chart = BarChart()
+    chart.type = "bar"
+    chart.style = 10
+    chart.add_data(
+        Reference(ws, min_col=cols["share_funded"], min_row=1, max_row=n + 1),
+        titles_from_data=True,
+    )
+    chart.set_categories(Reference(ws, min_col=helper, min_row=2, max_row=n + 1))
+    chart.x_axis.scaling.orientation = "maxMin"  # rank 1 on top
+    chart.y_axis.scaling.min = 0
+    chart.y_axis.scaling.max = 1
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.title = column_label("share_funded", lang)
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend = None
+    chart.title = _t(
+        f"優先順位別の充足率(上限 {data.cap_phrase(lang)})",
+        f"Share funded by priority rank (cap {data.cap_phrase(lang)})",
+        lang,
+    )
+    chart.series[0].graphicalProperties.solidFill = "2980B9"
+    from openpyxl.chart.label import DataLabelList
+
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showVal = True
+    chart.dataLabels.numFmt = "0.0%"
+    chart.width = 20
+    chart.height = 10
+    ws.add_chart(chart, f"A{n + 4}")
+
+
+def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    cols = data.marginal_columns()
+    if not cols:
+        put(
+            ws,
+            1,
+            1,
+            _t(
+                "この実行フォルダの summary.csv には限界価値の列"
+                "(marginal_rank{k}_per_100_oku_yen)がありません。",
+                "The summary.csv of this run folder has no marginal-value columns "
+                "(marginal_rank{k}_per_100_oku_yen).",
+                lang,
+            ),
+        )
+        ws.column_dimensions["A"].width = 100
+        return
+    assert data.summary is not None
+    s = data.summary
+    table = pd.DataFrame(
+        {
+            "fiscal_year": s.fiscal_year,
+            "gdp_oku_yen": s.gdp_oku_yen,
+            "headroom_oku_yen": s.headroom_oku_yen,
+        }
+    )
+    yes_no = YES_NO[lang]
+    table["binding"] = [yes_no["yes"] if h == 0 else yes_no["no"] for h in s.headroom_oku_yen]
+    step = (s.gdp_oku_yen.astype(float) * 0.001).round().astype("Int64")
+    table["step_oku_yen"] = step
+    for _, col in cols:
+        table[col] = s[col].astype(float)
+    for k, col in cols:
+        table[f"buys_rank{k}"] = s[col].astype(float) / 100 * s.gdp_oku_yen.astype(float) * 0.001
+    labels = {
+        "binding": _t("上限に到達", "At the cap", lang),
+        "step_oku_yen": _t("GDPの0.1%(億円)", "0.1% of GDP (億円)", lang),
+        **{
+            f"buys_rank{k}": _t(
+                f"+0.1%で増える順位{k}の価値", f"Rank {k} value bought by +0.1% of GDP", lang
+            )
+            for k, _ in cols
+        },
+    }
+    widths: dict[int, int] = {}
+    for j, c in enumerate(table.columns, start=1):
+        label = labels.get(str(c)) or column_label(str(c), lang)
+        put(ws, 1, j, label)
+        widths[j] = max(10, min(_display_width(label, None), 24) // 2 + 4)
+    style_header(ws, 1, 1, len(table.columns))
+    for j, c in enumerate(table.columns, start=1):
+        name = str(c)
+        fmt: str | None
+        if name.startswith(("marginal_", "buys_")):
+            fmt = MARGINAL_FORMAT
+        elif name == "fiscal_year":
+            fmt = YEAR_FORMAT
+        elif name == "binding":
+            fmt = None
+        else:
+            fmt = OKU_FORMAT
+        for i, v in enumerate(table[c].tolist(), start=2):
+            put(ws, i, j, v, fmt)
+            widths[j] = max(widths[j], _display_width(v, fmt))
+    fit_columns(ws, widths)
+    ws.row_dimensions[1].height = 48
+    ws.freeze_panes = "B2"
+    note_row = len(table) + 3
+    put(
+        ws,
+        note_row,
+        1,
+        _t(
+            "限界価値: その年度の上限を100億円引き上げたときに増える順位の価値。"
+            "+0.1%の列は GDPの0.1% × 限界価値/100 による線形の見積もりです。",
+            "Marginal value: how much the rank's value rises per 100 億円 more cap that year. "
+            "The +0.1% columns are a linear estimate: 0.1% of GDP × marginal value / 100.",
+            lang,
+        ),
+    )
+
+
+def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]]:
+    rec = data.record
+    info = data.plan_info
+    solver = rec.get("solver") if isinstance(rec.get("solver"), dict) else {}
+    assert isinstance(solver, dict)
+    yield _t("計画", "Plan", lang), info.get("name"), None
+    yield _t("表題", "Title", lang), data.title(lang), None
+    first, years = info.get("first_year"), info.get("years")
+    if isinstance(first, int) and isinstance(years, int):
+        yield _t("期間", "Horizon", lang), f"{fy(first, lang)}–{fy(first + years - 1, lang)}", None
+    yield _t("上限(GDP比)", "Cap (ratio to GDP)", lang), data.cap_text, None
+    yield _t("上限(厳密な比)", "Cap (exact ratio)", lang), info.get("cap_ratio"), None
+    yield _t("GDPケース", "GDP case", lang), info.get("gdp_case"), None
+    base = info.get("cap_base")
+    if base == "fixed_year":
+        base_text = _t(
+            f"{info.get('cap_base_year')}年度のGDP", f"FY{info.get('cap_base_year')} GDP", lang
+        )
+    else:
+        base_text = _t("各年度のGDP", "each year's GDP", lang)
+    yield _t("上限の基準", "Cap base", lang), base_text, None
+    yield (
+        _t("ソルバー", "Solver", lang),
+        f"{solver.get('name', '?')} {solver.get('version', '')}".strip(),
+        None,
+    )
+    yield "PuLP", solver.get("pulp_version"), None
+    yield _t("時間制限(秒)", "Time limit (s)", lang), solver.get("time_limit_seconds"), None
+    yield _t("許容ギャップ", "Gap setting", lang), solver.get("gap"), RATIO_FORMAT_SMALL
+    yield _t("状態", "Status", lang), status_word(data.status, lang), None
+    for st in rec.get("stages") or []:
+        if not isinstance(st, dict):
+            continue
+        k = st.get("rank")
+        what = rank_label(int(k), lang) if k is not None else _t("早期化", "earliness", lang)
+        yield (
+            _t(f"ギャップ({what})", f"Gap ({what})", lang),
+            st.get("gap"),
+            RATIO_FORMAT_SMALL,
+        )
+        yield (
+            _t(f"状態({what})", f"Status ({what})", lang),
+            status_word(str(st.get("status")), lang),
+            None,
+        )
+    yield _t("入力ハッシュ", "Input hash", lang), rec.get("input_hash"), None
+    for name, h in (rec.get("inputs") or {}).items():
+        yield f"SHA-256 inputs/{name}", h, None
+    for name, sec in (rec.get("times_seconds") or {}).items():
+        yield _t(f"時間 {name}(秒)", f"Time {name} (s)", lang), sec, "0.000"
+    v = rec.get("verification")
+    if isinstance(v, dict):
+        checks = sum(int(n) for n in (v.get("checked") or {}).values())
+        bad = v.get("violations") or []
+        verdict = (
+            _t("全ルールを満たす", "every rule holds", lang)
+            if v.get("ok")
+            else _t("違反あり", "RULES BROKEN", lang)
+        )
+        yield _t("検証", "Verification", lang), verdict, None
+        yield _t("検証した件数", "Checks", lang), checks, OKU_FORMAT
+        yield _t("違反件数", "Violations", lang), len(bad), OKU_FORMAT
+        for x in bad[:50]:
+            yield _t("違反", "Violation", lang), str(x.get("message", x)), None
+    else:
+        yield _t("検証", "Verification", lang), _t("未検証", "not verified", lang), None
+    yield _t("作成日時(UTC)", "Created at (UTC)", lang), rec.get("created_at"), None
+    yield "allocator", rec.get("allocator_version"), None
+    yield _t("レポート作成", "Reports by", lang), f"allocator {__version__}", None
+    for n in rec.get("notes") or []:
+        yield _t("注記", "Note", lang), str(n), None
+
+
+RATIO_FORMAT_SMALL = "0.00%"
+
+
+def info_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    put(ws, 1, 1, _t("項目", "Item", lang))
+    put(ws, 1, 2, _t("値", "Value", lang))
+    style_header(ws, 1, 1, 2)
+    widths = {1: 10, 2: 10}
+    for i, (key, value, fmt) in enumerate(_info_rows(data, lang), start=2):
+        put(ws, i, 1, key)
+        put(ws, i, 2, value, fmt)
+        ws.cell(row=i, column=2).alignment = Alignment(horizontal="left")
+        widths[1] = max(widths[1], _display_width(key, None))
+        widths[2] = max(widths[2], _display_width(value, fmt))
+    fit_columns(ws, widths, maximum=80)
+    ws.freeze_panes = "A2"
+
+
+# ---------------------------------------------------------------------------------------------
+# workbook
+
+
+def _created_at(data: RunData) -> dt.datetime:
+    """plan.json's created_at as naive UTC; a fixed date when missing or unreadable."""
+    text = data.record.get("created_at")
+    try:
+        when = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return dt.datetime(2000, 1, 1)
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return max(when, dt.datetime(1980, 1, 1))
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip whose entries all carry one fixed time (openpyxl would stamp the current time)."""
+
+    fixed_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+
+    def writestr(  # type: ignore[override]
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: bytes | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.fixed_time)
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16
+            zinfo_or_arcname = info
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(  # type: ignore[override]
+        self,
+        filename: str | os.PathLike[str],
+        arcname: str | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        """openpyxl writes worksheets from temporary files: keep their content, not their
+        modification time."""
+        data = Path(filename).read_bytes()
+        name = arcname if arcname is not None else Path(filename).name
+        self.writestr(name, data, compress_type, compresslevel)
+
+
+def build_workbook(data: RunData, lang: str) -> Workbook:
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    summary_sheet(wb.create_sheet(sheet_name("summary", lang)), data, lang)
+    schedule_sheet(wb.create_sheet(sheet_name("schedule", lang)), data, lang)
+    if data.programs is not None:
+        programs_sheet(wb.create_sheet(sheet_name("programs", lang)), data, lang)
+    if data.ranks is not None:
+        ranks_sheet(wb.create_sheet(sheet_name("ranks", lang)), data, lang)
+    marginal_sheet(wb.create_sheet(sheet_name("marginal", lang)), data, lang)
+    info_sheet(wb.create_sheet(sheet_name("info", lang)), data, lang)
+    when = _created_at(data)
+    props = wb.properties
+    props.created = when
+    props.modified = when
+    props.creator = f"allocator {__version__}"
+    props.lastModifiedBy = f"allocator {__version__}"
+    props.title = data.title(lang)
+    props.language = lang
+    return wb
+
+
+def write_workbook(data: RunData, path: Path, lang: str) -> None:
+    """Write ``report.xlsx`` at ``path``, byte-identical for the same run folder and language."""
+    wb = build_workbook(data, lang)
+    when = _created_at(data)
+    buf = io.BytesIO()
+    archive = _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive.fixed_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    ExcelWriter(wb, archive).save()  # not openpyxl.save_workbook: it stamps "modified" = now
+    write_bytes_atomic(path, buf.getvalue())

@@ -1,0 +1,318 @@
+"""Reports made from real run folders (the real pipeline): workbook, charts and report.md."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from allocator.api import allocate
+from allocator.loading import Overrides
+from allocator.plotting import pyplot
+from allocator.ratio import parse_cap
+from allocator.reports import md, read_run_csv, write_reports, year_ranges
+from allocator.results import write_csv
+from allocator.verify import verify_run
+
+DATA = Path(__file__).parents[1] / "data"
+INJECTED = '=HYPERLINK("http://x","click")'
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+SHEETS = {
+    "ja": ["概要", "配分表", "事業", "優先順位", "限界価値", "実行情報"],
+    "en": ["Summary", "Schedule", "Programs", "Ranks", "Marginal values", "Run info"],
+}
+
+
+def run(plan: Path, out: Path, cap: str) -> Path:
+    allocate(plan, Overrides(cap=parse_cap(cap)), out=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped plan at 2 % of GDP: a complete run folder, reports not yet written."""
+    return run(DATA, tmp_path_factory.mktemp("rep") / "run", "2%")
+
+
+@pytest.fixture(scope="module")
+def infeasible(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run(DATA, tmp_path_factory.mktemp("rep") / "inf", "1.8%")
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped plan with a funded program named like an Excel formula."""
+    base = tmp_path_factory.mktemp("rep")
+    plan = base / "plan"
+    shutil.copytree(DATA, plan)
+    path = plan / "programs.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    head = rows[0]
+    for r in rows[1:]:
+        if r and r[0] == "A01":
+            r[head.index("name_en")] = INJECTED
+            r[head.index("name_ja")] = "@SUM(1+1)"
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return run(plan, base / "run", "2%")
+
+
+def copy_run(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest)
+    return dest
+
+
+@pytest.fixture(scope="module", params=["ja", "en"])
+def reported(
+    request: pytest.FixtureRequest, shipped: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str, list[Path]]:
+    lang = request.param
+    folder = copy_run(shipped, tmp_path_factory.mktemp(f"rep-{lang}") / "run")
+    return folder, lang, write_reports(folder, lang)
+
+
+def csv_of(folder: Path, name: str) -> pd.DataFrame:
+    return read_run_csv(folder / name)
+
+
+# ---------------------------------------------------------------------------------------------
+# workbook
+
+
+def test_files_written(reported: tuple[Path, str, list[Path]]) -> None:
+    folder, _, written = reported
+    names = sorted(p.relative_to(folder).as_posix() for p in written)
+    assert names == [
+        "charts/allocation_by_area.png",
+        "charts/funding_by_rank.png",
+        "report.md",
+        "report.xlsx",
+    ]
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+    assert not list(folder.rglob(".*tmp*")), "no temporary file is left behind"
+    assert verify_run(folder).ok, "the reports do not disturb the run folder's verification"
+
+
+def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) -> None:
+    folder, lang, _ = reported
+    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    assert wb.sheetnames == SHEETS[lang]
+    summary, schedule, programs, ranks, marginal, info = (wb[n] for n in SHEETS[lang])
+    # native charts: combined bar + line on the summary, bar chart on ranks
+    assert len(summary._charts) == 1
+    assert len(ranks._charts) == 1
+    # frozen panes
+    assert summary.freeze_panes == "A2"
+    assert schedule.freeze_panes == "F2"
+    assert programs.freeze_panes and ranks.freeze_panes and info.freeze_panes
+    # headers in the chosen language
+    assert summary["A1"].value == ("年度" if lang == "ja" else "Fiscal year")
+    # number formats: amounts #,##0, ratios 0.000% written as numbers
+    head = {c.value: c.column for c in summary[1]}
+    gdp_col = head["名目GDP(億円)" if lang == "ja" else "GDP (億円)"]
+    ratio_col = head["防衛費のGDP比" if lang == "ja" else "Defence ratio to GDP"]
+    gdp = summary.cell(row=2, column=gdp_col)
+    ratio = summary.cell(row=2, column=ratio_col)
+    assert gdp.number_format == "#,##0" and isinstance(gdp.value, int)
+    assert ratio.number_format == "0.000%" and isinstance(ratio.value, float)
+    s = csv_of(folder, "summary.csv")
+    assert gdp.value == s.gdp_oku_yen[0]
+    assert ratio.value == pytest.approx(float(s.gdp_ratio[0]))
+    # the schedule's amounts are formatted too
+    assert schedule["F2"].number_format == "#,##0"
+    # no marginal values in this run folder: the sheet says so
+    assert marginal["A1"].value and "marginal_rank" in marginal["A1"].value
+    # run info: status and verification
+    values = [str(r[1]) for r in info.iter_rows(min_row=2, values_only=True)]
+    assert "HiGHS" in " ".join(values)
+    assert ("最適" if lang == "ja" else "optimal") in values
+
+
+def test_schedule_pivot_totals(reported: tuple[Path, str, list[Path]]) -> None:
+    folder, lang, _ = reported
+    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    ws = wb[SHEETS[lang][1]]
+    sched = csv_of(folder, "schedule.csv")
+    summary = csv_of(folder, "summary.csv")
+    years = [int(y) for y in summary.fiscal_year]
+    header = [c.value for c in ws[1]]
+    year_cols = {y: 6 + i for i, y in enumerate(years)}
+    assert header[5] == (f"{years[0]}年度" if lang == "ja" else f"FY{years[0]}")
+    total_col = 6 + len(years)
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    total_row = rows[-1]
+    assert total_row[0] == ("合計" if lang == "ja" else "Total")
+    by_year = sched.groupby("fiscal_year").amount_oku_yen.sum()
+    for y, col in year_cols.items():
+        assert total_row[col - 1] == int(by_year.get(y, 0))
+        assert total_row[col - 1] == summary.set_index("fiscal_year").new_total_oku_yen[y]
+    assert total_row[total_col - 1] == int(sched.amount_oku_yen.sum())
+    # every program row adds up to its total in programs.csv
+    progs = csv_of(folder, "programs.csv").set_index("program_id")
+    body = rows[:-1]
+    assert [r[0] for r in body] == list(progs.index)
+    for r in body:
+        assert r[total_col - 1] == progs.total_oku_yen[r[0]]
+        assert sum(v or 0 for v in r[5 : total_col - 1]) == r[total_col - 1]
+
+
+def test_formula_like_names_stay_text(injected: Path, tmp_path: Path) -> None:
+    folder = copy_run(injected, tmp_path / "run")
+    write_reports(folder, "en")
+    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    found = []
+    for ws in wb:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value in (INJECTED, "@SUM(1+1)"):
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    assert cell.quotePrefix, (ws.title, cell.coordinate)
+                    found.append(ws.title)
+    assert {"Schedule", "Programs"} <= set(found)
+    # and no formula anywhere in the file
+    with zipfile.ZipFile(folder / "report.xlsx") as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name), name
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "Pay, training and joint exercises" in text  # report.md still written
+
+
+# ---------------------------------------------------------------------------------------------
+# charts
+
+
+def test_charts_are_valid_png(reported: tuple[Path, str, list[Path]]) -> None:
+    folder, _, _ = reported
+    plt = pyplot()
+    for name in ("allocation_by_area.png", "funding_by_rank.png"):
+        path = folder / "charts" / name
+        assert path.read_bytes()[:8] == PNG_SIGNATURE
+        img = plt.imread(path)
+        height, width = img.shape[:2]
+        assert 1000 <= width <= 1500, (name, width)
+        assert 500 <= height <= 1300, (name, height)
+        assert 20_000 < path.stat().st_size < 1_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# report.md
+
+
+def test_report_md_headline(reported: tuple[Path, str, list[Path]]) -> None:
+    folder, lang, _ = reported
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    summary = csv_of(folder, "summary.csv")
+    binding = summary.fiscal_year[summary.headroom_oku_yen == 0].astype(int).tolist()
+    assert binding, "the shipped plan at 2% is at the cap in some years"
+    assert year_ranges(binding, lang) in text
+    assert "2%" in text
+    assert "past_projection" in text
+    new_def = summary.defense_alloc_oku_yen.sum() / 10_000
+    assert f"{new_def:,.1f}" in text
+    programs = csv_of(folder, "programs.csv")
+    name_col = "name_ja" if lang == "ja" else "name_en"
+    unfunded = programs[programs.funded == "no"]
+    assert len(unfunded)
+    for p in unfunded.itertuples():
+        assert f"- {p.program_id} {md(getattr(p, name_col))} — " in text
+    assert ("最適" if lang == "ja" else "optimal") in text
+    for link in ("charts/allocation_by_area.png", "charts/funding_by_rank.png", "report.xlsx"):
+        assert f"]({link})" in text
+    # without marginal-value columns the section says it is not available
+    assert ("見積もれません" if lang == "ja" else "Not available") in text
+
+
+def test_infeasible_folder_gets_report_md(infeasible: Path, tmp_path: Path) -> None:
+    assert not (infeasible / "summary.csv").exists()
+    for lang, phrase in (("ja", "実行可能な計画はありません"), ("en", "infeasible")):
+        folder = copy_run(infeasible, tmp_path / lang)
+        written = write_reports(folder, lang)
+        assert written == [folder / "report.md"]
+        text = (folder / "report.md").read_text(encoding="utf-8")
+        assert phrase in text
+        assert "1.8%" in text
+        explanation = (folder / "explanation.txt").read_text(encoding="utf-8")
+        assert explanation.splitlines()[0] in text
+        assert not (folder / "report.xlsx").exists()
+        assert not (folder / "charts").exists()
+
+
+def add_marginal_columns(folder: Path) -> None:
+    """The future summary.csv: value of rank k bought by 100 億円 more cap that year."""
+    path = folder / "summary.csv"
+    s = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    binding = s.headroom_oku_yen == "0"
+    s["marginal_rank3_per_100_oku_yen"] = ["100" if b else "0" for b in binding]
+    s["marginal_rank4_per_100_oku_yen"] = ["0"] * len(s)
+    s["marginal_rank6_per_100_oku_yen"] = ["12.5" if b else "" for b in binding]
+    write_csv(s, path)
+
+
+def test_marginal_values_when_present(shipped: Path, tmp_path: Path) -> None:
+    folder = copy_run(shipped, tmp_path / "run")
+    add_marginal_columns(folder)
+    write_reports(folder, "en")
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    # FY2026: 0.1% of GDP 6,384,000 億円 = 6,384 億円; rank 3 gains all of it, rank 6 1/8
+    assert "| FY2026 | 6,384 | +6,384 | +798 |" in text
+    assert "rank 4" not in text.split("## What one more")[1].split("##")[0]
+    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    ws = wb["Marginal values"]
+    head = [c.value for c in ws[1]]
+    assert "Rank 3 marginal value (per +100 億円 cap)" in head
+    col = head.index("Rank 3 value bought by +0.1% of GDP") + 1
+    assert ws.cell(row=2, column=col).value == pytest.approx(6384.0)
+    # the summary sheet does not repeat the marginal columns
+    assert not any("marginal" in str(c.value) for c in wb["Summary"][1])
+
+
+def test_not_optimal_run_shows_the_gap(shipped: Path, tmp_path: Path) -> None:
+    folder = copy_run(shipped, tmp_path / "run")
+    record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    record["status"] = "feasible"
+    record["optimal"] = False
+    record["stages"][2]["gap"] = 0.0123
+    record["stages"][2]["status"] = "time_limit"
+    (folder / "plan.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    write_reports(folder, "ja")
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "順位3 1.23%" in text
+    assert "時間制限" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# robustness
+
+
+def test_byte_stable_and_reads_only_the_folder(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same folder gives the same bytes, wherever it lies and whatever the cwd."""
+    monkeypatch.chdir(tmp_path)
+    first = copy_run(shipped, tmp_path / "a" / "run")
+    second = copy_run(shipped, tmp_path / "b" / "elsewhere")
+    out1 = write_reports(first, "ja")
+    out2 = write_reports(second, "ja")
+    for p1, p2 in zip(out1, out2, strict=True):
+        assert p1.read_bytes() == p2.read_bytes(), p1.name
+    again = write_reports(first, "ja")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in out2]
+
+
+def test_rejects_unknown_language(shipped: Path) -> None:
+    with pytest.raises(ValueError, match="lang"):
+        write_reports(shipped, "fr")
+
+
+def test_not_a_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"plan\.json"):
+        write_reports(tmp_path, "en")
