@@ -6,10 +6,12 @@ its steps. Nothing here prints or exits.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from allocator.analysis import marginal_values
 from allocator.diagnose import explain_infeasibility, precheck
 from allocator.errors import UsageError
 from allocator.loading import Overrides, load_plan, resolve_plan_file
@@ -32,18 +34,23 @@ class Outcome:
     """For an infeasible plan: which rules conflict, by how much, and what would fix it."""
 
 
-def solve_plan(plan: Plan) -> SolveResult:
-    """Build and solve ``plan`` with its own solver settings."""
+def solve_plan(plan: Plan, *, marginal: bool = False) -> SolveResult:
+    """Build and solve ``plan`` with its own solver settings; with ``marginal``, add the value
+    per rank of 100 億円 more cap in each fiscal year (``result.marginal``)."""
     t0 = time.perf_counter()
     model = build_model(plan)
     build = time.perf_counter() - t0
-    return solve_lexicographic(
+    result = solve_lexicographic(
         model,
         time_limit=plan.solver.time_limit_seconds,
         gap=plan.solver.gap,
         tolerance=plan.solver.tolerance,
         build_seconds=build,
     )
+    if marginal and result.has_plan:
+        values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
+        result = dataclasses.replace(result, marginal=values)
+    return result
 
 
 def plan_input_files(plan_path: Path) -> list[tuple[Path, str]]:
@@ -91,9 +98,11 @@ def allocate(
         result = infeasible_result(plan)
         explanation = ["why: " + explanation[0], *("     " + x for x in explanation[1:])]
     else:
-        result = solve_plan(plan)
+        t = time.perf_counter()
+        result = solve_plan(plan, marginal=True)
         times["build"] = result.build_seconds
         times["solve"] = result.solve_seconds
+        times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
         if result.status == "infeasible":
             t = time.perf_counter()
             explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)

@@ -249,9 +249,11 @@ def verify_command(
         raise typer.Exit(EXIT_VERIFY_FAILED)
 
 
+from allocator.cli_analysis import register as register_analysis  # noqa: E402
 from allocator.cli_compare import register as register_compare  # noqa: E402
 
 register_compare(app)
+register_analysis(app)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from allocator import OKU_PER_CHO
 from allocator.ratio import format_cap
@@ -50,15 +50,16 @@ def render_outcome(outcome: Outcome) -> str:
     lines.append("")
     head = (
         f"{'FY':<8}{'GDP 兆円':>10}{'cap 億円':>10}{'baseline':>10}{'new def.':>10}"
-        f"{'new other':>10}{'ratio':>9}{'headroom':>10}"
+        f"{'new other':>10}{'ratio':>9}{'headroom':>10}  +100億 cap buys"
     )
-    lines += [head, "-" * 77]
+    lines += [head, "-" * 95]
+    marginal = _marginal_text(summary)
     for r in summary.itertuples(index=False):
         lines.append(
             f"{r.fiscal_year:<8}{cho(r.gdp_oku_yen):>10}{oku(r.cap_oku_yen):>10}"
             f"{oku(r.baseline_oku_yen):>10}{oku(r.defense_alloc_oku_yen):>10}"
             f"{oku(r.other_alloc_oku_yen):>10}{float(r.gdp_ratio) * 100:>8.3f}%"
-            f"{oku(r.headroom_oku_yen):>10}"
+            f"{oku(r.headroom_oku_yen):>10}  {marginal.get(r.fiscal_year, '')}"
         )
     total_def = int(summary.defense_alloc_oku_yen.sum())
     total_other = int(summary.other_alloc_oku_yen.sum())
@@ -91,6 +92,22 @@ def render_outcome(outcome: Outcome) -> str:
             "summary.csv, programs.csv, ranks.csv, plan.json)"
         )
     return "\n".join(lines)
+
+
+def _marginal_text(summary: Any) -> dict[int, str]:
+    """Per fiscal year, what 100 億円 more cap buys per rank: ``r3 +100`` (nonzero ranks only)."""
+    cols = [c for c in summary.columns if c.startswith("marginal_rank")]
+    out: dict[int, str] = {}
+    for _, row in summary.iterrows():
+        parts = []
+        for c in cols:
+            text = row[c]
+            if text in ("", None) or float(text) == 0:
+                continue
+            rank = c.removeprefix("marginal_rank").split("_")[0]
+            parts.append(f"r{rank} {float(text):+,.0f}")
+        out[int(row["fiscal_year"])] = " ".join(parts) if parts else ("-" if cols else "")
+    return out
 
 
 def render_verification(report: VerifyReport, run_dir: Path) -> str:

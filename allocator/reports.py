@@ -441,6 +441,8 @@ def _infeasible_md(data: RunData, lang: str) -> str:
 
 
 def _num(v: float) -> str:
+    if v == 0:
+        return "0"
     return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"
 
 

@@ -126,6 +126,13 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         )
     df = pd.DataFrame(rows)
     df["fiscal_ceiling_oku_yen"] = df["fiscal_ceiling_oku_yen"].astype("Int64")
+    if result.marginal is not None and len(result.marginal):
+        wide = result.marginal.pivot(
+            index="fiscal_year", columns="rank", values="value_per_100_oku_yen"
+        )
+        for rank in wide.columns:
+            col = f"marginal_rank{rank}_per_100_oku_yen"
+            df[col] = [_num(wide.loc[y, rank]) if y in wide.index else "" for y in df.fiscal_year]
     return df
 
 

@@ -54,6 +54,8 @@ class SolveResult:
     solve_seconds: float
     time_limit_seconds: float
     gap_setting: float
+    marginal: pd.DataFrame | None = None
+    """Value per rank of 100 億円 more cap, per fiscal year (see analysis.marginal_values)."""
 
     @property
     def has_plan(self) -> bool:

@@ -128,8 +128,10 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     assert ratio.value == pytest.approx(float(s.gdp_ratio[0]))
     # the schedule's amounts are formatted too
     assert schedule["F2"].number_format == "#,##0"
-    # no marginal values in this run folder: the sheet says so
-    assert marginal["A1"].value and "marginal_rank" in marginal["A1"].value
+    # the run computed marginal values: one row per fiscal year under the header
+    assert marginal["A1"].value == ("年度" if lang == "ja" else "Fiscal year")
+    years = [r[0] for r in marginal.iter_rows(min_row=2, values_only=True) if r[0]]
+    assert [int(str(y)[:4]) for y in years[: len(s)]] == list(s.fiscal_year)
     # run info: status and verification
     values = [str(r[1]) for r in info.iter_rows(min_row=2, values_only=True)]
     assert "HiGHS" in " ".join(values)
@@ -227,8 +229,9 @@ def test_report_md_headline(reported: tuple[Path, str, list[Path]]) -> None:
     assert ("最適" if lang == "ja" else "optimal") in text
     for link in ("charts/allocation_by_area.png", "charts/funding_by_rank.png", "report.xlsx"):
         assert f"]({link})" in text
-    # without marginal-value columns the section says it is not available
-    assert ("見積もれません" if lang == "ja" else "Not available") in text
+    # the run computed marginal values: the 0.1 % section has a table, not "not available"
+    assert ("見積もれません" if lang == "ja" else "Not available") not in text
+    assert ("| 年度 | +0.1% (億円) |" if lang == "ja" else "| FY | +0.1% (億円) |") in text
 
 
 def test_infeasible_folder_gets_report_md(infeasible: Path, tmp_path: Path) -> None:
