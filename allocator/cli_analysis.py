@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -104,37 +102,12 @@ def default_sweep_dir(
     plan: Plan, reports: Path, low: Fraction, high: Fraction, *, tag: str = ""
 ) -> Path:
     """``reports/<plan>-sweep-<low>-<high>[-<tag>]/``; if taken, the first free ``-2``, …"""
-    from allocator.results import safe_name
+    from allocator.results import free_folder, safe_name
 
     base = f"{safe_name(plan.name)}-sweep-{cap_slug(low)}-{cap_slug(high)}"
     if tag:
         base += f"-{safe_name(tag)}"
-    candidate = reports / base
-    n = 2
-    while candidate.exists():
-        candidate = reports / f"{base}-{n}"
-        n += 1
-    return candidate
-
-
-@contextmanager
-def _atomic_folder(out: Path) -> Iterator[Path]:
-    """Yield a hidden sibling folder to write into; rename it to ``out`` when complete."""
-    if out.exists():
-        raise OutputExistsError(f"{out}: already exists — give another --out folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        yield tmp
-        if out.exists():
-            raise OutputExistsError(f"{out}: already exists — give another --out folder")
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return free_folder(reports, base)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +301,9 @@ def sweep_command(
         table = frontier_table(result)
         names = {r.rank: (r.name_ja if lang == "ja" else r.name_en) for r in loaded.ranks}
         title = loaded.title_ja if lang == "ja" else loaded.title_en
-        with _atomic_folder(target) as folder:
+        from allocator.results import atomic_folder
+
+        with atomic_folder(target) as folder:
             write_csv(table, folder / "frontier.csv")
             frontier_chart(
                 table,

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
@@ -35,10 +33,17 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from allocator.errors import AllocatorError, OutputExistsError, PlanError, UsageError
+from allocator.errors import AllocatorError, PlanError, UsageError
 from allocator.loading import Overrides, load_plan
 from allocator.ratio import format_cap, parse_cap
-from allocator.results import INPUTS_DIR, RUN_FORMAT, safe_name, write_csv
+from allocator.results import (
+    INPUTS_DIR,
+    RUN_FORMAT,
+    atomic_folder,
+    free_folder,
+    safe_name,
+    write_csv,
+)
 from allocator.schema import Plan, Program
 
 Cell = int | float | str | None
@@ -1192,13 +1197,7 @@ def _diff_series(cmp: Comparison, metric: str, i: int) -> list[float]:
 def default_compare_dir(cmp: Comparison, reports: Path) -> Path:
     """``reports/compare-<labelA>-vs-<labelB>[-vs-...]/``; if taken, the first free ``-2``,
     ``-3``, ... (ASCII letters, digits, '.', '_' and '-' only, so it stays inside ``reports``)."""
-    base = safe_name("compare-" + "-vs-".join(cmp.labels))
-    candidate = Path(reports) / base
-    n = 2
-    while candidate.exists():
-        candidate = Path(reports) / f"{base}-{n}"
-        n += 1
-    return candidate
+    return free_folder(Path(reports), safe_name("compare-" + "-vs-".join(cmp.labels)))
 
 
 def write_comparison(cmp: Comparison, out: Path, *, lang: Lang = "ja", force: bool = False) -> Path:
@@ -1228,30 +1227,10 @@ def write_comparison(cmp: Comparison, out: Path, *, lang: Lang = "ja", force: bo
     OutputExistsError
         If ``out`` exists and ``force`` is false.
     """
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"{out}: already exists — give --force to replace it, or --out for another folder"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_folder(Path(out), force=force) as tmp:
         write_csv(comparison_table(cmp), tmp / CSV_NAME)
         compare_chart(cmp, tmp / PNG_NAME, lang)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out)
 
 
 __all__ = [

@@ -361,6 +361,14 @@ def _parse_predecessors(t: CsvTable, row: int, text: str) -> tuple[Predecessor, 
     return tuple(out)
 
 
+PROGRAM_COLUMNS = [
+    "program_id", "name_ja", "name_en", "area", "phase", "rank",
+    "window_first_year", "window_last_year", "low_oku_yen", "high_oku_yen",
+    "max_per_year_oku_yen", "max_ramp_oku_yen", "unit_cost_oku_yen", "payment_profile",
+    "value", "mandatory", "predecessor", "counts_toward_defense", "source", "note",
+]  # fmt: skip
+"""Every column of programs.csv, in the order of docs/plan-format.md and data/programs.csv."""
+
 PROGRAM_COLUMNS_REQUIRED = [
     "program_id",
     "name_ja",

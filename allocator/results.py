@@ -9,12 +9,14 @@ in ``plan.json`` only), so the same inputs give byte-identical CSV files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -229,6 +231,53 @@ def safe_name(text: str) -> str:
     return name[:80]
 
 
+def free_folder(parent: Path, base: str) -> Path:
+    """``parent/base``, or the first free ``parent/base-2``, ``-3``, ... (never an existing one)."""
+    candidate = parent / base
+    n = 2
+    while candidate.exists():
+        candidate = parent / f"{base}-{n}"
+        n += 1
+    return candidate
+
+
+@contextlib.contextmanager
+def atomic_folder(out: Path, *, force: bool = False) -> Iterator[Path]:
+    """Yield a hidden sibling folder to write into; rename it to ``out`` only when the block
+    completes, so an interrupted or failed write leaves nothing at ``out``. With ``force`` an
+    existing ``out`` is replaced, and kept until the new folder is in place.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``out`` exists and ``force`` is false.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise OutputExistsError(
+            f"{out}: already exists — give --force to replace it, or --out for another folder"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        if out.exists():
+            if not force:
+                raise OutputExistsError(f"{out}: appeared while writing — nothing was replaced")
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def default_run_dir(plan: Plan, reports: Path, *, tag: str = "") -> Path:
     """``reports/<plan>-cap<cap>[-<tag>]/``; if taken, the first free ``-2``, ``-3``, ...
 
@@ -238,12 +287,7 @@ def default_run_dir(plan: Plan, reports: Path, *, tag: str = "") -> Path:
     base = f"{safe_name(plan.name)}-cap{cap_slug(plan.cap.ratio)}"
     if tag:
         base += f"-{safe_name(tag)}"
-    candidate = reports / base
-    n = 2
-    while candidate.exists():
-        candidate = reports / f"{base}-{n}"
-        n += 1
-    return candidate
+    return free_folder(reports, base)
 
 
 def plan_record(
@@ -326,21 +370,9 @@ def write_run(
     OutputExistsError
         If ``out`` exists and ``force`` is false.
     """
-    out = Path(out)
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"{out}: already exists — give --force to replace it, or --out for another folder"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_folder(out, force=force) as tmp:
         (tmp / INPUTS_DIR).mkdir()
         inputs: dict[str, str] = {}
-        import hashlib
-
         for item in input_files:
             src, name = item if isinstance(item, tuple) else (item, item.name)
             data = src.read_bytes()
@@ -363,17 +395,7 @@ def write_run(
             write_json(record, tmp / "plan.json")
         if after_write is not None:
             after_write(tmp)
-        if out.exists():  # force: keep the old folder until the new one is in place
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out)
 
 
 def write_json(record: dict[str, Any], path: Path) -> None:

@@ -6,28 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-PROGRAM_COLUMNS = [
-    "program_id",
-    "name_ja",
-    "name_en",
-    "area",
-    "phase",
-    "rank",
-    "window_first_year",
-    "window_last_year",
-    "low_oku_yen",
-    "high_oku_yen",
-    "max_per_year_oku_yen",
-    "max_ramp_oku_yen",
-    "unit_cost_oku_yen",
-    "payment_profile",
-    "value",
-    "mandatory",
-    "predecessor",
-    "counts_toward_defense",
-    "source",
-    "note",
-]
+from allocator.loading import PROGRAM_COLUMNS
 
 
 def program(
@@ -137,3 +116,25 @@ def write_plan(
         for y, g in sorted(gdp_by_year.items()):
             w.writerow([y, "base", g, "test"])
     return folder
+
+
+def random_capital_budgeting(n: int, *, seed: int, years: int = 5) -> list[dict[str, Any]]:
+    """``n`` fixed-profile go/no-go programs with random payments and values close to their
+    cost: a multi-period knapsack that HiGHS cannot close in a second or two at n ≥ 200."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        costs = [rng.randint(10, 100) for _ in range(years)]
+        profile = ";".join(f"{2026 + y}:{c}" for y, c in enumerate(costs))
+        out.append(
+            program(
+                f"K{i:03d}",
+                first=2026,
+                last=2026 + years - 1,
+                payment_profile=profile,
+                value=sum(costs) + rng.randint(-10, 10),
+            )
+        )
+    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from planbuilder import program, write_plan
+from planbuilder import random_capital_budgeting, write_plan
 from typer.testing import CliRunner
 
 from allocator.cli import (
@@ -166,22 +166,7 @@ def test_gdp_case_and_cap_base(tmp_path: Path) -> None:
 
 
 def test_time_limit_keeps_best_plan_marked_not_optimal(tmp_path: Path) -> None:
-    import random
-
-    rng = random.Random(7)
-    progs = []
-    for i in range(200):  # a 5-period capital-budgeting problem HiGHS cannot close in 1 s
-        costs = [rng.randint(10, 100) for _ in range(5)]
-        profile = ";".join(f"{2026 + y}:{c}" for y, c in enumerate(costs))
-        progs.append(
-            program(
-                f"K{i:03d}",
-                first=2026,
-                last=2030,
-                payment_profile=profile,
-                value=sum(costs) + rng.randint(-10, 10),
-            )
-        )
+    progs = random_capital_budgeting(200, seed=7)
     plan = write_plan(
         tmp_path / "plan", progs, years=5, gdp=10**9, fiscal="max_new_per_year_oku_yen = 5500"
     )

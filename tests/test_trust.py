@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from planbuilder import program, write_plan
+from planbuilder import program, random_capital_budgeting, write_plan
 from typer.testing import CliRunner
 
 from allocator.api import allocate
@@ -98,22 +98,7 @@ def test_forced_replacement_keeps_old_folder_until_new_one_is_complete(tmp_path:
 
 
 def test_ctrl_c_during_solve_leaves_no_run_folder(tmp_path: Path) -> None:
-    import random
-
-    rng = random.Random(3)
-    progs = []
-    for i in range(300):
-        costs = [rng.randint(10, 100) for _ in range(5)]
-        profile = ";".join(f"{2026 + y}:{c}" for y, c in enumerate(costs))
-        progs.append(
-            program(
-                f"K{i:03d}",
-                first=2026,
-                last=2030,
-                payment_profile=profile,
-                value=sum(costs) + rng.randint(-10, 10),
-            )
-        )
+    progs = random_capital_budgeting(300, seed=3)
     plan = write_plan(
         tmp_path / "plan", progs, years=5, gdp=10**9, fiscal="max_new_per_year_oku_yen = 8000"
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from allocator.loading import Overrides, load_plan
+from allocator.loading import PROGRAM_COLUMNS, Overrides, load_plan
 from allocator.model import build_model
 from allocator.ratio import parse_cap
 from allocator.results import RunOptions, write_run
@@ -123,29 +123,6 @@ def assert_ok(report: VerifyReport) -> None:
 # ---------------------------------------------------------------------------------------------
 # small plan folders
 
-
-PROGRAM_COLUMNS = [
-    "program_id",
-    "name_ja",
-    "name_en",
-    "area",
-    "phase",
-    "rank",
-    "window_first_year",
-    "window_last_year",
-    "low_oku_yen",
-    "high_oku_yen",
-    "max_per_year_oku_yen",
-    "max_ramp_oku_yen",
-    "unit_cost_oku_yen",
-    "payment_profile",
-    "value",
-    "mandatory",
-    "predecessor",
-    "counts_toward_defense",
-    "source",
-    "note",
-]
 
 BASE_TOML = """\
 [plan]
