@@ -140,11 +140,13 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
 
 def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
     """Per program: funded or not, total, range, first and last funded year."""
-    sched = result.schedule
+    per = result.schedule.groupby("program_id").agg(
+        total=("amount_oku_yen", "sum"), first=("fiscal_year", "min"), last=("fiscal_year", "max")
+    )
     rows = []
     for p in sorted(plan.programs, key=lambda q: (q.rank, q.program_id)):
-        mine = sched[sched.program_id == p.program_id]
-        total = int(mine.amount_oku_yen.sum()) if len(mine) else 0
+        has = p.program_id in per.index
+        total = int(per.at[p.program_id, "total"]) if has else 0
         rows.append(
             {
                 "program_id": p.program_id,
@@ -157,8 +159,8 @@ def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
                 "total_oku_yen": total,
                 "low_oku_yen": p.low_oku_yen,
                 "high_oku_yen": p.high_oku_yen,
-                "first_funded_year": int(mine.fiscal_year.min()) if len(mine) else None,
-                "last_funded_year": int(mine.fiscal_year.max()) if len(mine) else None,
+                "first_funded_year": int(per.at[p.program_id, "first"]) if has else None,
+                "last_funded_year": int(per.at[p.program_id, "last"]) if has else None,
                 "window_first_year": p.window_first_year,
                 "window_last_year": p.window_last_year,
                 "mandatory": "yes" if p.mandatory else "no",
