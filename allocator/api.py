@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from allocator.analysis import marginal_values
-from allocator.diagnose import explain_infeasibility, precheck
+from allocator.diagnose import Diagnosis, explain_infeasibility, precheck
 from allocator.errors import UsageError
 from allocator.loading import Overrides, load_plan, resolve_plan_file
 from allocator.model import build_model
 from allocator.reports import write_reports
-from allocator.results import RunOptions, default_run_dir, write_run
+from allocator.results import RunOptions, default_run_dir, ensure_free, write_run
 from allocator.schema import Plan
 from allocator.solve import SolveResult, infeasible_result, solve_lexicographic
 from allocator.verify import VerifyReport, verify_run
@@ -48,7 +48,10 @@ def solve_plan(plan: Plan, *, marginal: bool = False) -> SolveResult:
         build_seconds=build,
     )
     if marginal and result.has_plan:
-        values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
+        try:
+            values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
+        except RuntimeError:  # an auxiliary LP failed: keep the verified plan, report n/a
+            values = None
         result = dataclasses.replace(result, marginal=values)
     return result
 
@@ -87,16 +90,13 @@ def allocate(
     t0 = time.perf_counter()
     plan = load_plan(plan_path, overrides)
     times["load_validate"] = time.perf_counter() - t0
-    if out is not None and out.exists() and not force:
-        from allocator.errors import OutputExistsError
-
-        raise OutputExistsError(
-            f"{out}: already exists — give --force to replace it, or --out for another folder"
-        )
-    explanation = precheck(plan)
-    if explanation:
+    if out is not None:
+        ensure_free(out, force=force)  # refuse before solving, not after
+    found = precheck(plan)
+    explanation: list[str] = []
+    if found:
         result = infeasible_result(plan)
-        explanation = ["why: " + explanation[0], *("     " + x for x in explanation[1:])]
+        explanation = Diagnosis(precheck=tuple(found)).lines(plan)
     else:
         t = time.perf_counter()
         result = solve_plan(plan, marginal=True)

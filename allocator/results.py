@@ -243,6 +243,14 @@ def free_folder(parent: Path, base: str) -> Path:
     return candidate
 
 
+def ensure_free(out: Path, *, force: bool = False) -> None:
+    """Raise OutputExistsError if ``out`` exists and the user did not ask to replace it."""
+    if Path(out).exists() and not force:
+        raise OutputExistsError(
+            f"{out}: already exists — give --force to replace it, or --out for another folder"
+        )
+
+
 @contextlib.contextmanager
 def atomic_folder(out: Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a hidden sibling folder to write into; rename it to ``out`` only when the block
@@ -255,10 +263,7 @@ def atomic_folder(out: Path, *, force: bool = False) -> Iterator[Path]:
         If ``out`` exists and ``force`` is false.
     """
     out = Path(out)
-    if out.exists() and not force:
-        raise OutputExistsError(
-            f"{out}: already exists — give --force to replace it, or --out for another folder"
-        )
+    ensure_free(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
