@@ -42,17 +42,27 @@ HELP = """Allocate yearly budgets to a defence and economic-security plan under 
 
 Solves the plan as an integer program (HiGHS, in-process): rank 1 of the priority order is
 funded as fully as the rules allow, then rank 2 without taking anything from rank 1, and so on.
-Writes schedule.csv, summary.csv, programs.csv, ranks.csv and plan.json (Excel-ready, UTF-8
-with BOM, amounts in 億円) and verifies them independently.
+Writes a run folder (schedule.csv, summary.csv, programs.csv, ranks.csv, plan.json, report.md,
+report.xlsx, charts/; CSV in UTF-8 with BOM for Excel, amounts in 億円) and verifies it
+independently. An infeasible request is explained: which rules conflict, by how many 億円, in
+which fiscal years, and the smallest change that would make a plan possible.
 
-Example:  allocate --cap 2%          (the shipped plan in data/, 2 % of each year's GDP)
+Examples:
 
-          allocate --cap 1.8% --out reports/cap-1.8
+  allocate --cap 2%                     the shipped plan in data/, 2 % of each year's GDP
 
-          allocate verify reports/japan-defense-2026-cap2pct
+  allocate --cap 1.8% --out reports/cap-1.8 --lang en
+
+  allocate verify reports/japan-defense-2026-cap2pct
+
+  allocate compare reports/japan-defense-2026-cap2pct reports/cap-1.8
+
+  allocate sweep --cap 1.5%..2.5% --step 0.1%
+
+  allocate min-cap --ranks 1-3
 
 Exit codes: 0 optimal; 2 bad usage; 3 invalid plan; 4 infeasible; 5 time limit, plan written;
-6 time limit, no plan; 7 verification failed; 1 internal error.
+6 time limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
 """
 
 app = typer.Typer(
