@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,9 @@ class Outcome:
     """For an infeasible plan: which rules conflict, by how much, and what would fix it."""
 
 
-def solve_plan(plan: Plan, *, marginal: bool = False) -> SolveResult:
+def solve_plan(
+    plan: Plan, *, marginal: bool = False, progress: Callable[[str], None] | None = None
+) -> SolveResult:
     """Build and solve ``plan`` with its own solver settings; with ``marginal``, add the value
     per rank of 100 億円 more cap in each fiscal year (``result.marginal``)."""
     t0 = time.perf_counter()
@@ -46,8 +49,11 @@ def solve_plan(plan: Plan, *, marginal: bool = False) -> SolveResult:
         gap=plan.solver.gap,
         tolerance=plan.solver.tolerance,
         build_seconds=build,
+        progress=progress,
     )
     if marginal and result.has_plan:
+        if progress is not None:
+            progress("marginal value of the cap (one LP per rank)")
         try:
             values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
         except RuntimeError:  # an auxiliary LP failed: keep the verified plan, report n/a
@@ -77,6 +83,7 @@ def allocate(
     out: Path | None = None,
     force: bool = False,
     lang: str = "ja",
+    progress: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Load, solve, write the run folder (when there is a plan to write) and verify it; add
     the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``.
@@ -99,11 +106,13 @@ def allocate(
         explanation = Diagnosis(precheck=tuple(found)).lines(plan)
     else:
         t = time.perf_counter()
-        result = solve_plan(plan, marginal=True)
+        result = solve_plan(plan, marginal=True, progress=progress)
         times["build"] = result.build_seconds
         times["solve"] = result.solve_seconds
         times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
         if result.status == "infeasible":
+            if progress is not None:
+                progress("no plan: finding which rules conflict (elastic re-solves)")
             t = time.perf_counter()
             explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)
             times["explain"] = time.perf_counter() - t
@@ -140,6 +149,8 @@ def allocate(
             "times_seconds": {k: round(v, 4) for k, v in times.items()},
         }
 
+    if progress is not None:
+        progress("writing, verifying and reporting")
     t1 = time.perf_counter()
     run_dir = write_run(
         plan,

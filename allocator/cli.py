@@ -18,6 +18,8 @@ Exit codes
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -97,6 +99,18 @@ def _check_cap(text: str | None) -> str | None:
     except AllocatorError as exc:
         raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
     return text
+
+
+def _progress_printer() -> Callable[[str], None] | None:
+    """On a terminal, one line per step on stderr, so a long solve never blocks silently."""
+    if not sys.stderr.isatty():
+        return None
+    start = time.perf_counter()
+
+    def show(message: str) -> None:
+        typer.echo(f"  [{time.perf_counter() - start:6.1f}s] {message}", err=True)
+
+    return show
 
 
 def _parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
@@ -218,7 +232,15 @@ def main_command(
         gap=gap,
     )
     try:
-        outcome = allocate(plan, overrides, reports=reports, out=out, force=force, lang=lang)
+        outcome = allocate(
+            plan,
+            overrides,
+            reports=reports,
+            out=out,
+            force=force,
+            lang=lang,
+            progress=_progress_printer(),
+        )
     except AllocatorError as exc:
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,8 +182,10 @@ def solve_lexicographic(
     gap: float,
     tolerance: float = 0.0,
     build_seconds: float = 0.0,
+    progress: Callable[[str], None] | None = None,
 ) -> SolveResult:
-    """Solve rank by rank. ``time_limit`` (seconds) is shared by all stages."""
+    """Solve rank by rank. ``time_limit`` (seconds) is shared by all stages; ``progress``
+    receives one line as each stage starts."""
     start = time.perf_counter()
     reset_holds(m)
     stages: list[StageReport] = []
@@ -200,6 +202,9 @@ def solve_lexicographic(
             stages.append(StageReport(rank, "skipped", None, None, None, 0.0))
             overall = "feasible"
             continue
+        if progress is not None:
+            what = f"rank {rank}" if rank is not None else "earliest years"
+            progress(f"stage {len(stages) + 1}/{len(objectives)}: {what}")
         status, stats = _run(m, objective, time_left, gap)
         seconds = time.perf_counter() - t0
         if status in ("infeasible", "no_solution") or not stats.has_solution:
