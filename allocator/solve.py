@@ -148,9 +148,15 @@ _STATUS = {
 }
 
 
-def _run(m: ModelHandles, objective: Any, time_left: float, gap: float) -> tuple[str, Any]:
+def _run(
+    m: ModelHandles, objective: Any, time_left: float, gap: float, *, warm: bool = False
+) -> tuple[str, Any]:
+    """One HiGHS solve of ``objective``. ``warm``: start from the variables' current values
+    (the previous stage's schedule, which satisfies every hold added since)."""
     m.prob.setObjective(objective)
-    solver = _QuietHiGHS(msg=False, timeLimit=max(time_left, 0.01), gapRel=gap, threads=1)
+    solver = _QuietHiGHS(
+        msg=False, timeLimit=max(time_left, 0.01), gapRel=gap, threads=1, warmStart=warm
+    )
     stats = m.prob.solve(solver)
     status = _STATUS.get(stats.status_str, stats.status_str.lower())
     if status == "time_limit" and not stats.has_solution:
@@ -205,7 +211,7 @@ def solve_lexicographic(
         if progress is not None:
             what = f"rank {rank}" if rank is not None else "earliest years"
             progress(f"stage {len(stages) + 1}/{len(objectives)}: {what}")
-        status, stats = _run(m, objective, time_left, gap)
+        status, stats = _run(m, objective, time_left, gap, warm=last_good is not None)
         seconds = time.perf_counter() - t0
         if status in ("infeasible", "no_solution") or not stats.has_solution:
             stages.append(StageReport(rank, status, None, None, None, seconds))
