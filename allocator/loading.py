@@ -12,6 +12,7 @@ import io
 import math
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -202,6 +203,15 @@ def read_csv(path: Path, required: list[str]) -> CsvTable:
             path, f"not a valid CSV file: {exc}", fix="save it again from Excel"
         ) from None
     header = [h.strip() for h in all_rows[0]]
+    if len(header) == 1 and len(required) > 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in header[0]:
+                raise PlanError(
+                    path,
+                    f"the header is one cell separated by {name}, not commas",
+                    row=1,
+                    fix="in Excel save as 'CSV UTF-8 (comma delimited)'",
+                )
     seen: set[str] = set()
     for h in header:
         if h and h in seen:
@@ -246,7 +256,10 @@ _INT_RE = re.compile(r"[+-]?\d+")
 
 
 def _cell_int(t: CsvTable, row: int, col: str, text: str, *, minimum: int | None = 0) -> int:
-    s = text.replace("\u3000", " ").strip()
+    # full-width digits typed in Japanese Excel (１２００) are the same number
+    s = unicodedata.normalize("NFKC", text).strip()
+    if col.endswith("year"):  # 2026年度, FY2026 and 2026 all name fiscal year 2026
+        s = re.sub(r"^(?:FY\s*)?(\d{4})(?:\s*年度)?$", r"\1", s, flags=re.IGNORECASE)
     if _INT_RE.fullmatch(s):
         value = int(s)
     else:

@@ -248,3 +248,24 @@ def test_duplicate_column(tmp_path: Path) -> None:
     (plan / "programs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out = run(plan, tmp_path)
     assert code == EXIT_INVALID_PLAN and "appears twice" in error_line(out)
+
+
+def test_semicolon_separated_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    plan = good_plan(tmp_path / "plan")
+    text = (plan / "programs.csv").read_text(encoding="utf-8-sig").replace(",", ";")
+    (plan / "programs.csv").write_text(text, encoding="utf-8-sig")
+    code, out = run(plan, tmp_path)
+    assert code == EXIT_INVALID_PLAN
+    assert "separated by semicolons" in error_line(out) and "row 1" in error_line(out)
+
+
+def test_full_width_digits_and_fiscal_year_forms_are_read(tmp_path: Path) -> None:
+    plan = good_plan(tmp_path / "plan")
+    set_cell(plan, "P1", "high_oku_yen", "３００")
+    set_cell(plan, "P1", "window_first_year", "2026年度")
+    set_cell(plan, "P1", "window_last_year", "FY2027")
+    code, out = run(plan, tmp_path, "--cap", "2%")
+    assert code == 0, out
+    set_cell(plan, "P1", "high_oku_yen", "１，２００")
+    code, out = run(plan, tmp_path / "second")
+    assert code == EXIT_INVALID_PLAN and "without thousands separators" in error_line(out)
