@@ -112,13 +112,12 @@ def _marginal_text(summary: Any) -> dict[int, str]:
 
 def render_verification(report: VerifyReport, run_dir: Path) -> str:
     n = sum(c for _, c in report.checks)
-    lines = [
-        f"{run_dir}: {'every rule holds' if report.ok else 'RULES BROKEN'} "
-        f"({n:,} checks, {len(report.violations)} violations)"
-    ]
-    for rule, count in report.checks:
-        lines.append(f"  {rule:<24}{count:>8} checked")
-    lines += [f"note: {n}" for n in report.notes]
+    verdict = "every rule holds" if report.ok else "RULES BROKEN"
+    if report.ok and any("no schedule" in note for note in report.notes):
+        verdict = "no schedule to verify; plan.json and inputs/ are consistent"
+    lines = [f"{run_dir}: {verdict} ({n:,} checks, {len(report.violations)} violations)"]
+    lines += [f"  {rule:<24}{count:>8} checked" for rule, count in report.checks if count]
+    lines += [f"note: {note}" for note in report.notes]
     for v in report.violations:
         lines.append(f"VIOLATION {v.rule}: {v.message}")
     return "\n".join(lines)
