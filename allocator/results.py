@@ -164,6 +164,7 @@ def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
                 "window_first_year": p.window_first_year,
                 "window_last_year": p.window_last_year,
                 "mandatory": "yes" if p.mandatory else "no",
+                "source": p.source,
             }
         )
     df = pd.DataFrame(rows)
