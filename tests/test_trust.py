@@ -111,6 +111,9 @@ def test_ctrl_c_during_solve_leaves_no_run_folder(tmp_path: Path) -> None:
         text=True,
     )
     time.sleep(3)
+    if proc.poll() is not None:  # a much faster machine finished first: nothing to interrupt
+        proc.communicate()
+        pytest.skip("the solve ended before Ctrl-C could be sent")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
