@@ -76,7 +76,7 @@ class SolveResult:
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """Silence C-level stdout: highspy prints a banner whenever a Highs object is created."""
     try:
         fd = sys.stdout.fileno()
@@ -122,7 +122,7 @@ def _interrupt_if_asked(event: Any) -> None:
 
 class _QuietHiGHS(pulp.HiGHS):
     def createAndConfigureSolver(self, lp: Any) -> None:
-        with _quiet_stdout():
+        with quiet_stdout():
             super().createAndConfigureSolver(lp)
         h = lp.solverModel
         h.cbMipInterrupt += _interrupt_if_asked
@@ -140,7 +140,7 @@ class _QuietHiGHS(pulp.HiGHS):
 def highs_version() -> str:
     import highspy
 
-    with _quiet_stdout():
+    with quiet_stdout():
         h = highspy.Highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 

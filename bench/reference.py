@@ -17,13 +17,9 @@ refused.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import os
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import highspy
@@ -31,28 +27,10 @@ import numpy as np
 import numpy.typing as npt
 
 from allocator.schema import MULTI_PHASE, Plan
+from allocator.solve import quiet_stdout
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Silence C-level stdout (highspy prints a banner when a ``Highs`` object is created)."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w", encoding="utf-8") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 @dataclass

@@ -20,6 +20,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from allocator.loading import PROGRAM_COLUMNS
+
 FIRST_YEAR = 2026
 YEARS = 15
 LAST_YEAR = FIRST_YEAR + YEARS - 1
@@ -64,29 +66,6 @@ AREA_HIGH = 0.75  # area ceiling = this × what its programs ask for
 AREA_LOW = 0.20
 PHASE_HIGH = 0.80
 PHASE_LOW = 0.15
-
-PROGRAM_COLUMNS = [
-    "program_id",
-    "name_ja",
-    "name_en",
-    "area",
-    "phase",
-    "rank",
-    "window_first_year",
-    "window_last_year",
-    "low_oku_yen",
-    "high_oku_yen",
-    "max_per_year_oku_yen",
-    "max_ramp_oku_yen",
-    "unit_cost_oku_yen",
-    "payment_profile",
-    "value",
-    "mandatory",
-    "predecessor",
-    "counts_toward_defense",
-    "source",
-    "note",
-]
 
 
 @dataclass(frozen=True)
