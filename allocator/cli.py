@@ -26,6 +26,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from allocator import __version__
+from allocator.cli_options import GdpCaseOption, PlanOption, ReportsOption
 from allocator.errors import AllocatorError
 from allocator.loading import Overrides
 from allocator.ratio import format_cap, parse_cap
@@ -142,9 +143,7 @@ def main_command(
             callback=_check_cap,
         ),
     ] = None,
-    plan: Annotated[
-        Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
-    ] = Path("data"),
+    plan: PlanOption = Path("data"),
     out: Annotated[
         Path | None,
         typer.Option(
@@ -153,9 +152,7 @@ def main_command(
             "numbered folder if that exists).",
         ),
     ] = None,
-    reports: Annotated[
-        Path, typer.Option("--reports", help="Parent folder of default run folders.")
-    ] = Path("reports"),
+    reports: ReportsOption = Path("reports"),
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing --out folder.")
     ] = False,
@@ -178,12 +175,7 @@ def main_command(
             max=100,
         ),
     ] = None,
-    gdp_case: Annotated[
-        str | None,
-        typer.Option(
-            "--gdp-case", help="GDP path from gdp.csv (e.g. past_projection, growth_transition)."
-        ),
-    ] = None,
+    gdp_case: GdpCaseOption = None,
     cap_base: Annotated[
         str | None,
         typer.Option(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from allocator.cli_options import GdpCaseOption, PlanOption, ReportsOption
 from allocator.errors import AllocatorError, OutputExistsError, UsageError
 from allocator.ratio import cap_slug, format_cap, parse_cap
 
@@ -243,9 +244,7 @@ def sweep_command(
     step: Annotated[
         str, typer.Option("--step", help="Distance between caps: 0.1%, 0.001 or ０．１％.")
     ] = "0.1%",
-    plan: Annotated[
-        Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
-    ] = Path("data"),
+    plan: PlanOption = Path("data"),
     out: Annotated[
         Path | None,
         typer.Option(
@@ -254,13 +253,9 @@ def sweep_command(
             "(a new numbered folder if that exists).",
         ),
     ] = None,
-    reports: Annotated[
-        Path, typer.Option("--reports", help="Parent folder of default output folders.")
-    ] = Path("reports"),
+    reports: ReportsOption = Path("reports"),
     lang: Annotated[str, typer.Option("--lang", help="Chart labels: ja or en.")] = "ja",
-    gdp_case: Annotated[
-        str | None, typer.Option("--gdp-case", help="GDP path from gdp.csv.")
-    ] = None,
+    gdp_case: GdpCaseOption = None,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Seconds for each cap's whole solve.", min=0.1),
@@ -320,9 +315,7 @@ def sweep_command(
 
 def min_cap_command(
     ranks: Annotated[str, typer.Option("--ranks", help="Ranks to fund fully: 1-3, 1,2,3 or 1.")],
-    plan: Annotated[
-        Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
-    ] = Path("data"),
+    plan: PlanOption = Path("data"),
     out: Annotated[
         Path | None,
         typer.Option(
@@ -330,9 +323,7 @@ def min_cap_command(
         ),
     ] = None,
     step: Annotated[str, typer.Option("--step", help="Resolution of the single cap.")] = "0.01%",
-    gdp_case: Annotated[
-        str | None, typer.Option("--gdp-case", help="GDP path from gdp.csv.")
-    ] = None,
+    gdp_case: GdpCaseOption = None,
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", help="Seconds for each solve.", min=0.1)
     ] = None,
