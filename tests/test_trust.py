@@ -109,6 +109,9 @@ def test_ctrl_c_during_solve_leaves_no_run_folder(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a CI runner may start us with SIGINT ignored (a background job); a user's terminal
+        # delivers Ctrl-C with the default disposition, so give the child that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(3)
     if proc.poll() is not None:  # a much faster machine finished first: nothing to interrupt
