@@ -48,8 +48,8 @@ if [ ! -x .venv/bin/python ]; then
     cat >&2 <<'MSG'
 setup: no Python 3.12 or newer was found (PuLP 4 needs it).
   Install one, then run this again, for example:
-    pyenv install 3.12      (then: ALLOCATOR_PYTHON=$(pyenv root)/versions/3.12.*/bin/python3 scripts/setup.sh)
-    sudo apt-get install python3.12 python3.12-venv
+    pyenv install 3.12                     (this script then finds it by itself)
+    sudo apt-get install python3.12 python3.12-venv   (Debian/Ubuntu releases that ship it)
     brew install python@3.12
   Or point ALLOCATOR_PYTHON at an existing python3.12+ executable.
 MSG
