@@ -730,6 +730,8 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         gap=ov.gap if ov.gap is not None else raw.solver.gap,
         tolerance=raw.solver.tolerance,
     )
+    shortened = ov.years is not None and ov.years < raw.plan.years
+    areas, phases, bounds = _bounds_for_horizon(raw, sy, last_year, shortened, notes)
     plan = Plan(
         name=raw.plan.name,
         title_ja=raw.plan.title_ja,
@@ -749,28 +751,55 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         ),
         solver=solver,
         ranks=tuple(raw.ranks),
-        areas=tuple(raw.areas),
-        phases=tuple(
-            p.model_copy(update={"first_year": sy(p.first_year), "last_year": sy(p.last_year)})
-            for p in raw.phases
-        ),
-        bounds=tuple(
-            b.model_copy(update={"first_year": sy(b.first_year), "last_year": sy(b.last_year)})
-            for b in raw.bounds
-        ),
+        areas=areas,
+        phases=phases,
+        bounds=bounds,
         programs=tuple(programs),
         gdp_oku_yen=gdp,
         gdp_cases=tuple(sorted(gdp_cases)),
         input_hash=digest.hexdigest(),
         notes=tuple(notes),
     )
-    check_plan(
-        plan,
-        toml_path=toml_path,
-        programs_path=prog_table.path,
-        clipped=ov.years is not None and ov.years < raw.plan.years,
-    )
+    check_plan(plan, toml_path=toml_path, programs_path=prog_table.path, clipped=shortened)
     return plan
+
+
+def _bounds_for_horizon(
+    raw: _RawFile, sy: Any, last_year: int, shortened: bool, notes: list[str]
+) -> tuple[tuple[Area, ...], tuple[Phase, ...], tuple[AggregateBound, ...]]:
+    """Areas, phases and bounds moved with the plan's start; with a horizon shorter than the
+    plan's own, floors meant for money beyond the horizon are not applied (ceilings are): a
+    five-year run cannot owe a fifteen-year total."""
+    phases = [
+        p.model_copy(update={"first_year": sy(p.first_year), "last_year": sy(p.last_year)})
+        for p in raw.phases
+    ]
+    bounds = [
+        b.model_copy(update={"first_year": sy(b.first_year), "last_year": sy(b.last_year)})
+        for b in raw.bounds
+    ]
+    areas = list(raw.areas)
+    if not shortened:
+        return tuple(areas), tuple(phases), tuple(bounds)
+    dropped: list[str] = []
+    if any(a.low_oku_yen for a in areas):
+        areas = [a.model_copy(update={"low_oku_yen": None}) for a in areas]
+        dropped.append("areas")
+    for i, p in enumerate(phases):
+        if p.last_year > last_year and p.low_oku_yen:
+            phases[i] = p.model_copy(update={"low_oku_yen": None})
+            dropped.append(f"phase {p.id}")
+    for i, b in enumerate(bounds):
+        if b.last_year > last_year and b.low_oku_yen:
+            bounds[i] = b.model_copy(update={"low_oku_yen": None})
+            dropped.append(f"bound {b.id}")
+    if dropped:
+        notes.append(
+            f"the horizon ends in {last_year}年度, before the plan's own: floors of "
+            f"{', '.join(dropped)} are not applied (they are totals beyond the horizon); "
+            "ceilings still are"
+        )
+    return tuple(areas), tuple(phases), tuple(bounds)
 
 
 def _inside(rel: str) -> bool:

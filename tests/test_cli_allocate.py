@@ -180,3 +180,12 @@ def test_time_limit_keeps_best_plan_marked_not_optimal(tmp_path: Path) -> None:
     stage = record["stages"][0]
     assert stage["status"] == "time_limit" and stage["gap"] > 0
     assert stage["best_bound"] >= stage["objective"]
+
+
+def test_short_horizon_drops_floors_beyond_it_but_keeps_ceilings(tmp_path: Path) -> None:
+    code, out = allocate("--cap", "2%", "--years", "5", "--out", str(tmp_path / "run"))
+    assert code == EXIT_OK, out
+    assert "floors of areas, phase mid, phase long, bound total_10y are not applied" in out
+    assert "verified: every rule holds" in out
+    record = json.loads((tmp_path / "run" / "plan.json").read_text(encoding="utf-8"))
+    assert record["objective_per_rank"]["1"] == 60000  # rank 1 lies inside the five years
