@@ -5,35 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
 from planbuilder import program, write_plan
 from typer.testing import CliRunner
 
 from allocator.api import allocate
-from allocator.cli_compare import register
+from allocator.cli import app
 from allocator.loading import Overrides
 from allocator.ratio import parse_cap
 
 runner = CliRunner()
 
 
-def make_app() -> typer.Typer:
-    """A fresh app with the compare command (allocator.cli.app does not register it yet)."""
-    app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def main() -> None:
-        """allocate"""
-
-    register(app)
-    return app
-
-
-APP = make_app()
-
-
 def invoke(*args: str | Path) -> tuple[int, str, str]:
-    result = runner.invoke(APP, ["compare", *map(str, args)])
+    result = runner.invoke(app, ["compare", *map(str, args)])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
@@ -136,5 +120,5 @@ def test_existing_out_needs_force(runs: dict[str, Path], tmp_path: Path) -> None
 
 
 def test_unknown_language_is_refused(runs: dict[str, Path], tmp_path: Path) -> None:
-    result = runner.invoke(APP, ["compare", str(runs["cap2"]), str(runs["cap3"]), "--lang", "fr"])
+    result = runner.invoke(app, ["compare", str(runs["cap2"]), str(runs["cap3"]), "--lang", "fr"])
     assert result.exit_code == 2

@@ -7,24 +7,13 @@ import io
 from pathlib import Path
 
 import pytest
-import typer
 from planbuilder import program, write_plan
 from typer.testing import CliRunner, Result
 
-from allocator.cli import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE
-from allocator.cli_analysis import parse_ranks, register
+from allocator.cli import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, app
+from allocator.cli_analysis import parse_ranks
 from allocator.errors import UsageError
 
-# a fresh app, so the shared allocator.cli.app is left as cli.py builds it
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-
-
-@app.callback()
-def _root() -> None:
-    """The commands under test."""
-
-
-register(app)
 runner = CliRunner()
 
 

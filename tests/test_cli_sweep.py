@@ -8,24 +8,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-import typer
 from planbuilder import program, write_plan
 from typer.testing import CliRunner, Result
 
-from allocator.cli import EXIT_INVALID_PLAN, EXIT_OK, EXIT_USAGE
+from allocator.cli import EXIT_INVALID_PLAN, EXIT_OK, EXIT_USAGE, app
 from allocator.cli_analysis import parse_cap_range, register
 from allocator.errors import UsageError
 
-# a fresh app, so the shared allocator.cli.app is left as cli.py builds it
-app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-
-
-@app.callback()
-def _root() -> None:
-    """The commands under test."""
-
-
-register(app)
 runner = CliRunner()
 
 
