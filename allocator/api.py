@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from allocator.analysis import marginal_values
-from allocator.diagnose import Diagnosis, explain_infeasibility, precheck
+from allocator.optim.analysis import marginal_values
+from allocator.optim.diagnose import Diagnosis, explain_infeasibility, precheck
 from allocator.errors import UsageError
-from allocator.loading import Overrides, load_plan, resolve_plan_file
-from allocator.model import build_model
-from allocator.reports import write_reports
-from allocator.results import RunOptions, default_run_dir, ensure_free, write_run
-from allocator.schema import Plan
-from allocator.solve import SolveResult, infeasible_result, solve_lexicographic
-from allocator.verify import VerifyReport, verify_run
+from allocator.plan.loading import Overrides, load_plan, resolve_plan_file
+from allocator.optim.model import build_model
+from allocator.report.markdown import write_reports
+from allocator.run.results import RunOptions, default_run_dir, ensure_free, write_run
+from allocator.plan.schema import Plan
+from allocator.optim.solve import SolveResult, infeasible_result, solve_lexicographic
+from allocator.run.verify import VerifyReport, verify_run
 
 
 @dataclass(frozen=True)

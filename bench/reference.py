@@ -1,6 +1,6 @@
 """The allocator's lexicographic model written directly against highspy, from numpy arrays.
 
-Independent of :mod:`allocator.model` and PuLP: it reads the loaded :class:`Plan` and builds the
+Independent of :mod:`allocator.optim.model` and PuLP: it reads the loaded :class:`Plan` and builds the
 same columns in the same order (per program ``go[p]`` then ``alloc[p,y]`` or ``units[p,y]``),
 the same rows in the same order (ranges, per-year maxima, mandatory, area, phase and aggregate
 bounds, GDP cap, fiscal caps, one idle hold row ``V[r] ≥ 0`` per rank) and the same objectives
@@ -26,8 +26,8 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from allocator.schema import MULTI_PHASE, Plan
-from allocator.solve import quiet_stdout
+from allocator.plan.schema import MULTI_PHASE, Plan
+from allocator.optim.solve import quiet_stdout
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -42,15 +42,15 @@ import pulp
 from reference import build_reference, solve_reference
 from synthetic import generate_plan
 
-import allocator.loading
-import allocator.model
-import allocator.results
-from allocator.loading import load_plan
-from allocator.model import build_model
-from allocator.ratio import format_cap
-from allocator.results import RunOptions, write_run
-from allocator.schema import Plan
-from allocator.solve import SolveResult, highs_version, solve_lexicographic
+import allocator.plan.loading
+import allocator.optim.model
+import allocator.run.results
+from allocator.plan.loading import load_plan
+from allocator.optim.model import build_model
+from allocator.plan.cap import format_cap
+from allocator.run.results import RunOptions, write_run
+from allocator.plan.schema import Plan
+from allocator.optim.solve import SolveResult, highs_version, solve_lexicographic
 
 PHASES = ["load", "validate", "build", "solve", "write", "verify"]
 HIGHS_RUN = "solve: Highs.run (HiGHS itself)"
@@ -95,18 +95,18 @@ class Probe:
 
 def install_probe(verify_module: Any | None) -> Probe:
     probe = Probe()
-    probe.wrap(allocator.loading, "check_plan", "validate")  # load_plan calls it by this name
+    probe.wrap(allocator.plan.loading, "check_plan", "validate")  # load_plan calls it by this name
     for name in ("_read_toml", "read_programs", "read_gdp"):
-        probe.wrap(allocator.loading, name, f"load: {name}")
-    for name in dir(allocator.model):
+        probe.wrap(allocator.plan.loading, name, f"load: {name}")
+    for name in dir(allocator.optim.model):
         if name.startswith("define_"):
-            probe.wrap(allocator.model, name, f"build: {name}")
+            probe.wrap(allocator.optim.model, name, f"build: {name}")
     for name in ("createAndConfigureSolver", "buildSolverModel", "findSolutionValues"):
         probe.wrap(pulp.HiGHS, name, f"solve: HiGHS.{name}")
     probe.wrap(highspy.Highs, "run", HIGHS_RUN)
     probe.wrap(pulp.LpProblem, "solve", "solve: LpProblem.solve")
     probe.wrap(pulp.LpProblem, "setObjective", "solve: LpProblem.setObjective")
-    probe.wrap(importlib.import_module("allocator.solve"), "_extract", "solve: _extract")
+    probe.wrap(importlib.import_module("allocator.optim.solve"), "_extract", "solve: _extract")
     for name in (
         "schedule_table",
         "summary_table",
@@ -116,7 +116,7 @@ def install_probe(verify_module: Any | None) -> Probe:
         "plan_record",
         "write_json",
     ):
-        probe.wrap(allocator.results, name, f"write: {name}")
+        probe.wrap(allocator.run.results, name, f"write: {name}")
     if verify_module is not None:
         probe.wrap(verify_module, "load_plan", "verify: load_plan (reload inputs)")
     return probe
@@ -433,7 +433,7 @@ def report(results: list[SizeResult], args: argparse.Namespace, has_verify: bool
         "",
     ]
     if not has_verify:
-        out.append("verify: allocator.verify not found, not timed")
+        out.append("verify: allocator.run.verify not found, not timed")
     for r in results:
         out.append(f"size {r.size:,}:")
         feats = ", ".join(f"{k} {v}" for k, v in r.features.items())
@@ -543,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {args.seed}, threads 1"
     )
     allocator_warm = (
-        "warm" in inspect.signature(importlib.import_module("allocator.solve")._run).parameters
+        "warm" in inspect.signature(importlib.import_module("allocator.optim.solve")._run).parameters
     )
     ref_warm = allocator_warm if args.ref_warm == "auto" else args.ref_warm == "yes"
     log(
@@ -551,8 +551,8 @@ def main(argv: list[str] | None = None) -> int:
         f"reference {'yes' if ref_warm else 'no'}"
     )
     verify_module = None
-    if importlib.util.find_spec("allocator.verify") is not None:
-        verify_module = importlib.import_module("allocator.verify")
+    if importlib.util.find_spec("allocator.run.verify") is not None:
+        verify_module = importlib.import_module("allocator.run.verify")
     verify_run = getattr(verify_module, "verify_run", None)
     probe = install_probe(verify_module)
     results: list[SizeResult] = []

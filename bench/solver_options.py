@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import RefResult, build_reference, solve_reference
 from synthetic import generate_plan
 
-from allocator.loading import load_plan
+from allocator.plan.loading import load_plan
 
 # name, warm start, mip_abs_gap on integral stages, threads, amounts continuous
 VARIANTS: list[tuple[str, bool, float | None, int, bool]] = [

@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from allocator.loading import PROGRAM_COLUMNS
+from allocator.plan.loading import PROGRAM_COLUMNS
 
 FIRST_YEAR = 2026
 YEARS = 15

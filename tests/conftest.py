@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from allocator.loading import Overrides, load_plan
-from allocator.model import build_model
-from allocator.schema import Plan
-from allocator.solve import SolveResult, solve_lexicographic
+from allocator.plan.loading import Overrides, load_plan
+from allocator.optim.model import build_model
+from allocator.plan.schema import Plan
+from allocator.optim.solve import SolveResult, solve_lexicographic
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"

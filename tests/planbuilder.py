@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from allocator.loading import PROGRAM_COLUMNS
+from allocator.plan.loading import PROGRAM_COLUMNS
 
 
 def program(

@@ -1,4 +1,4 @@
-"""Decision analysis (allocator.analysis): cap sweeps on one reused model, the marginal value of
+"""Decision analysis (allocator.optim.analysis): cap sweeps on one reused model, the marginal value of
 cap (LP duals with the integer decisions fixed), and the smallest cap funding ranks fully.
 
 Tiny plans are worked by hand: GDP 100,000 億円 every year, so 1 % of GDP is 1,000 億円.
@@ -15,8 +15,8 @@ import pytest
 from conftest import DATA, solve_folder
 from planbuilder import program, write_plan
 
-from allocator import analysis
-from allocator.analysis import (
+from allocator.optim import analysis
+from allocator.optim.analysis import (
     cap_grid,
     cap_rooms,
     frontier_chart,
@@ -27,10 +27,10 @@ from allocator.analysis import (
     sweep,
     sweep_rebuild,
 )
-from allocator.loading import Overrides, load_plan
-from allocator.model import build_model
-from allocator.ratio import parse_cap
-from allocator.solve import _QuietHiGHS, solve_lexicographic
+from allocator.plan.loading import Overrides, load_plan
+from allocator.optim.model import build_model
+from allocator.plan.cap import parse_cap
+from allocator.optim.solve import _QuietHiGHS, solve_lexicographic
 
 
 def pct(text: str) -> Fraction:

@@ -9,7 +9,7 @@ import pytest
 from planbuilder import program, write_plan
 from typer.testing import CliRunner
 
-from allocator.cli import EXIT_INVALID_PLAN, EXIT_USAGE, app
+from allocator.cli.app import EXIT_INVALID_PLAN, EXIT_USAGE, app
 
 runner = CliRunner()
 

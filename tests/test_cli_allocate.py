@@ -10,7 +10,7 @@ from conftest import DATA
 from planbuilder import random_capital_budgeting, write_plan
 from typer.testing import CliRunner
 
-from allocator.cli import (
+from allocator.cli.app import (
     EXIT_INFEASIBLE,
     EXIT_LIMIT_WITH_PLAN,
     EXIT_OK,

@@ -9,9 +9,9 @@ from planbuilder import program, write_plan
 from typer.testing import CliRunner
 
 from allocator.api import allocate
-from allocator.cli import app
-from allocator.loading import Overrides
-from allocator.ratio import parse_cap
+from allocator.cli.app import app
+from allocator.plan.loading import Overrides
+from allocator.plan.cap import parse_cap
 
 runner = CliRunner()
 

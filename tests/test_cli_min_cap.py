@@ -10,8 +10,8 @@ import pytest
 from planbuilder import program, write_plan
 from typer.testing import CliRunner, Result
 
-from allocator.cli import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, app
-from allocator.cli_analysis import parse_ranks
+from allocator.cli.app import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, app
+from allocator.cli.analysis import parse_ranks
 from allocator.errors import UsageError
 
 runner = CliRunner()

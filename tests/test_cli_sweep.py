@@ -11,8 +11,8 @@ import pytest
 from planbuilder import program, write_plan
 from typer.testing import CliRunner, Result
 
-from allocator.cli import EXIT_INVALID_PLAN, EXIT_OK, EXIT_USAGE, app
-from allocator.cli_analysis import parse_cap_range, register
+from allocator.cli.app import EXIT_INVALID_PLAN, EXIT_OK, EXIT_USAGE, app
+from allocator.cli.analysis import parse_cap_range, register
 from allocator.errors import UsageError
 
 runner = CliRunner()

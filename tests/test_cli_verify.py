@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from allocator.cli import EXIT_OK, EXIT_USAGE, EXIT_VERIFY_FAILED, app
+from allocator.cli.app import EXIT_OK, EXIT_USAGE, EXIT_VERIFY_FAILED, app
 
 runner = CliRunner()
 

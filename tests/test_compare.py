@@ -1,4 +1,4 @@
-"""Plan comparison (allocator.compare): real runs through the real pipeline, differences
+"""Plan comparison (allocator.run.compare): real runs through the real pipeline, differences
 worked out by hand on small plans, and the shipped plan under different caps and GDP cases."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from conftest import DATA
 from planbuilder import program, write_plan
 
 from allocator.api import allocate
-from allocator.compare import (
+from allocator.run.compare import (
     SECTIONS,
     Comparison,
     SolvedPlan,
@@ -24,8 +24,8 @@ from allocator.compare import (
     write_comparison,
 )
 from allocator.errors import PlanError, UsageError
-from allocator.loading import Overrides
-from allocator.ratio import parse_cap
+from allocator.plan.loading import Overrides
+from allocator.plan.cap import parse_cap
 
 
 def run(plan: Path, out: Path, **overrides: object) -> SolvedPlan:

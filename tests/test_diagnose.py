@@ -11,8 +11,8 @@ from pathlib import Path
 from conftest import solve_folder
 from planbuilder import program, write_plan
 
-from allocator.diagnose import diagnose, explain_infeasibility, is_feasible, precheck
-from allocator.loading import load_plan
+from allocator.optim.diagnose import diagnose, explain_infeasibility, is_feasible, precheck
+from allocator.plan.loading import load_plan
 
 
 def test_mandatory_floors_above_the_cap_are_caught_before_solving(tmp_path: Path) -> None:

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from planbuilder import program, write_plan
 
-from allocator.diagnose import diagnose, is_feasible, relax_floors, with_cap
-from allocator.loading import load_plan
-from allocator.model import build_model
-from allocator.results import RunOptions, write_run
-from allocator.solve import solve_lexicographic
-from allocator.verify import verify_run
+from allocator.optim.diagnose import diagnose, is_feasible, relax_floors, with_cap
+from allocator.plan.loading import load_plan
+from allocator.optim.model import build_model
+from allocator.run.results import RunOptions, write_run
+from allocator.optim.solve import solve_lexicographic
+from allocator.run.verify import verify_run
 
 YEARS = [2026, 2027, 2028]
 

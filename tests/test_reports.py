@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from allocator.api import allocate
-from allocator.loading import Overrides
-from allocator.plotting import pyplot
-from allocator.ratio import parse_cap
-from allocator.reports import md, read_run_csv, write_reports, year_ranges
-from allocator.results import write_csv
-from allocator.verify import verify_run
+from allocator.plan.loading import Overrides
+from allocator.report.plotting import pyplot
+from allocator.plan.cap import parse_cap
+from allocator.report.markdown import md, read_run_csv, write_reports, year_ranges
+from allocator.run.results import write_csv
+from allocator.run.verify import verify_run
 
 DATA = Path(__file__).parents[1] / "data"
 INJECTED = '=HYPERLINK("http://x","click")'

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from allocator.loading import PROGRAM_COLUMNS, Overrides, load_plan
-from allocator.model import build_model
-from allocator.ratio import parse_cap
-from allocator.results import RunOptions, write_run
-from allocator.solve import solve_lexicographic
-from allocator.verify import RULES, VerifyReport, Violation, verify_run
+from allocator.plan.loading import PROGRAM_COLUMNS, Overrides, load_plan
+from allocator.optim.model import build_model
+from allocator.plan.cap import parse_cap
+from allocator.run.results import RunOptions, write_run
+from allocator.optim.solve import solve_lexicographic
+from allocator.run.verify import RULES, VerifyReport, Violation, verify_run
 
 DATA = Path(__file__).parents[1] / "data"
-VERIFY_SOURCE = Path(__file__).parents[1] / "allocator" / "verify.py"
+VERIFY_SOURCE = Path(__file__).parents[1] / "allocator" / "run" / "verify.py"
 
 
 def make_run(plan_dir: Path, out: Path, cap: str = "2%") -> Path:
@@ -338,9 +338,9 @@ def test_verify_does_not_share_code_with_the_model() -> None:
     allocator_modules = {m for m in imported if m.startswith("allocator")}
     assert allocator_modules <= {
         "allocator.errors",
-        "allocator.loading",
-        "allocator.ratio",
-        "allocator.schema",
+        "allocator.plan.loading",
+        "allocator.plan.cap",
+        "allocator.plan.schema",
     }
 
 

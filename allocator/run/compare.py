@@ -1,6 +1,6 @@
 """Compare solved plans: what changed between two or more run folders, and which inputs differ.
 
-A run folder (see :mod:`allocator.results`) is read back with :func:`load_solved`: its
+A run folder (see :mod:`allocator.run.results`) is read back with :func:`load_solved`: its
 ``plan.json`` gives the status, the allocations and the value of every priority rank, and the
 plan itself is reloaded from the byte copies in ``inputs/`` with the options stored in
 ``plan.json`` (cap, first year, horizon, GDP case, solver settings), so the comparison needs
@@ -34,9 +34,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from allocator.errors import AllocatorError, PlanError, UsageError
-from allocator.loading import Overrides, load_plan
-from allocator.ratio import format_cap, parse_cap
-from allocator.results import (
+from allocator.plan.loading import Overrides, load_plan
+from allocator.plan.cap import format_cap, parse_cap
+from allocator.run.results import (
     INPUTS_DIR,
     RUN_FORMAT,
     atomic_folder,
@@ -44,7 +44,7 @@ from allocator.results import (
     safe_name,
     write_csv,
 )
-from allocator.schema import Plan, Program
+from allocator.plan.schema import Plan, Program
 
 Cell = int | float | str | None
 """One value of the comparison: 億円 and years as ``int``, ratios as ``float``, text as
@@ -1034,7 +1034,7 @@ def compare_chart(cmp: Comparison, path: Path, lang: Lang = "ja") -> None:
         raise UsageError("--lang", f"{lang!r} is not a chart language", "give ja or en")
     from matplotlib.patches import Patch
 
-    from allocator import plotting
+    from allocator.report import plotting
 
     plt = plotting.pyplot()
     from matplotlib.lines import Line2D

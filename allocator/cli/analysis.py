@@ -1,9 +1,9 @@
 """The decision-analysis commands ``allocate sweep`` and ``allocate min-cap``.
 
 :func:`register` adds them to the main typer app (``allocator.cli.app``). Like
-:mod:`allocator.cli`, this module only parses options, calls the library
-(:mod:`allocator.analysis`) and renders the answer; library errors become one line on stderr
-and the exit code of :mod:`allocator.cli` (2 bad usage or an existing output folder, 3 invalid
+:mod:`allocator.cli.app`, this module only parses options, calls the library
+(:mod:`allocator.optim.analysis`) and renders the answer; library errors become one line on stderr
+and the exit code of :mod:`allocator.cli.app` (2 bad usage or an existing output folder, 3 invalid
 plan files, 4 no cap funds the ranks).
 """
 
@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from allocator.cli_options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
 from allocator.errors import AllocatorError, OutputExistsError, UsageError
-from allocator.ratio import cap_slug, format_cap, parse_cap
+from allocator.plan.cap import cap_slug, format_cap, parse_cap
 
 if TYPE_CHECKING:
-    from allocator.analysis import MinCapResult, SweepResult
-    from allocator.schema import Plan
+    from allocator.optim.analysis import MinCapResult, SweepResult
+    from allocator.plan.schema import Plan
 
 MAX_POINTS = 500
 """Most caps one sweep may have."""
@@ -103,7 +103,7 @@ def default_sweep_dir(
     plan: Plan, reports: Path, low: Fraction, high: Fraction, *, tag: str = ""
 ) -> Path:
     """``reports/<plan>-sweep-<low>-<high>[-<tag>]/``; if taken, the first free ``-2``, …"""
-    from allocator.results import free_folder, safe_name
+    from allocator.run.results import free_folder, safe_name
 
     base = f"{safe_name(plan.name)}-sweep-{cap_slug(low)}-{cap_slug(high)}"
     if tag:
@@ -131,7 +131,7 @@ def _num(v: Any) -> str:
 
 def render_sweep(plan: Plan, result: SweepResult) -> str:
     """The frontier as a terminal table (one line per cap)."""
-    from allocator.analysis import frontier_table
+    from allocator.optim.analysis import frontier_table
 
     table = frontier_table(result)
     caps = [p.cap for p in result.points]
@@ -268,10 +268,10 @@ def sweep_command(
 
     Example:  allocate sweep --cap 1.5%..2.5% --step 0.1%
     """
-    from allocator.analysis import cap_grid, frontier_chart, frontier_table, sweep
-    from allocator.cli import _fail
-    from allocator.loading import Overrides, load_plan
-    from allocator.results import write_csv
+    from allocator.optim.analysis import cap_grid, frontier_chart, frontier_table, sweep
+    from allocator.cli.app import _fail
+    from allocator.plan.loading import Overrides, load_plan
+    from allocator.run.results import write_csv
 
     try:
         low, high = parse_cap_range(cap)
@@ -296,7 +296,7 @@ def sweep_command(
         table = frontier_table(result)
         names = {r.rank: (r.name_ja if lang == "ja" else r.name_en) for r in loaded.ranks}
         title = loaded.title_ja if lang == "ja" else loaded.title_en
-        from allocator.results import atomic_folder
+        from allocator.run.results import atomic_folder
 
         with atomic_folder(target) as folder:
             write_csv(table, folder / "frontier.csv")
@@ -336,10 +336,10 @@ def min_cap_command(
 
     Example:  allocate min-cap --ranks 1-3
     """
-    from allocator.analysis import min_cap, min_cap_table
-    from allocator.cli import EXIT_INFEASIBLE, _fail
-    from allocator.loading import Overrides, load_plan
-    from allocator.results import write_csv
+    from allocator.optim.analysis import min_cap, min_cap_table
+    from allocator.cli.app import EXIT_INFEASIBLE, _fail
+    from allocator.plan.loading import Overrides, load_plan
+    from allocator.run.results import write_csv
 
     try:
         wanted = parse_ranks(ranks)

@@ -22,11 +22,11 @@ from typing import Any, Literal
 import pandas as pd
 import pulp
 
-from allocator.diagnose import precheck, with_cap
-from allocator.model import ModelHandles, build_model
-from allocator.ratio import format_cap
-from allocator.schema import Plan
-from allocator.solve import (
+from allocator.optim.diagnose import precheck, with_cap
+from allocator.optim.model import ModelHandles, build_model
+from allocator.plan.cap import format_cap
+from allocator.plan.schema import Plan
+from allocator.optim.solve import (
     SolveResult,
     _fix_value,
     _QuietHiGHS,
@@ -357,7 +357,7 @@ def frontier_chart(
     Path
         ``path``.
     """
-    from allocator.plotting import pyplot, save
+    from allocator.report.plotting import pyplot, save
 
     text = _LABELS["ja" if lang == "ja" else "en"]
     plt = pyplot()

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from allocator import OKU_PER_CHO
-from allocator.ratio import format_cap
-from allocator.results import ranks_table, summary_table
+from allocator.plan.cap import format_cap
+from allocator.run.results import ranks_table, summary_table
 
 if TYPE_CHECKING:
     from allocator.api import Outcome
-    from allocator.verify import VerifyReport
+    from allocator.run.verify import VerifyReport
 
 _STATUS_TEXT = {
     "optimal": "optimal — every priority rank is proven optimal",

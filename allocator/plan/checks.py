@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from allocator.errors import PlanError
-from allocator.schema import MULTI_PHASE
+from allocator.plan.schema import MULTI_PHASE
 
 if TYPE_CHECKING:
-    from allocator.schema import Plan, Program
+    from allocator.plan.schema import Plan, Program
 
 
 def check_plan(plan: Plan, *, toml_path: Path, programs_path: Path, clipped: bool = False) -> None:

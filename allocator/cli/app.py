@@ -26,10 +26,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from allocator import __version__
-from allocator.cli_options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
 from allocator.errors import AllocatorError
-from allocator.loading import Overrides
-from allocator.ratio import format_cap, parse_cap
+from allocator.plan.loading import Overrides
+from allocator.plan.cap import format_cap, parse_cap
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -86,7 +86,7 @@ def _version(value: bool) -> None:
     if value:
         import pulp
 
-        from allocator.solve import highs_version
+        from allocator.optim.solve import highs_version
 
         typer.echo(f"allocate {__version__} (PuLP {pulp.__version__}, HiGHS {highs_version()})")
         raise typer.Exit(0)
@@ -237,7 +237,7 @@ def main_command(
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted; no run folder was written", EXIT_INTERRUPTED)
-    from allocator.render import render_outcome
+    from allocator.cli.render import render_outcome
 
     typer.echo(render_outcome(outcome))
     status = outcome.result.status
@@ -259,8 +259,8 @@ def verify_command(
 
     Exit code 0 when every rule holds, 7 when any is broken, 2 when the folder is not a run.
     """
-    from allocator.render import render_verification
-    from allocator.verify import verify_run
+    from allocator.cli.render import render_verification
+    from allocator.run.verify import verify_run
 
     if not (run_dir / "plan.json").is_file():
         _fail(
@@ -273,8 +273,8 @@ def verify_command(
         raise typer.Exit(EXIT_VERIFY_FAILED)
 
 
-from allocator.cli_analysis import register as register_analysis  # noqa: E402
-from allocator.cli_compare import register as register_compare  # noqa: E402
+from allocator.cli.analysis import register as register_analysis  # noqa: E402
+from allocator.cli.compare import register as register_compare  # noqa: E402
 
 register_compare(app)
 register_analysis(app)

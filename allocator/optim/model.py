@@ -6,7 +6,7 @@ and index (``alloc[A01,2026]``, ``gdp_cap[2027]``), and every constraint is reco
 ``ModelHandles.rows`` as ``(family, index)`` so that explanations and duals map back to the
 plan's own words. The mathematics is written down in ``docs/model.md``.
 
-Only this module and :mod:`allocator.solve` import PuLP.
+Only this module and :mod:`allocator.optim.solve` import PuLP.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pulp
 
-from allocator.schema import MULTI_PHASE, Plan, Program
+from allocator.plan.schema import MULTI_PHASE, Plan, Program
 
 Index = tuple[Any, ...]
 
@@ -74,7 +74,7 @@ class ModelHandles:
 def build_model(plan: Plan, elastic: frozenset[str] = frozenset()) -> ModelHandles:
     """Build the whole model (without an objective: the solver sets one per priority stage).
 
-    ``elastic`` names constraint families that get a slack (see :mod:`allocator.diagnose`).
+    ``elastic`` names constraint families that get a slack (see :mod:`allocator.optim.diagnose`).
     """
     m = ModelHandles(
         plan=plan, prob=pulp.LpProblem(f"allocate_{plan.name}", pulp.LpMaximize), elastic=elastic

@@ -1,7 +1,7 @@
 """The plan's data model: frozen pydantic models, money in integer 億円, years as integers.
 
-The loader (:mod:`allocator.loading`) builds these from ``plan.toml``, ``programs.csv`` and
-``gdp.csv``; :mod:`allocator.checks` then checks rules that span tables.
+The loader (:mod:`allocator.plan.loading`) builds these from ``plan.toml``, ``programs.csv`` and
+``gdp.csv``; :mod:`allocator.plan.checks` then checks rules that span tables.
 """
 
 from __future__ import annotations

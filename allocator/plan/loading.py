@@ -20,10 +20,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from allocator.checks import check_plan
+from allocator.plan.checks import check_plan
 from allocator.errors import PlanError, UsageError
-from allocator.ratio import parse_cap
-from allocator.schema import (
+from allocator.plan.cap import parse_cap
+from allocator.plan.schema import (
     MULTI_PHASE,
     AggregateBound,
     Area,

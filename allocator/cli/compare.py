@@ -3,7 +3,7 @@
 Prints a compact table (per fiscal year the ratio to GDP and the change in new money, the value
 of every priority rank, the programs that changed, the inputs that differ) and writes
 ``compare.csv`` and ``compare.png`` into a new folder. Library errors become one line on stderr
-and an exit code, as in :mod:`allocator.cli`.
+and an exit code, as in :mod:`allocator.cli.app`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from allocator.compare import Cell, Comparison, SolvedPlan, compare, load_solved
+from allocator.run.compare import Cell, Comparison, SolvedPlan, compare, load_solved
 from allocator.errors import AllocatorError
-from allocator.ratio import format_cap
+from allocator.plan.cap import format_cap
 
 EXIT_USAGE = 2
 MAX_PROGRAM_LINES = 14
@@ -303,7 +303,7 @@ def register(app: typer.Typer) -> None:
 
         Exit code 0 when written; 2 for fewer than two plans or a path that is not a run.
         """
-        from allocator.compare import default_compare_dir, write_comparison
+        from allocator.run.compare import default_compare_dir, write_comparison
 
         if len(plans) < 2:
             _fail(

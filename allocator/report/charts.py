@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from allocator import OKU_PER_CHO
-from allocator.plotting import AREA_COLOURS, pyplot, save
-from allocator.reports import RunData, rank_label
+from allocator.report.plotting import AREA_COLOURS, pyplot, save
+from allocator.report.markdown import RunData, rank_label
 
 WIDTH_INCHES = 10.0
 _FALLBACK_COLOURS = ["#1abc9c", "#e67e22", "#9b59b6", "#34495e", "#95a5a6", "#e84393"]

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import pulp
 
-from allocator.model import ModelHandles
+from allocator.optim.model import ModelHandles
 
 FRACTIONAL_VALUE_GAP = 1e-4
 """Relative MIP gap for a rank whose value is fractional (explicit values that are not whole

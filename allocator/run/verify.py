@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from allocator.errors import AllocatorError
-from allocator.loading import Overrides, load_plan
-from allocator.ratio import format_cap, parse_cap
-from allocator.schema import Plan, Program
+from allocator.plan.loading import Overrides, load_plan
+from allocator.plan.cap import format_cap, parse_cap
+from allocator.plan.schema import Plan, Program
 
 RUN_FORMAT = "allocator-run/1"
 INPUTS_DIR = "inputs"

@@ -13,10 +13,10 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from allocator.model import build_model
-from allocator.ratio import format_cap
-from allocator.schema import Plan
-from allocator.solve import minimise
+from allocator.optim.model import build_model
+from allocator.plan.cap import format_cap
+from allocator.plan.schema import Plan
+from allocator.optim.solve import minimise
 
 CAP_FAMILIES = frozenset({"gdp_cap", "fiscal_year_cap", "fiscal_total_cap", "fiscal_growth"})
 FLOOR_FAMILIES = frozenset({"area_low", "phase_low", "bound_low", "mandatory"})

@@ -6,10 +6,10 @@ including the complete hidden folder before the pipeline renames it into place. 
 
 - ``report.md``: a one-page summary for a director (headline, what is and is not funded,
   binding years, what 0.1 % of GDP more would buy, links to the rest);
-- ``report.xlsx`` (:mod:`allocator.reports_xlsx`): summary, schedule pivot, programs, ranks,
+- ``report.xlsx`` (:mod:`allocator.report.xlsx`): summary, schedule pivot, programs, ranks,
   marginal values and run information, with native Excel charts;
 - ``charts/allocation_by_area.png`` and ``charts/funding_by_rank.png``
-  (:mod:`allocator.reports_charts`).
+  (:mod:`allocator.report.charts`).
 
 An infeasible run folder (no ``summary.csv``) gets ``report.md`` only, quoting
 ``explanation.txt``. Every file is deterministic for a given run folder: no timestamps in the
@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from allocator import OKU_PER_CHO
-from allocator.results import _DANGEROUS_START
+from allocator.run.results import _DANGEROUS_START
 
 LANGS = ("ja", "en")
 CHARTS_DIR = "charts"
@@ -663,8 +663,8 @@ def write_reports(run_dir: Path, lang: str = "ja") -> list[Path]:
     data = read_run(run_dir)
     written: list[Path] = []
     if data.has_plan:
-        from allocator.reports_charts import area_chart, rank_chart
-        from allocator.reports_xlsx import write_workbook
+        from allocator.report.charts import area_chart, rank_chart
+        from allocator.report.xlsx import write_workbook
 
         xlsx = run_dir / WORKBOOK
         write_workbook(data, xlsx, lang)

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from allocator import __version__
-from allocator.reports import (
+from allocator.report.markdown import (
     RATIO_COLUMNS,
     YES_NO,
     RunData,
@@ -39,7 +39,7 @@ from allocator.reports import (
     status_word,
     write_bytes_atomic,
 )
-from allocator.results import _DANGEROUS_START
+from allocator.run.results import _DANGEROUS_START
 
 OKU_FORMAT = "#,##0"
 RATIO_FORMAT = "0.000%"

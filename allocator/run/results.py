@@ -25,9 +25,9 @@ import pandas as pd
 
 from allocator import __version__
 from allocator.errors import OutputExistsError
-from allocator.ratio import cap_slug, format_cap
-from allocator.schema import Plan
-from allocator.solve import SolveResult
+from allocator.plan.cap import cap_slug, format_cap
+from allocator.plan.schema import Plan
+from allocator.optim.solve import SolveResult
 
 RUN_FORMAT = "allocator-run/1"
 INPUTS_DIR = "inputs"
