@@ -1,27 +1,43 @@
-"""The pipeline, top to bottom: load and check, build, solve, write, verify.
+"""One function per thing a user does: :func:`allocate`, :func:`sweep`, :func:`min_cap`,
+:func:`compare`, :func:`verify`. Each reads top to bottom as the pipeline it runs: load and
+check, build and solve, write the output folder atomically, verify, report.
 
-The command line calls :func:`allocate`; tests and the benchmark call the same function or
-its steps. Nothing here prints or exits.
+The command line calls these; tests and the benchmark call the same functions or their steps.
+Nothing here prints or exits: problems are raised as :class:`~allocator.errors.AllocatorError`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
-from allocator.optim.analysis import marginal_values
+from allocator.constants import LANGS, PLAN_JSON
+from allocator.errors import OutputExistsError, UsageError
+from allocator.formatting import cap_slug
+from allocator.optim.analysis import MinCapResult, Progress, SweepResult, marginal_values
 from allocator.optim.diagnose import Diagnosis, explain_infeasibility, precheck
-from allocator.errors import UsageError
-from allocator.plan.loading import Overrides, load_plan, resolve_plan_file
 from allocator.optim.model import build_model
-from allocator.report.markdown import write_reports
-from allocator.run.results import RunOptions, default_run_dir, ensure_free, write_run
+from allocator.optim.result import SolveResult
+from allocator.optim.solve import infeasible_result, solve_lexicographic
+from allocator.plan.loading import Overrides, load_plan
 from allocator.plan.schema import Plan
-from allocator.optim.solve import SolveResult, infeasible_result, solve_lexicographic
+from allocator.run.compare import Comparison
+from allocator.run.folder import atomic_folder, ensure_free, free_folder, safe_name
+from allocator.run.record import RecordError, RunOptions
 from allocator.run.verify import VerifyReport, verify_run
+from allocator.run.writer import default_run_dir, write_run_files
+
+FRONTIER_CSV = "frontier.csv"
+FRONTIER_PNG = "frontier.png"
+MIN_CAP_CSV = "min_cap.csv"
+
+
+# ---------------------------------------------------------------------------------------------
+# allocate
 
 
 @dataclass(frozen=True)
@@ -62,19 +78,6 @@ def solve_plan(
     return result
 
 
-def plan_input_files(plan_path: Path) -> list[tuple[Path, str]]:
-    """The files a plan is made of, with the name each has inside the plan folder: plan.toml
-    and the two CSV files it names (the loader has checked they lie inside the folder)."""
-    import tomllib
-
-    toml_path = resolve_plan_file(plan_path)
-    doc = tomllib.loads(toml_path.read_text(encoding="utf-8-sig"))
-    header = doc.get("plan", {})
-    folder = toml_path.parent
-    names = ["plan.toml", header.get("programs", "programs.csv"), header.get("gdp", "gdp.csv")]
-    return [(toml_path, names[0]), *((folder / n, n) for n in names[1:])]
-
-
 def allocate(
     plan_path: Path,
     overrides: Overrides,
@@ -91,43 +94,75 @@ def allocate(
     Raises PlanError / UsageError for bad input and OutputExistsError for an existing ``out``
     without ``force`` — all before anything is written.
     """
-    if lang not in ("ja", "en"):
-        raise UsageError("--lang", f"{lang!r} is not a report language", "write ja or en")
+    _check_lang(lang)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     plan = load_plan(plan_path, overrides)
     times["load_validate"] = time.perf_counter() - t0
     if out is not None:
         ensure_free(out, force=force)  # refuse before solving, not after
-    found = precheck(plan)
-    explanation: list[str] = []
-    if found:
-        result = infeasible_result(plan)
-        explanation = Diagnosis(precheck=tuple(found)).lines(plan)
-    else:
-        t = time.perf_counter()
-        result = solve_plan(plan, marginal=True, progress=progress)
-        times["build"] = result.build_seconds
-        times["solve"] = result.solve_seconds
-        times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
-        if result.status == "infeasible":
-            if progress is not None:
-                progress("no plan: finding which rules conflict (elastic re-solves)")
-            t = time.perf_counter()
-            explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)
-            times["explain"] = time.perf_counter() - t
+
+    result, explanation = _solve_or_explain(plan, times, progress)
     if result.status == "no_solution":
         return Outcome(plan, result, None, None, times, explanation)
+
+    if progress is not None:
+        progress("writing, verifying and reporting")
+    target = (
+        out if out is not None else default_run_dir(plan, reports, tag=_run_tag(plan, overrides))
+    )
+    t1 = time.perf_counter()
+    verification: VerifyReport | None = None
+    with atomic_folder(target, force=force) as folder:
+        record = write_run_files(
+            folder, plan, result, options=_run_options(plan, overrides), times=times,
+            explanation=explanation,
+        )  # fmt: skip
+        if result.has_plan:
+            t2 = time.perf_counter()
+            verification = verify_run(folder)
+            times["verify"] = time.perf_counter() - t2
+            record.verified(verification.to_record(), times).write(folder)
+        from allocator.report import write_reports
+
+        write_reports(folder, lang)
+    times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
+    return Outcome(plan, result, target, verification, times, explanation)
+
+
+def _solve_or_explain(
+    plan: Plan, times: dict[str, float], progress: Callable[[str], None] | None
+) -> tuple[SolveResult, list[str]]:
+    """The strict-priority solve with the marginal values; for an infeasible plan, the
+    explanation of which rules conflict (cheap pre-checks first, then elastic re-solves)."""
+    found = precheck(plan)
+    if found:
+        return infeasible_result(plan), Diagnosis(precheck=tuple(found)).lines(plan)
+    t = time.perf_counter()
+    result = solve_plan(plan, marginal=True, progress=progress)
+    times["build"] = result.build_seconds
+    times["solve"] = result.solve_seconds
+    times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
+    explanation: list[str] = []
+    if result.status == "infeasible":
+        if progress is not None:
+            progress("no plan: finding which rules conflict (elastic re-solves)")
+        t = time.perf_counter()
+        explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)
+        times["explain"] = time.perf_counter() - t
+    return result, explanation
+
+
+def _run_tag(plan: Plan, overrides: Overrides) -> str:
+    """What distinguishes the default folder name beyond the plan and the cap."""
     tags = [overrides.gdp_case or ""]
     if overrides.cap_base is not None:
-        base = f"base{plan.cap.base_year}" if plan.cap.base == "fixed_year" else "baseeach"
-        tags.append(base)
-    target = (
-        out
-        if out is not None
-        else default_run_dir(plan, reports, tag="-".join(t for t in tags if t))
-    )
-    options = RunOptions(
+        tags.append(f"base{plan.cap.base_year}" if plan.cap.base == "fixed_year" else "baseeach")
+    return "-".join(t for t in tags if t)
+
+
+def _run_options(plan: Plan, overrides: Overrides) -> RunOptions:
+    return RunOptions(
         cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
         first_year=overrides.first_year,
         years=overrides.years,
@@ -137,33 +172,195 @@ def allocate(
         cap_base=overrides.cap_base,
         cap_base_year=overrides.cap_base_year,
     )
-    reports_seen: list[VerifyReport] = []
 
-    def verify_before_commit(folder: Path) -> dict[str, object]:
-        t2 = time.perf_counter()
-        report = verify_run(folder)
-        times["verify"] = time.perf_counter() - t2
-        reports_seen.append(report)
-        return {
-            "verification": report.to_record(),
-            "times_seconds": {k: round(v, 4) for k, v in times.items()},
-        }
 
-    if progress is not None:
-        progress("writing, verifying and reporting")
-    t1 = time.perf_counter()
-    run_dir = write_run(
-        plan,
-        result,
-        target,
-        options=options,
-        input_files=plan_input_files(plan_path),
-        times=times,
-        force=force,
-        before_commit=verify_before_commit,
-        explanation=explanation,
-        after_write=lambda folder: write_reports(folder, lang),
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise UsageError("--lang", f"{lang!r} is not a report language", "write ja or en")
+
+
+# ---------------------------------------------------------------------------------------------
+# sweep
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    plan: Plan
+    result: SweepResult
+    folder: Path
+
+
+def sweep(
+    plan_path: Path,
+    caps: Sequence[Fraction],
+    overrides: Overrides,
+    *,
+    reports: Path = Path("reports"),
+    out: Path | None = None,
+    lang: str = "ja",
+    progress: Progress | None = None,
+) -> SweepOutcome:
+    """Solve the plan at every cap of ``caps``; write ``frontier.csv`` and ``frontier.png``.
+
+    Raises OutputExistsError for an existing ``out`` (never replaced), PlanError / UsageError
+    for bad input, before anything is solved.
+    """
+    from allocator.optim.analysis import sweep as solve_sweep
+    from allocator.report.analysis_charts import frontier_chart
+    from allocator.run.csvfile import write_csv
+    from allocator.run.tables import frontier_table
+
+    _check_lang(lang)
+    if out is not None and out.exists():
+        raise OutputExistsError(f"{out}: already exists — give another --out folder")
+    plan = load_plan(plan_path, overrides)
+    target = out or default_sweep_dir(
+        plan, reports, caps[0], caps[-1], tag=overrides.gdp_case or ""
     )
-    times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
-    report = reports_seen[0] if reports_seen else None
-    return Outcome(plan, result, run_dir, report, times, explanation)
+    result = solve_sweep(plan, list(caps), progress=progress)
+    table = frontier_table(result)
+    names = {r.rank: (r.name_ja if lang == "ja" else r.name_en) for r in plan.ranks}
+    title = plan.title_ja if lang == "ja" else plan.title_en
+    with atomic_folder(target) as folder:
+        write_csv(table, folder / FRONTIER_CSV)
+        frontier_chart(
+            table,
+            folder / FRONTIER_PNG,
+            "ja" if lang == "ja" else "en",
+            rank_names=names,
+            title=f"{title or plan.name} ({plan.gdp_case})",
+        )
+    return SweepOutcome(plan, result, target)
+
+
+def default_sweep_dir(
+    plan: Plan, reports: Path, low: Fraction, high: Fraction, *, tag: str = ""
+) -> Path:
+    """``reports/<plan>-sweep-<low>-<high>[-<tag>]/``; if taken, the first free ``-2``, …"""
+    base = f"{safe_name(plan.name)}-sweep-{cap_slug(low)}-{cap_slug(high)}"
+    if tag:
+        base += f"-{safe_name(tag)}"
+    return free_folder(reports, base)
+
+
+# ---------------------------------------------------------------------------------------------
+# min-cap
+
+
+@dataclass(frozen=True)
+class MinCapOutcome:
+    plan: Plan
+    result: MinCapResult
+    written: Path | None
+
+
+def min_cap(
+    plan_path: Path,
+    ranks: Sequence[int],
+    step: Fraction,
+    overrides: Overrides,
+    *,
+    out: Path | None = None,
+) -> MinCapOutcome:
+    """The smallest cap that funds ``ranks`` fully; with ``out``, write ``out/min_cap.csv``.
+
+    Raises OutputExistsError if ``out/min_cap.csv`` exists, UsageError for a rank the plan
+    lacks, PlanError for bad plan files.
+    """
+    from allocator.optim.analysis import min_cap as solve_min_cap
+    from allocator.run.csvfile import write_csv
+    from allocator.run.tables import min_cap_table
+
+    if out is not None and (out / MIN_CAP_CSV).exists():
+        raise OutputExistsError(f"{out / MIN_CAP_CSV}: already exists — give another --out folder")
+    plan = load_plan(plan_path, overrides)
+    known = sorted(r.rank for r in plan.ranks)
+    missing = [r for r in ranks if r not in known]
+    if missing:
+        raise UsageError(
+            "--ranks",
+            f"the plan has no rank {', '.join(map(str, missing))}",
+            f"its ranks are {known[0]}–{known[-1]}",
+        )
+    result = solve_min_cap(plan, list(ranks), step)
+    written = None
+    if out is not None and result.path:
+        out.mkdir(parents=True, exist_ok=True)
+        written = out / MIN_CAP_CSV
+        write_csv(min_cap_table(result), written)
+    return MinCapOutcome(plan, result, written)
+
+
+# ---------------------------------------------------------------------------------------------
+# compare and verify
+
+
+@dataclass(frozen=True)
+class CompareOutcome:
+    comparison: Comparison
+    folder: Path
+
+
+def compare(
+    runs: Sequence[Path],
+    *,
+    reports: Path = Path("reports"),
+    out: Path | None = None,
+    force: bool = False,
+    lang: str = "ja",
+) -> CompareOutcome:
+    """Compare solved plans with the first; write ``compare.csv`` and ``compare.png``.
+
+    Raises UsageError for fewer than two runs or a path that is not a run folder, PlanError
+    for a damaged run, OutputExistsError for an existing ``out`` without ``force``.
+    """
+    from allocator.run.compare import compare as compare_plans
+    from allocator.run.compare import default_compare_dir, load_solved
+
+    if len(runs) < 2:
+        raise UsageError(
+            "PLAN",
+            f"give two or more run folders to compare (got {len(runs)})",
+            "e.g. allocate compare reports/a reports/b",
+        )
+    cmp = compare_plans([load_solved(p) for p in runs])
+    target = out if out is not None else default_compare_dir(cmp, reports)
+    return CompareOutcome(cmp, write_comparison(cmp, target, lang=lang, force=force))
+
+
+def write_comparison(cmp: Comparison, out: Path, *, lang: str = "ja", force: bool = False) -> Path:
+    """Write ``compare.csv`` and ``compare.png`` into the folder ``out``, atomically; return
+    ``out``. Raises OutputExistsError if ``out`` exists and ``force`` is false, UsageError for a
+    chart language other than ja or en."""
+    from allocator.report.analysis_charts import compare_chart
+    from allocator.run.compare import CSV_NAME, PNG_NAME, comparison_table
+    from allocator.run.csvfile import write_csv
+
+    with atomic_folder(Path(out), force=force) as folder:
+        write_csv(comparison_table(cmp), folder / CSV_NAME)
+        compare_chart(cmp, folder / PNG_NAME, lang)  # type: ignore[arg-type]
+    return Path(out)
+
+
+def verify(run_dir: Path) -> VerifyReport:
+    """Recompute every rule of a run folder. Raises UsageError if it is not a run folder."""
+    if not (Path(run_dir) / PLAN_JSON).is_file():
+        raise RecordError(
+            f"{run_dir}: not a run folder (no plan.json) — give a folder written by allocate"
+        )
+    return verify_run(run_dir)
+
+
+__all__ = [
+    "CompareOutcome",
+    "MinCapOutcome",
+    "Outcome",
+    "SweepOutcome",
+    "allocate",
+    "compare",
+    "min_cap",
+    "solve_plan",
+    "sweep",
+    "verify",
+    "write_comparison",
+]

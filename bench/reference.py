@@ -1,11 +1,11 @@
 """The allocator's lexicographic model written directly against highspy, from numpy arrays.
 
-Independent of :mod:`allocator.optim.model` and PuLP: it reads the loaded :class:`Plan` and builds the
-same columns in the same order (per program ``go[p]`` then ``alloc[p,y]`` or ``units[p,y]``),
-the same rows in the same order (ranges, per-year maxima, mandatory, area, phase and aggregate
-bounds, GDP cap, fiscal caps, one idle hold row ``V[r] ≥ 0`` per rank) and the same objectives
-(one per rank, then earliness), as one CSR matrix. It is solved stage by stage like
-:func:`allocator.solve.solve_lexicographic`: one ``Highs`` object, the objective swapped with
+Independent of :mod:`allocator.optim.model` and PuLP: it reads the loaded :class:`Plan` and
+builds the same columns in the same order (per program ``go[p]`` then ``alloc[p,y]`` or
+``units[p,y]``), the same rows in the same order (ranges, per-year maxima, mandatory, area,
+phase and aggregate bounds, GDP cap, fiscal caps, one idle hold row ``V[r] ≥ 0`` per rank) and
+the same objectives (one per rank, then earliness), as one CSR matrix. It is solved stage by
+stage like :func:`allocator.optim.solve.solve_lexicographic`: one ``Highs`` object, the objective swapped with
 ``changeColsCost``, rank r's hold row raised to ``V*[r] − 0.5`` (integral values) or
 ``V*[r] − 1e-7·max(1, |V*[r]|)`` after its stage, and ``clearSolver()`` before each stage so
 that no state carries over; with ``warm_start`` (as the allocator does since its solve.py of
@@ -26,8 +26,8 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 
-from allocator.plan.schema import MULTI_PHASE, Plan
 from allocator.optim.solve import quiet_stdout
+from allocator.plan.schema import MULTI_PHASE, Plan
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -42,15 +42,17 @@ import pulp
 from reference import build_reference, solve_reference
 from synthetic import generate_plan
 
-import allocator.plan.loading
 import allocator.optim.model
-import allocator.run.results
-from allocator.plan.loading import load_plan
+import allocator.plan.loading
+import allocator.run.writer
+from allocator.formatting import format_cap
 from allocator.optim.model import build_model
-from allocator.plan.cap import format_cap
-from allocator.run.results import RunOptions, write_run
+from allocator.optim.result import SolveResult
+from allocator.optim.solve import highs_version, solve_lexicographic
+from allocator.plan.loading import load_plan
 from allocator.plan.schema import Plan
-from allocator.optim.solve import SolveResult, highs_version, solve_lexicographic
+from allocator.run.record import RunOptions, RunRecord
+from allocator.run.writer import write_run
 
 PHASES = ["load", "validate", "build", "solve", "write", "verify"]
 HIGHS_RUN = "solve: Highs.run (HiGHS itself)"
@@ -67,10 +69,8 @@ class Probe:
         self.seconds: dict[str, float] = {}
         self._undo: list[tuple[Any, str, Any]] = []
 
-    def wrap(self, owner: Any, attr: str, label: str) -> None:
-        original = getattr(owner, attr, None)
-        if original is None or not callable(original):
-            return
+    def timed(self, original: Any, label: str) -> Any:
+        """``original`` wrapped so that its time accumulates under ``label``."""
         probe = self
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -80,8 +80,17 @@ class Probe:
             finally:
                 probe.seconds[label] = probe.seconds.get(label, 0.0) + time.perf_counter() - t0
 
-        self._undo.append((owner, attr, original))
-        setattr(owner, attr, timed)
+        return timed
+
+    def replace(self, owner: Any, attr: str, value: Any) -> None:
+        self._undo.append((owner, attr, getattr(owner, attr)))
+        setattr(owner, attr, value)
+
+    def wrap(self, owner: Any, attr: str, label: str) -> None:
+        original = getattr(owner, attr, None)
+        if original is None or not callable(original):
+            return
+        self.replace(owner, attr, self.timed(original, label))
 
     def take(self) -> dict[str, float]:
         out, self.seconds = self.seconds, {}
@@ -96,11 +105,11 @@ class Probe:
 def install_probe(verify_module: Any | None) -> Probe:
     probe = Probe()
     probe.wrap(allocator.plan.loading, "check_plan", "validate")  # load_plan calls it by this name
-    for name in ("_read_toml", "read_programs", "read_gdp"):
+    for name in ("read_toml", "read_programs", "read_gdp"):
         probe.wrap(allocator.plan.loading, name, f"load: {name}")
-    for name in dir(allocator.optim.model):
-        if name.startswith("define_"):
-            probe.wrap(allocator.optim.model, name, f"build: {name}")
+    model = allocator.optim.model
+    timed_order = tuple(probe.timed(f, f"build: {f.__name__}") for f in model.BUILD_ORDER)
+    probe.replace(model, "BUILD_ORDER", timed_order)
     for name in ("createAndConfigureSolver", "buildSolverModel", "findSolutionValues"):
         probe.wrap(pulp.HiGHS, name, f"solve: HiGHS.{name}")
     probe.wrap(highspy.Highs, "run", HIGHS_RUN)
@@ -113,12 +122,14 @@ def install_probe(verify_module: Any | None) -> Probe:
         "programs_table",
         "ranks_table",
         "write_csv",
-        "plan_record",
-        "write_json",
+        "copy_inputs",
     ):
-        probe.wrap(allocator.run.results, name, f"write: {name}")
+        probe.wrap(allocator.run.writer, name, f"write: {name}")
+    probe.wrap(RunRecord, "build", "write: RunRecord.build")
+    probe.wrap(RunRecord, "write", "write: RunRecord.write")
     if verify_module is not None:
-        probe.wrap(verify_module, "load_plan", "verify: load_plan (reload inputs)")
+        files = importlib.import_module("allocator.run.verify.files")
+        probe.wrap(files, "load_plan", "verify: load_plan (reload inputs)")
     return probe
 
 
@@ -208,7 +219,6 @@ def bench_size(
     log: Callable[[str], None],
     ref_warm: bool,
 ) -> None:
-    files = [folder / "plan.toml", folder / "programs.csv", folder / "gdp.csv"]
     for rep in range(repeats):
         probe.take()
         _collect()
@@ -259,8 +269,6 @@ def bench_size(
             result,
             out,
             options=RunOptions(cap=format_cap(plan.cap.ratio)),
-            input_files=files,
-            times={},
         )
         sr.add("write", time.perf_counter() - t0)
         if verify_run is not None:
@@ -543,7 +551,8 @@ def main(argv: list[str] | None = None) -> int:
         f"seed {args.seed}, threads 1"
     )
     allocator_warm = (
-        "warm" in inspect.signature(importlib.import_module("allocator.optim.solve")._run).parameters
+        "warm"
+        in inspect.signature(importlib.import_module("allocator.optim.solve")._run).parameters
     )
     ref_warm = allocator_warm if args.ref_warm == "auto" else args.ref_warm == "yes"
     log(

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from allocator.plan.loading import Overrides, load_plan
 from allocator.optim.model import build_model
-from allocator.plan.schema import Plan
 from allocator.optim.solve import SolveResult, solve_lexicographic
+from allocator.plan.loading import Overrides, load_plan
+from allocator.plan.schema import Plan
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"

@@ -1,5 +1,5 @@
-"""Decision analysis (allocator.optim.analysis): cap sweeps on one reused model, the marginal value of
-cap (LP duals with the integer decisions fixed), and the smallest cap funding ranks fully.
+"""Decision analysis (allocator.optim.analysis): cap sweeps on one reused model, the marginal
+value of cap (LP duals with the integer decisions fixed), and the smallest cap funding ranks fully.
 
 Tiny plans are worked by hand: GDP 100,000 億円 every year, so 1 % of GDP is 1,000 億円.
 """
@@ -15,22 +15,20 @@ import pytest
 from conftest import DATA, solve_folder
 from planbuilder import program, write_plan
 
-from allocator.optim import analysis
+from allocator.optim import analysis, solve
 from allocator.optim.analysis import (
-    cap_grid,
     cap_rooms,
-    frontier_chart,
-    frontier_table,
     marginal_values,
     min_cap,
-    min_cap_table,
     sweep,
     sweep_rebuild,
 )
-from allocator.plan.loading import Overrides, load_plan
 from allocator.optim.model import build_model
-from allocator.plan.cap import parse_cap
 from allocator.optim.solve import _QuietHiGHS, solve_lexicographic
+from allocator.plan.cap import cap_grid, parse_cap
+from allocator.plan.loading import Overrides, load_plan
+from allocator.report.analysis_charts import frontier_chart
+from allocator.run.tables import frontier_table, min_cap_table
 
 
 def pct(text: str) -> Fraction:
@@ -158,7 +156,7 @@ def test_highs_dual_sign_for_a_maximisation() -> None:
     p.setObjective(x)
     p.solve(_QuietHiGHS(msg=False, mip=False))
     assert le.pi == pytest.approx(1.0)
-    assert analysis._dual_signs() == (1.0, 1.0)
+    assert solve._dual_signs() == (1.0, 1.0)
 
 
 def _marginal(folder: Path) -> tuple[pd.DataFrame, dict[tuple[int, int], float]]:

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from allocator.api import allocate
 from allocator.cli.app import app
-from allocator.plan.loading import Overrides
 from allocator.plan.cap import parse_cap
+from allocator.plan.loading import Overrides
 
 runner = CliRunner()
 

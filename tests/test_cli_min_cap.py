@@ -11,7 +11,7 @@ from planbuilder import program, write_plan
 from typer.testing import CliRunner, Result
 
 from allocator.cli.app import EXIT_INFEASIBLE, EXIT_OK, EXIT_USAGE, app
-from allocator.cli.analysis import parse_ranks
+from allocator.cli.options import parse_ranks
 from allocator.errors import UsageError
 
 runner = CliRunner()

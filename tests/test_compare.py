@@ -11,21 +11,20 @@ import pytest
 from conftest import DATA
 from planbuilder import program, write_plan
 
-from allocator.api import allocate
+from allocator.api import allocate, write_comparison
+from allocator.errors import PlanError, UsageError
+from allocator.plan.cap import parse_cap
+from allocator.plan.loading import Overrides
+from allocator.report.analysis_charts import compare_chart
 from allocator.run.compare import (
     SECTIONS,
     Comparison,
     SolvedPlan,
     compare,
-    compare_chart,
     comparison_table,
     default_compare_dir,
     load_solved,
-    write_comparison,
 )
-from allocator.errors import PlanError, UsageError
-from allocator.plan.loading import Overrides
-from allocator.plan.cap import parse_cap
 
 
 def run(plan: Path, out: Path, **overrides: object) -> SolvedPlan:

@@ -12,8 +12,8 @@ import pytest
 from conftest import amounts, solve_folder, totals
 from planbuilder import program, write_plan
 
-from allocator.plan.loading import Overrides
 from allocator.plan.cap import parse_cap
+from allocator.plan.loading import Overrides
 
 
 def test_range_funds_up_to_high(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from conftest import DATA, solve_folder, totals
 from planbuilder import program, write_plan
 
-from allocator.plan.loading import Overrides
 from allocator.plan.cap import parse_cap
+from allocator.plan.loading import Overrides
 
 
 def test_rank_one_first_even_when_lower_ranks_would_sum_to_more(tmp_path: Path) -> None:

@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from planbuilder import program, write_plan
 
-from allocator.optim.diagnose import diagnose, is_feasible, relax_floors, with_cap
-from allocator.plan.loading import load_plan
+from allocator.optim.diagnose import diagnose, is_feasible, relax_floors
 from allocator.optim.model import build_model
-from allocator.run.results import RunOptions, write_run
 from allocator.optim.solve import solve_lexicographic
+from allocator.plan.loading import load_plan
+from allocator.run.record import RunOptions
 from allocator.run.verify import verify_run
+from allocator.run.writer import write_run
 
 YEARS = [2026, 2027, 2028]
 
@@ -87,8 +88,6 @@ def test_solved_and_verified_or_explained_and_repairable(spec: dict[str, object]
                 result,
                 Path(tmp) / "run",
                 options=RunOptions(cap=str(plan.cap.ratio)),
-                input_files=[folder / "plan.toml", folder / "programs.csv", folder / "gdp.csv"],
-                times={},
             )
             report = verify_run(run)
             assert report.ok, [v.message for v in report.violations]
@@ -98,7 +97,7 @@ def test_solved_and_verified_or_explained_and_repairable(spec: dict[str, object]
         assert d.lines(plan), "an infeasible plan must be explained"
         repaired = False
         if d.uniform_cap is not None:
-            assert is_feasible(with_cap(plan, d.uniform_cap))
+            assert is_feasible(plan.with_cap(d.uniform_cap))
             repaired = True
         if d.floor_changes:
             assert is_feasible(relax_floors(plan, d.floor_changes))

@@ -25,9 +25,9 @@ from mknap import (
     write_plan,
 )
 
-from allocator.plan.loading import load_plan
 from allocator.optim.model import build_model
 from allocator.optim.solve import SolveResult, solve_lexicographic
+from allocator.plan.loading import load_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MKNAP_FILE = reference_file(REPO_ROOT)

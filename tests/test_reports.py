@@ -13,11 +13,14 @@ import pandas as pd
 import pytest
 
 from allocator.api import allocate
-from allocator.plan.loading import Overrides
-from allocator.report.plotting import pyplot
+from allocator.formatting import year_ranges
 from allocator.plan.cap import parse_cap
-from allocator.report.markdown import md, read_run_csv, write_reports, year_ranges
-from allocator.run.results import write_csv
+from allocator.plan.loading import Overrides
+from allocator.report import write_reports
+from allocator.report.markdown import md
+from allocator.report.plotting import pyplot
+from allocator.run.csvfile import read_run_csv, write_csv
+from allocator.run.record import RecordError
 from allocator.run.verify import verify_run
 
 DATA = Path(__file__).parents[1] / "data"
@@ -317,5 +320,5 @@ def test_rejects_unknown_language(shipped: Path) -> None:
 
 
 def test_not_a_run_folder(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"plan\.json"):
+    with pytest.raises(RecordError, match=r"plan\.json"):
         write_reports(tmp_path, "en")

@@ -18,8 +18,8 @@ import pytest
 from conftest import DATA
 
 from allocator.api import allocate
-from allocator.plan.loading import Overrides
 from allocator.plan.cap import parse_cap
+from allocator.plan.loading import Overrides
 
 CHO = 10_000  # 億円 per 兆円
 

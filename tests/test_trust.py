@@ -16,13 +16,11 @@ from conftest import DATA
 from planbuilder import program, random_capital_budgeting, write_plan
 from typer.testing import CliRunner
 
+import allocator.api
 from allocator.api import allocate
 from allocator.cli.app import EXIT_OK, app
-from allocator.plan.loading import Overrides, load_plan
-from allocator.optim.model import build_model
 from allocator.plan.cap import parse_cap
-from allocator.run.results import RunOptions, write_run
-from allocator.optim.solve import solve_lexicographic
+from allocator.plan.loading import Overrides
 from allocator.run.verify import verify_run
 
 runner = CliRunner()
@@ -52,47 +50,29 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
     assert digest(DATA) == before
 
 
-def test_interrupted_write_leaves_nothing(tmp_path: Path) -> None:
-    plan = load_plan(DATA)
-    result = solve_lexicographic(build_model(plan), time_limit=60, gap=0)
-
-    def interrupt(_: Path) -> dict[str, object]:
+def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(_: Path) -> None:
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(allocator.api, "verify_run", interrupt)  # mid-write, files half there
     with pytest.raises(KeyboardInterrupt):
-        write_run(
-            plan,
-            result,
-            tmp_path / "run",
-            options=RunOptions(cap="1/50"),
-            input_files=[DATA / "plan.toml"],
-            times={},
-            before_commit=interrupt,
-        )
+        allocate(DATA, Overrides(), out=tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_forced_replacement_keeps_old_folder_until_new_one_is_complete(tmp_path: Path) -> None:
-    plan = load_plan(DATA)
-    result = solve_lexicographic(build_model(plan), time_limit=60, gap=0)
+def test_forced_replacement_keeps_old_folder_until_new_one_is_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("old", encoding="utf-8")
 
-    def fail(_: Path) -> dict[str, object]:
+    def fail(_: Path) -> None:
         raise RuntimeError("disk full")
 
+    monkeypatch.setattr(allocator.api, "verify_run", fail)
     with pytest.raises(RuntimeError):
-        write_run(
-            plan,
-            result,
-            out,
-            options=RunOptions(cap="1/50"),
-            input_files=[DATA / "plan.toml"],
-            times={},
-            force=True,
-            before_commit=fail,
-        )
+        allocate(DATA, Overrides(), out=out, force=True)
     assert (out / "keep.txt").read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 

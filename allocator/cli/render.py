@@ -1,13 +1,12 @@
-"""Plain-text rendering of results for the terminal (no colour, fixed-width columns)."""
+"""Terminal text of ``allocate`` and ``allocate verify`` (no colour, fixed-width columns)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from allocator import OKU_PER_CHO
-from allocator.plan.cap import format_cap
-from allocator.run.results import ranks_table, summary_table
+from allocator.formatting import cho, format_cap, oku
+from allocator.run.tables import ranks_table, summary_table
 
 if TYPE_CHECKING:
     from allocator.api import Outcome
@@ -19,14 +18,6 @@ _STATUS_TEXT = {
     "infeasible": "INFEASIBLE — no schedule satisfies every rule",
     "no_solution": "NO PLAN — the time limit came before any schedule was found",
 }
-
-
-def oku(n: int | float) -> str:
-    return f"{round(n):,}"
-
-
-def cho(n: int | float) -> str:
-    return f"{n / OKU_PER_CHO:,.1f}"
 
 
 def render_outcome(outcome: Outcome) -> str:

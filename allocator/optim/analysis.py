@@ -10,31 +10,35 @@ model build. Nothing here prints, exits or imports typer. Money is integer 億�
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import pulp
 
-from allocator.optim.diagnose import precheck, with_cap
-from allocator.optim.model import ModelHandles, build_model
-from allocator.plan.cap import format_cap
-from allocator.plan.schema import Plan
+from allocator.constants import has_plan
+from allocator.formatting import format_cap
+from allocator.optim.diagnose import precheck
+from allocator.optim.model import ModelHandles, build_model, define_defense_totals
+from allocator.optim.result import SolveResult
 from allocator.optim.solve import (
-    SolveResult,
-    _fix_value,
-    _QuietHiGHS,
-    _run,
+    expression_value,
+    find_feasible,
+    fixed_decisions,
+    hold_rank,
     minimise,
-    reset_holds,
+    release_holds,
+    set_rhs,
+    shadow_price,
     solve_lexicographic,
+    solve_lp,
+    solve_stage,
+    values,
 )
+from allocator.plan.schema import Plan
 
 NO_CAP = Fraction(99, 100)
 """The cap that stands for "no GDP cap at all" (99 % of GDP)."""
@@ -64,16 +68,16 @@ def cap_rooms(plan: Plan, cap: Fraction) -> dict[int, int]:
         ``{fiscal_year: ⌊cap × GDP(base year)⌋ − baseline(year)}`` in 億円 (may be negative:
         the baseline alone breaks the cap).
     """
-    capped = with_cap(plan, cap)
-    return {y: capped.cap_oku_yen(y) - capped.baseline(y) for y in capped.fiscal_years}
+    capped = plan.with_cap(cap)
+    return {y: capped.cap_room(y) for y in capped.fiscal_years}
 
 
 def set_cap(m: ModelHandles, cap: Fraction) -> None:
     """Move the GDP-ratio cap of a built model to ``cap`` (changes the ``gdp_cap`` right-hand
     sides in place and ``m.plan``'s cap, so the handles stay consistent)."""
     for y, room in cap_rooms(m.plan, cap).items():
-        m.constraints[("gdp_cap", (y,))].changeRHS(room)
-    m.plan = with_cap(m.plan, cap)
+        set_rhs(m, "gdp_cap", (y,), room)
+    m.plan = m.plan.with_cap(cap)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,7 +108,7 @@ class SweepPoint:
 
     @property
     def has_plan(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        return has_plan(self.status)
 
     @property
     def total_alloc_oku_yen(self) -> int | None:
@@ -248,7 +252,7 @@ def sweep_rebuild(
     build_total = 0.0
     ranks: tuple[int, ...] = tuple(sorted(r.rank for r in plan.ranks))
     for i, cap in enumerate(caps):
-        at_cap = with_cap(plan, cap)
+        at_cap = plan.with_cap(cap)
         t0 = time.perf_counter()
         m = build_model(at_cap)
         build = time.perf_counter() - t0
@@ -271,171 +275,8 @@ def sweep_rebuild(
     )
 
 
-def _whole_or_float(values: list[float | None]) -> pd.Series:
-    """Int64 when every value is a whole number (within 1e-6), else Float64 rounded to 1e-6."""
-    known = [v for v in values if v is not None]
-    if all(abs(v - round(v)) < 1e-6 for v in known):
-        return pd.Series([None if v is None else round(v) for v in values], dtype="Int64")
-    return pd.Series([None if v is None else round(v, 6) for v in values], dtype="Float64")
-
-
-def frontier_table(result: SweepResult) -> pd.DataFrame:
-    """One row per cap of a sweep, in the sweep's order.
-
-    Columns: ``cap_ratio`` (ratio as a 6-decimal string, ``"0.015000"``), ``cap``
-    (``"1.5%"``), ``status``, ``value_rank1`` … ``value_rankN`` (value reached per rank: 億円
-    funded, or the explicit values), ``defense_alloc_oku_yen``, ``other_alloc_oku_yen``,
-    ``total_alloc_oku_yen`` (new money over the horizon, 億円), ``programs_funded``. Value and
-    amount cells are empty where there is no plan (infeasible caps).
-    """
-    pts = result.points
-    table = pd.DataFrame(
-        {
-            "cap_ratio": [f"{float(p.cap):.6f}" for p in pts],
-            "cap": [format_cap(p.cap) for p in pts],
-            "status": [p.status for p in pts],
-        }
-    )
-    for r in result.ranks:
-        table[f"value_rank{r}"] = _whole_or_float([p.rank_values.get(r) for p in pts])
-    for col, getter in (
-        ("defense_alloc_oku_yen", lambda p: p.defense_alloc_oku_yen),
-        ("other_alloc_oku_yen", lambda p: p.other_alloc_oku_yen),
-        ("total_alloc_oku_yen", lambda p: p.total_alloc_oku_yen),
-        ("programs_funded", lambda p: p.programs_funded),
-    ):
-        table[col] = pd.Series([getter(p) for p in pts], dtype="Int64")
-    return table
-
-
-_LABELS = {
-    "ja": {
-        "title": "GDP比上限と優先順位ごとの価値",
-        "x": "防衛費のGDP比上限 (%)",
-        "value": "価値 (資金額 億円)",
-        "programs": "実施事業数",
-        "rank": "順位{r}",
-        "infeasible": "実行不可能",
-    },
-    "en": {
-        "title": "Value per priority rank against the GDP-ratio cap",
-        "x": "cap on defence spending (% of GDP)",
-        "value": "value (億円 funded)",
-        "programs": "programs funded",
-        "rank": "rank {r}",
-        "infeasible": "infeasible",
-    },
-}
-
-
-def frontier_chart(
-    table: pd.DataFrame,
-    path: Path,
-    lang: Literal["ja", "en"] = "ja",
-    *,
-    rank_names: dict[int, str] | None = None,
-    title: str | None = None,
-) -> Path:
-    """Draw a sweep's frontier as a PNG: value per rank against the cap (stacked areas), and
-    the number of programs funded below it. Infeasible caps are marked on the cap axis.
-
-    Parameters
-    ----------
-    table
-        :func:`frontier_table` output.
-    path
-        PNG file to write.
-    lang
-        ``"ja"`` or ``"en"`` labels.
-    rank_names
-        Optional ``{rank: name}`` for the legend.
-    title
-        Optional title (default: a generic one in ``lang``).
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    from allocator.report.plotting import pyplot, save
-
-    text = _LABELS["ja" if lang == "ja" else "en"]
-    plt = pyplot()
-    x = [float(v) * 100 for v in table["cap_ratio"]]
-    value_cols = [c for c in table.columns if c.startswith("value_rank")]
-    ok = [s in ("optimal", "feasible") for s in table["status"]]
-    fig, (top, bottom) = plt.subplots(
-        2, 1, sharex=True, figsize=(8, 6), gridspec_kw={"height_ratios": [3, 1]}
-    )
-    xs = [v for v, good in zip(x, ok, strict=True) if good]
-    if xs:
-        layers = []
-        labels = []
-        for col in value_cols:
-            r = int(col.removeprefix("value_rank"))
-            series = pd.to_numeric(table[col], errors="coerce").astype(float)
-            layers.append([float(v) for v, good in zip(series, ok, strict=True) if good])
-            name = text["rank"].format(r=r)
-            if rank_names and r in rank_names:
-                name += f" {rank_names[r]}"
-            labels.append(name)
-        top.stackplot(xs, layers, labels=labels, alpha=0.85)
-        funded = pd.to_numeric(table["programs_funded"], errors="coerce").astype(float)
-        bottom.plot(xs, [float(v) for v, g in zip(funded, ok, strict=True) if g], "o-")
-    bad = [v for v, good in zip(x, ok, strict=True) if not good]
-    if bad:
-        for ax in (top, bottom):
-            ax.plot(bad, [0] * len(bad), "x", color="grey", clip_on=False)
-        top.plot([], [], "x", color="grey", label=text["infeasible"])
-    from matplotlib.ticker import StrMethodFormatter
-
-    top.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    top.set_ylabel(text["value"])
-    top.set_title(title or text["title"])
-    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
-    top.grid(alpha=0.3)
-    bottom.set_ylabel(text["programs"])
-    bottom.set_xlabel(text["x"])
-    bottom.grid(alpha=0.3)
-    path = Path(path)
-    save(fig, path)
-    return path
-
-
 # ---------------------------------------------------------------------------------------------
 # 2. marginal value of cap
-
-
-@functools.cache
-def _dual_signs() -> tuple[float, float]:
-    """Factors turning the solver's row duals into ∂objective/∂rhs, for ≤ and ≥ rows.
-
-    Found empirically on: maximise x + y subject to x + 2y ≤ 4, y ≥ 1 (optimum x = 2, y = 1),
-    where ∂objective/∂rhs is +1 for the ≤ row and −1 for the ≥ row. HiGHS 1.x reports
-    exactly these (factors 1, 1); the probe keeps the convention right if a solver flips it.
-    """
-    p = pulp.LpProblem("dual_sign_probe", pulp.LpMaximize)
-    x = p.add_variable("x", 0, 10)
-    y = p.add_variable("y", 0, 10)
-    le = p.addConstraint(x + 2 * y <= 4, "le")
-    ge = p.addConstraint(y >= 1, "ge")
-    p.setObjective(x + y)
-    p.solve(_QuietHiGHS(msg=False, mip=False, threads=1))
-    le_pi, ge_pi = float(le.pi or 0.0), float(ge.pi or 0.0)
-    if abs(abs(le_pi) - 1) > 1e-6 or abs(abs(ge_pi) - 1) > 1e-6:
-        raise RuntimeError(f"unexpected duals from the sign probe: {le_pi}, {ge_pi}")
-    return (1.0 if le_pi > 0 else -1.0), (1.0 if ge_pi < 0 else -1.0)
-
-
-def _shadow(constraint: Any) -> float:
-    """∂objective/∂rhs of a row after an LP solve (positive: a larger rhs raises the objective)."""
-    le, ge = _dual_signs()
-    factor = le if constraint.sense == pulp.LpConstraintLE else ge
-    return factor * float(constraint.pi or 0.0)
-
-
-def _rhs(constraint: Any) -> float:
-    return -float(constraint.constant)
 
 
 def _decision_values(m: ModelHandles, result: SolveResult) -> list[tuple[Any, float]]:
@@ -465,14 +306,6 @@ def _decision_values(m: ModelHandles, result: SolveResult) -> list[tuple[Any, fl
         later = sum(a for (pid, t), a in amounts.items() if pid == qid and t > y)
         out.append((var, 1.0 if later == 0 else 0.0))
     return out
-
-
-def _solve_lp(m: ModelHandles, objective: Any, time_limit: float) -> str:
-    """Maximise ``objective`` over the model with integrality ignored (HiGHS ``mip=False``)."""
-    m.prob.setObjective(objective)
-    solver = _QuietHiGHS(msg=False, mip=False, timeLimit=max(time_limit, 0.01), threads=1)
-    stats = m.prob.solve(solver)
-    return "optimal" if stats.status_str == "Optimal" and stats.has_solution else stats.status_str
 
 
 def marginal_values(
@@ -531,37 +364,21 @@ def marginal_values(
         raise ValueError(f"no plan to analyse (status {result.status})")
     years = m.plan.fiscal_years
     ranks = sorted(m.rank_value)
-    holds = {r: m.constraints[("priority_hold", (r,))] for r in ranks}
-    caps = {y: m.constraints[("gdp_cap", (y,))] for y in years}
-    fixed = _decision_values(m, result)
-    saved_bounds = [(var, var.lowBound, var.upBound) for var, _ in fixed]
-    saved_rhs = {r: _rhs(c) for r, c in holds.items()}
-    saved_objective = m.prob.objective
     total: dict[int, dict[int, float]] = {}
     held: dict[int, dict[int, float]] = {}
-    try:
-        for var, value in fixed:
-            var.bounds(value, value)
-        for c in holds.values():
-            c.changeRHS(0)
+    with fixed_decisions(m, _decision_values(m, result)):
+        release_holds(m)
         for k in ranks:
-            status = _solve_lp(m, m.rank_value[k], time_limit)
+            status = solve_lp(m, m.rank_value[k], time_limit)
             if status != "optimal":
                 raise RuntimeError(f"marginal-value LP for rank {k} ended {status}")
-            cap_dual = {y: _shadow(caps[y]) for y in years}
-            hold_dual = {j: _shadow(holds[j]) for j in ranks if j < k}
+            cap_dual = {y: shadow_price(m, "gdp_cap", (y,)) for y in years}
+            hold_dual = {j: shadow_price(m, "priority_hold", (j,)) for j in ranks if j < k}
             held[k] = cap_dual
             total[k] = {
                 y: cap_dual[y] + sum(hold_dual[j] * total[j][y] for j in hold_dual) for y in years
             }
-            holds[k].changeRHS(float(m.rank_value[k].value()))
-    finally:
-        for var, lo, up in saved_bounds:
-            var.bounds(lo, up)
-        for r, c in holds.items():
-            c.changeRHS(saved_rhs[r])
-        if saved_objective is not None:
-            m.prob.setObjective(saved_objective)
+            set_rhs(m, "priority_hold", (k,), expression_value(m.rank_value[k]))
 
     def per100(v: float) -> float:
         x = round(100 * v, 9)
@@ -632,25 +449,22 @@ def _lex_values(
     m: ModelHandles, upto: int, time_limit: float, gap: float, tolerance: float
 ) -> tuple[str, dict[int, float], int]:
     """Strict-priority stages for ranks ≤ ``upto`` on ``m`` as it stands: status, values, solves."""
-    reset_holds(m)
-    values: dict[int, float] = {}
+    release_holds(m)
+    reached: dict[int, float] = {}
     overall = "optimal"
     solves = 0
     for r in sorted(k for k in m.rank_value if k <= upto):
-        status, stats = _run(m, m.rank_value[r], time_limit, gap)
+        solved = solve_stage(m, m.rank_value[r], time_limit=time_limit, gap=gap)
         solves += 1
-        if status in ("infeasible", "no_solution") or not stats.has_solution:
-            return (
-                (status if status in ("infeasible", "no_solution") else "no_solution"),
-                {},
-                solves,
-            )
-        value = float(m.rank_value[r].value())
-        values[r] = value
-        _fix_value(m, r, value, tolerance)
-        if status != "optimal":
+        if solved.status in ("infeasible", "no_solution") or not solved.has_solution:
+            ended = solved.status if solved.status in ("infeasible", "no_solution") else None
+            return ended or "no_solution", {}, solves
+        value = expression_value(m.rank_value[r])
+        reached[r] = value
+        hold_rank(m, r, value, tolerance)
+        if solved.status != "optimal":
             overall = "feasible"
-    return overall, values, solves
+    return overall, reached, solves
 
 
 def _funds(m: ModelHandles, targets: dict[int, float], time_limit: float) -> str:
@@ -658,16 +472,18 @@ def _funds(m: ModelHandles, targets: dict[int, float], time_limit: float) -> str
     least its target: ``yes``, ``no`` or ``unknown`` (a time limit)."""
     if any(room < 0 for room in cap_rooms(m.plan, m.plan.cap.ratio).values()):
         return "no"  # the baseline alone breaks the cap in some year
-    reset_holds(m)
+    release_holds(m)
     for r, t in targets.items():
-        _fix_value(m, r, t, 0.0)
-    status, _ = minimise(m, pulp.lpSum([]), time_limit)
-    reset_holds(m)
+        hold_rank(m, r, t, 0.0)
+    status = find_feasible(m, time_limit)
+    release_holds(m)
     return {"optimal": "yes", "infeasible": "no"}.get(status, "unknown")
 
 
-def _reaches(values: dict[int, float], targets: dict[int, float]) -> bool:
-    return all(r in values and values[r] >= t - 1e-6 * max(1.0, abs(t)) for r, t in targets.items())
+def _reaches(reached: dict[int, float], targets: dict[int, float]) -> bool:
+    return all(
+        r in reached and reached[r] >= t - 1e-6 * max(1.0, abs(t)) for r, t in targets.items()
+    )
 
 
 def _least_path(
@@ -675,27 +491,66 @@ def _least_path(
 ) -> tuple[str, tuple[YearNeed, ...]]:
     """ONE MIP: the gdp_cap rows become z_y ≥ baseline(y) + defence spending(y), with
     z_y ≤ ⌊99 % × GDP⌋; minimise Σ_y z_y subject to V_k ≥ target_k."""
-    m = build_model(with_cap(plan, NO_CAP))
-    z: dict[int, Any] = {}
-    gdp: dict[int, int] = {}
-    for y in plan.fiscal_years:
-        base_year = plan.cap.base_year if plan.cap.base == "fixed_year" else y
-        assert base_year is not None
-        gdp[y] = plan.gdp(base_year)
-        z[y] = m.prob.add_variable(f"defense_total[{y}]", 0, m.plan.cap_oku_yen(y))
-        row = m.constraints[("gdp_cap", (y,))]
-        row.set_coefficient(z[y], -1)  # defence(y) − z_y ≤ −baseline(y)
-        row.changeRHS(-plan.baseline(y))
+    m = build_model(plan.with_cap(NO_CAP))
+    z = define_defense_totals(m)
     for r, t in targets.items():
-        _fix_value(m, r, t, 0.0)
-    status, _ = minimise(m, pulp.lpSum(z.values()), time_limit)
+        hold_rank(m, r, t, 0.0)
+    status, _ = minimise(m, m.linear_sum(z.values()), time_limit)
     if status not in ("optimal", "time_limit"):
         return status, ()
+    totals = values(z)
     path = []
     for y in plan.fiscal_years:
-        total = round(float(z[y].varValue or 0.0))
-        path.append(YearNeed(y, gdp[y], plan.baseline(y), total, Fraction(total, gdp[y])))
+        gdp = plan.gdp(plan.cap_base_year(y))
+        total = round(totals[y])
+        path.append(YearNeed(y, gdp, plan.baseline(y), total, Fraction(total, gdp)))
     return status, tuple(path)
+
+
+def _check_min_cap_request(plan: Plan, ranks: list[int], step: Fraction) -> tuple[int, ...]:
+    known = {r.rank for r in plan.ranks}
+    wanted = tuple(sorted(set(ranks)))
+    if not wanted:
+        raise ValueError("no ranks given")
+    missing = [r for r in wanted if r not in known]
+    if missing:
+        raise ValueError(f"the plan has no rank {', '.join(map(str, missing))}")
+    if not (0 < step < NO_CAP):
+        raise ValueError(f"step {step} is not a ratio between 0 and 99 %")
+    return wanted
+
+
+def _smallest_uniform(
+    m: ModelHandles, targets: dict[int, float], step: Fraction, limit: float
+) -> tuple[Fraction | None, int, bool]:
+    """Bisection on the 0.01 % grid for the smallest single cap at which some schedule funds
+    every target: (cap or None, solves, whether a check stopped at the time limit)."""
+    plan = m.plan
+    solves = 0
+    hi = int(NO_CAP / step)  # invariant: funds at hi * step
+    if hi * step != NO_CAP:
+        set_cap(m, hi * step)
+        solves += 1
+        if _funds(m, targets, limit) != "yes":
+            hi += 1  # the first grid point above 99 % is not a cap we search
+    # below ⌈baseline / GDP⌉ the baseline alone breaks the cap: known not to fund, no solve
+    base_need = max(
+        Fraction(plan.baseline(y), plan.gdp(plan.cap_base_year(y))) for y in plan.fiscal_years
+    )
+    lo = max(0, math.ceil(base_need / step) - 1)  # invariant: does not fund at lo * step
+    unknown = False
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        set_cap(m, mid * step)
+        solves += 1
+        answer = _funds(m, targets, limit)
+        unknown = unknown or answer == "unknown"
+        if answer == "yes":
+            hi = mid
+        else:
+            lo = mid
+    uniform = hi * step if hi * step < NO_CAP else None
+    return uniform, solves, unknown
 
 
 def min_cap(
@@ -745,21 +600,12 @@ def min_cap(
         For an empty ``ranks``, a rank the plan lacks, or a ``step`` not in (0, 99 %).
     """
     start = time.perf_counter()
-    known = {r.rank for r in plan.ranks}
-    wanted = tuple(sorted(set(ranks)))
-    if not wanted:
-        raise ValueError("no ranks given")
-    missing = [r for r in wanted if r not in known]
-    if missing:
-        raise ValueError(f"the plan has no rank {', '.join(map(str, missing))}")
-    if not (0 < step < NO_CAP):
-        raise ValueError(f"step {step} is not a ratio between 0 and 99 %")
+    wanted = _check_min_cap_request(plan, ranks, step)
     limit = plan.solver.time_limit_seconds if time_limit is None else time_limit
+    gap, tolerance = plan.solver.gap, plan.solver.tolerance
     notes: list[str] = []
-    m = build_model(with_cap(plan, NO_CAP))
-    status, values, solves = _lex_values(
-        m, max(wanted), limit, plan.solver.gap, plan.solver.tolerance
-    )
+    m = build_model(plan.with_cap(NO_CAP))
+    status, reached, solves = _lex_values(m, max(wanted), limit, gap, tolerance)
     if status in ("infeasible", "no_solution"):
         why = "has no schedule" if status == "infeasible" else "found no schedule in time"
         notes.append(f"even with a 99 % cap the plan {why}: the conflict is not the cap")
@@ -769,41 +615,18 @@ def min_cap(
         )  # fmt: skip
     if status != "optimal":
         notes.append("the no-cap values were not proven optimal (time limit): targets are low")
-    targets = {r: values[r] for r in wanted}
+    targets = {r: reached[r] for r in wanted}
 
-    hi = int(NO_CAP / step)  # invariant: funds at hi * step
-    if hi * step != NO_CAP:
-        set_cap(m, hi * step)
-        solves += 1
-        if _funds(m, targets, limit) != "yes":
-            hi += 1  # the first grid point above 99 % is not a cap we search
-    # below ⌈baseline / GDP⌉ the baseline alone breaks the cap: known not to fund, no solve
-    base_need = max(
-        Fraction(plan.baseline(y), plan.gdp(_base_year(plan, y))) for y in plan.fiscal_years
-    )
-    lo = max(0, math.ceil(base_need / step) - 1)  # invariant: does not fund at lo * step
-    unknown = False
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        set_cap(m, mid * step)
-        solves += 1
-        answer = _funds(m, targets, limit)
-        unknown = unknown or answer == "unknown"
-        if answer == "yes":
-            hi = mid
-        else:
-            lo = mid
+    uniform, n, unknown = _smallest_uniform(m, targets, step, limit)
+    solves += n
     if unknown:
         notes.append("a feasibility check stopped at the time limit: the minimum may be lower")
-    uniform = hi * step if hi * step < NO_CAP else None
     verified: bool | None = None
     if uniform is not None:
         set_cap(m, uniform)
-        lex_status, lex_values, n = _lex_values(
-            m, max(wanted), limit, plan.solver.gap, plan.solver.tolerance
-        )
+        lex_status, lex_values, n = _lex_values(m, max(wanted), limit, gap, tolerance)
         solves += n
-        verified = lex_status in ("optimal", "feasible") and _reaches(lex_values, targets)
+        verified = has_plan(lex_status) and _reaches(lex_values, targets)
         if not verified:
             notes.append(
                 f"at {format_cap(uniform)} a plan funding these ranks fully exists, but the "
@@ -828,82 +651,15 @@ def min_cap(
     )
 
 
-def _base_year(plan: Plan, year: int) -> int:
-    if plan.cap.base == "fixed_year" and plan.cap.base_year is not None:
-        return plan.cap.base_year
-    return year
-
-
-def min_cap_table(result: MinCapResult) -> pd.DataFrame:
-    """One row per fiscal year of :attr:`MinCapResult.path`.
-
-    Columns: ``fiscal_year``, ``gdp_oku_yen``, ``baseline_oku_yen``,
-    ``min_defense_total_oku_yen``, ``min_new_defense_oku_yen`` (億円), ``min_ratio`` (6-decimal
-    string), ``uniform_min_cap_ratio`` (the single cap, 6-decimal string, empty if none),
-    ``ranks`` (e.g. ``"1,2,3"``).
-    """
-    uniform = "" if result.uniform is None else f"{float(result.uniform):.6f}"
-    rows = [
-        {
-            "fiscal_year": y.fiscal_year,
-            "gdp_oku_yen": y.gdp_oku_yen,
-            "baseline_oku_yen": y.baseline_oku_yen,
-            "min_defense_total_oku_yen": y.defense_total_oku_yen,
-            "min_new_defense_oku_yen": y.new_defense_oku_yen,
-            "min_ratio": f"{float(y.ratio):.6f}",
-            "uniform_min_cap_ratio": uniform,
-            "ranks": ",".join(map(str, result.ranks)),
-        }
-        for y in result.path
-    ]
-    columns = [
-        "fiscal_year",
-        "gdp_oku_yen",
-        "baseline_oku_yen",
-        "min_defense_total_oku_yen",
-        "min_new_defense_oku_yen",
-        "min_ratio",
-        "uniform_min_cap_ratio",
-        "ranks",
-    ]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def cap_grid(low: Fraction, high: Fraction, step: Fraction) -> list[Fraction]:
-    """``low, low + step, …`` up to ``high`` (exact fractions); ``high`` is always the last
-    point, even when it is not on the grid.
-
-    Raises
-    ------
-    ValueError
-        If ``low > high`` or ``step ≤ 0``.
-    """
-    if step <= 0:
-        raise ValueError("the step must be positive")
-    if low > high:
-        raise ValueError("the lower cap is above the upper one")
-    out: list[Fraction] = []
-    cap = low
-    while cap < high:
-        out.append(cap)
-        cap += step
-    out.append(high)
-    return out
-
-
 __all__ = [
     "NO_CAP",
     "MinCapResult",
     "SweepPoint",
     "SweepResult",
     "YearNeed",
-    "cap_grid",
     "cap_rooms",
-    "frontier_chart",
-    "frontier_table",
     "marginal_values",
     "min_cap",
-    "min_cap_table",
     "set_cap",
     "sweep",
     "sweep_rebuild",

@@ -13,37 +13,38 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from allocator.constants import families_of
+from allocator.formatting import format_cap, oku, pct
 from allocator.optim.model import build_model
-from allocator.plan.cap import format_cap
+from allocator.optim.solve import find_feasible, minimise
 from allocator.plan.schema import Plan
-from allocator.optim.solve import minimise
 
-CAP_FAMILIES = frozenset({"gdp_cap", "fiscal_year_cap", "fiscal_total_cap", "fiscal_growth"})
-FLOOR_FAMILIES = frozenset({"area_low", "phase_low", "bound_low", "mandatory"})
-CEILING_FAMILIES = frozenset({"area_high", "phase_high", "bound_high"})
+CAP_FAMILIES = families_of("cap")
+FLOOR_FAMILIES = families_of("floor") | {"mandatory"}
+CEILING_FAMILIES = families_of("ceiling")
 
 
 def _oku(n: float) -> str:
-    return f"{math.ceil(n - 1e-6):,}"
+    """A shortfall in 億円, rounded up (never understated)."""
+    return oku(n, up=True)
 
 
 def _pct(ratio: Fraction | float) -> str:
     """Round a ratio UP to 0.01 % so the suggested cap is always enough."""
-    value = math.ceil(float(ratio) * 10000 - 1e-9) / 100
-    return f"{value:.2f}%"
+    return pct(ratio, 2, up=True)
 
 
 def _cap_base(plan: Plan, year: int) -> tuple[int, str]:
-    if plan.cap.base == "fixed_year" and plan.cap.base_year is not None:
-        return plan.gdp(plan.cap.base_year), f"FY{plan.cap.base_year} GDP"
-    return plan.gdp(year), "GDP"
+    base_year = plan.cap_base_year(year)
+    label = f"FY{base_year} GDP" if plan.cap.base == "fixed_year" else "GDP"
+    return plan.gdp(base_year), label
 
 
 def precheck(plan: Plan) -> list[str]:
     """Conflicts visible without solving, each one line with a fix."""
     out: list[str] = []
     cap = format_cap(plan.cap.ratio)
-    room = {y: plan.cap_oku_yen(y) - plan.baseline(y) for y in plan.fiscal_years}
+    room = {y: plan.cap_room(y) for y in plan.fiscal_years}
     short = [y for y in plan.fiscal_years if room[y] < 0]
     if short:
         worst = min(short, key=lambda y: room[y])
@@ -139,9 +140,7 @@ def _elastic(plan: Plan, families: frozenset[str], time_limit: float) -> list[Sl
     for (family, index), s in m.slacks.items():
         w = plan.program(str(index[0])).low_oku_yen or 1 if family == "mandatory" else 1
         weights.append(w * s)
-    import pulp
-
-    status, values = minimise(m, pulp.lpSum(weights), time_limit)
+    status, values = minimise(m, m.linear_sum(weights), time_limit)
     if status not in ("optimal", "time_limit") or not values:
         return None
     return [
@@ -153,14 +152,7 @@ def _elastic(plan: Plan, families: frozenset[str], time_limit: float) -> list[Sl
 
 def is_feasible(plan: Plan, time_limit: float = 60.0) -> bool:
     """Whether any schedule satisfies every rule (one solve with no objective)."""
-    import pulp
-
-    status, _ = minimise(build_model(plan), pulp.lpSum([]), time_limit)
-    return status == "optimal"
-
-
-def with_cap(plan: Plan, ratio: Fraction) -> Plan:
-    return plan.model_copy(update={"cap": plan.cap.model_copy(update={"ratio": ratio})})
+    return find_feasible(build_model(plan), time_limit) == "optimal"
 
 
 def smallest_uniform_cap(
@@ -170,11 +162,11 @@ def smallest_uniform_cap(
     99 % is not enough (the conflict is then not the cap)."""
     lo = int(plan.cap.ratio / step)  # known or assumed infeasible
     hi = int(Fraction(99, 100) / step)
-    if not is_feasible(with_cap(plan, hi * step), time_limit):
+    if not is_feasible(plan.with_cap(hi * step), time_limit):
         return None
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if is_feasible(with_cap(plan, mid * step), time_limit):
+        if is_feasible(plan.with_cap(mid * step), time_limit):
             hi = mid
         else:
             lo = mid

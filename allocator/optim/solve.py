@@ -1,28 +1,43 @@
-"""Solve a built model lexicographically with HiGHS (in-process, through PuLP).
+"""Solve a built model with HiGHS (in-process, through PuLP): the only module that runs the
+solver or reads its answers.
 
-Stage r maximises rank r's value V[r] with every higher rank held at the value it reached
-(V[j] ≥ V*[j] − tolerance); a last stage moves money as early as the rules allow without
-changing any rank's value. The result is our own frozen dataclasses: no PuLP or HiGHS object
-leaves this module.
+Its public API is what the rest of the package needs, in the model's own terms:
+
+- :func:`solve_lexicographic`: the strict-priority solve. Stage r maximises rank r's value V[r]
+  with every higher rank held at the value it reached (V[j] ≥ V*[j] − tolerance); a last stage
+  moves money as early as the rules allow without changing any rank's value;
+- :func:`solve_stage`, :func:`hold_rank`, :func:`release_holds`: one stage at a time;
+- :func:`set_rhs`, :func:`rhs`: move the right-hand side of a named row (``gdp_cap[2027]``);
+- :func:`minimise`, :func:`find_feasible`: one solve of a given objective (the elastic
+  re-solve, feasibility checks);
+- :func:`fixed_decisions`, :func:`solve_lp`, :func:`shadow_price`: the LP with the integer
+  decisions fixed, and its duals with one sign convention (∂objective/∂right-hand side);
+- :func:`values`, :func:`expression_value`: read the solution.
+
+Results are our own frozen dataclasses (:mod:`allocator.optim.result`); no PuLP or HiGHS object
+is returned.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import pulp
 
-from allocator.optim.model import ModelHandles
+from allocator.optim.model import Index, ModelHandles
+from allocator.optim.result import SCHEDULE_COLUMNS, SolveResult, StageReport, empty_schedule
+from allocator.plan.schema import Plan
 
 FRACTIONAL_VALUE_GAP = 1e-4
 """Relative MIP gap for a rank whose value is fractional (explicit values that are not whole
@@ -30,49 +45,7 @@ per 億円): HiGHS cannot close the last 1e-7 of such objectives and would run t
 (measured in bench/: gap 1e-6 still stalls, 1e-4 finishes). Integral ranks keep the gap asked
 for (0 by default: exact)."""
 
-
-@dataclass(frozen=True)
-class StageReport:
-    """One priority stage: rank ``rank`` (``None`` for the final earliness stage)."""
-
-    rank: int | None
-    status: str
-    """``optimal``, ``time_limit``, ``infeasible``, ``no_solution`` or ``skipped``."""
-    objective: float | None
-    best_bound: float | None
-    gap: float | None
-    seconds: float
-
-
-@dataclass(frozen=True)
-class SolveResult:
-    status: str
-    """``optimal``: every stage proven optimal (within ``gap``); ``feasible``: a plan, but some
-    stage stopped at a limit; ``infeasible``: no plan satisfies the rules; ``no_solution``: a
-    limit was reached before any plan was found."""
-    stages: tuple[StageReport, ...]
-    schedule: pd.DataFrame
-    """Columns program_id, fiscal_year, amount_oku_yen, units (nonzero rows only)."""
-    funded: dict[str, bool]
-    solver_name: str
-    solver_version: str
-    build_seconds: float
-    solve_seconds: float
-    time_limit_seconds: float
-    gap_setting: float
-    marginal: pd.DataFrame | None = None
-    """Value per rank of 100 億円 more cap, per fiscal year (see analysis.marginal_values)."""
-
-    @property
-    def has_plan(self) -> bool:
-        return self.status in ("optimal", "feasible")
-
-    def rank_values(self) -> dict[int, float]:
-        return {
-            s.rank: s.objective
-            for s in self.stages
-            if s.rank is not None and s.objective is not None
-        }
+SOLVER_NAME = "HiGHS"
 
 
 @contextlib.contextmanager
@@ -92,6 +65,10 @@ def quiet_stdout() -> Iterator[None]:
     finally:
         os.dup2(saved, fd)
         os.close(saved)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C stops HiGHS
 
 
 _CTRL_C = threading.Event()
@@ -137,12 +114,17 @@ class _QuietHiGHS(pulp.HiGHS):
             raise KeyboardInterrupt
 
 
+@functools.cache
 def highs_version() -> str:
     import highspy
 
     with quiet_stdout():
         h = highspy.Highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# one stage
 
 
 _STATUS = {
@@ -154,37 +136,77 @@ _STATUS = {
 }
 
 
+@dataclass(frozen=True)
+class StageSolve:
+    """How one solve ended: status, whether a solution exists, its best bound (MIP)."""
+
+    status: str
+    has_solution: bool
+    best_bound: float | None
+
+
 def _run(
     m: ModelHandles, objective: Any, time_left: float, gap: float, *, warm: bool = False
-) -> tuple[str, Any]:
-    """One HiGHS solve of ``objective``. ``warm``: start from the variables' current values
-    (the previous stage's schedule, which satisfies every hold added since)."""
+) -> StageSolve:
     m.prob.setObjective(objective)
     solver = _QuietHiGHS(
         msg=False, timeLimit=max(time_left, 0.01), gapRel=gap, threads=1, warmStart=warm
     )
     stats = m.prob.solve(solver)
     status = _STATUS.get(stats.status_str, stats.status_str.lower())
-    if status == "time_limit" and not stats.has_solution:
+    if status in ("time_limit", "optimal") and not stats.has_solution:
         status = "no_solution"
-    if status == "optimal" and not stats.has_solution:
-        status = "no_solution"
-    return status, stats
+    return StageSolve(status, bool(stats.has_solution), stats.best_bound)
 
 
-def _fix_value(m: ModelHandles, rank: int, achieved: float, tolerance: float) -> None:
-    """Hold rank ``rank`` at the value it reached (less the tolerance)."""
+def solve_stage(
+    m: ModelHandles, objective: Any, *, time_limit: float, gap: float, warm: bool = False
+) -> StageSolve:
+    """Maximise ``objective`` once with the rows as they stand (holds included).
+
+    ``warm``: start from the variables' current values (the previous stage's schedule, which
+    satisfies every hold added since). ``time_limit`` in seconds; ``gap`` relative.
+    """
+    return _run(m, objective, time_limit, gap, warm=warm)
+
+
+def expression_value(expr: Any) -> float:
+    """Value of a model expression (a rank's value, an objective) at the last solution."""
+    return float(pulp.value(expr) or 0.0)
+
+
+def values[K](variables: Mapping[K, Any]) -> dict[K, float]:
+    """``{key: value}`` of model variables at the last solution (0 when unset)."""
+    return {k: float(v.varValue or 0.0) for k, v in variables.items()}
+
+
+def hold_rank(m: ModelHandles, rank: int, achieved: float, tolerance: float) -> None:
+    """Hold rank ``rank`` at the value it reached (less the tolerance): ``priority_hold[rank]``."""
     if m.rank_value_integral[rank]:
-        rhs = round(achieved) - math.floor(tolerance) - 0.5  # exact for integer values
+        hold = round(achieved) - math.floor(tolerance) - 0.5  # exact for integer values
     else:
-        rhs = achieved - tolerance - 1e-7 * max(1.0, abs(achieved))
-    m.constraints[("priority_hold", (rank,))].changeRHS(rhs)
+        hold = achieved - tolerance - 1e-7 * max(1.0, abs(achieved))
+    set_rhs(m, "priority_hold", (rank,), hold)
 
 
-def reset_holds(m: ModelHandles) -> None:
+def release_holds(m: ModelHandles) -> None:
     """Release every priority hold, so the same model can be solved again (a cap sweep)."""
     for rank in m.rank_value:
-        m.constraints[("priority_hold", (rank,))].changeRHS(0)
+        set_rhs(m, "priority_hold", (rank,), 0)
+
+
+def set_rhs(m: ModelHandles, family: str, index: Index, value: float) -> None:
+    """Set the right-hand side of row ``family[index]`` (``gdp_cap``, (2027,))."""
+    m.constraints[(family, index)].changeRHS(value)
+
+
+def rhs(m: ModelHandles, family: str, index: Index) -> float:
+    """The right-hand side of row ``family[index]``."""
+    return -float(m.constraints[(family, index)].constant)
+
+
+# ---------------------------------------------------------------------------------------------
+# the strict-priority solve
 
 
 def solve_lexicographic(
@@ -199,7 +221,7 @@ def solve_lexicographic(
     """Solve rank by rank. ``time_limit`` (seconds) is shared by all stages; ``progress``
     receives one line as each stage starts."""
     start = time.perf_counter()
-    reset_holds(m)
+    release_holds(m)
     stages: list[StageReport] = []
     last_good: dict[Any, float] | None = None
     overall = "optimal"
@@ -219,28 +241,27 @@ def solve_lexicographic(
             progress(f"stage {len(stages) + 1}/{len(objectives)}: {what}")
         integral = rank is None or m.rank_value_integral[rank]
         stage_gap = gap if integral else max(gap, FRACTIONAL_VALUE_GAP)
-        status, stats = _run(m, objective, time_left, stage_gap, warm=last_good is not None)
+        solved = _run(m, objective, time_left, stage_gap, warm=last_good is not None)
         seconds = time.perf_counter() - t0
-        if status in ("infeasible", "no_solution") or not stats.has_solution:
-            stages.append(StageReport(rank, status, None, None, None, seconds))
+        if solved.status in ("infeasible", "no_solution") or not solved.has_solution:
+            stages.append(StageReport(rank, solved.status, None, None, None, seconds))
             if last_good is None:
-                overall = status if status in ("infeasible", "no_solution") else "no_solution"
+                ended = solved.status
+                overall = ended if ended in ("infeasible", "no_solution") else "no_solution"
                 break
             overall = "feasible"
             continue
-        value = float(pulp.value(objective) or 0.0)
+        value = expression_value(objective)
         if rank is not None and m.rank_value_integral[rank]:
             value = float(round(value))  # integral by construction: drop float noise
-        bound = stats.best_bound if stats.best_bound is not None else value
-        if status == "optimal" and stats.best_bound is None:
-            bound = value
+        bound = solved.best_bound if solved.best_bound is not None else value
         gap_now = abs(bound - value) / max(1.0, abs(value))
-        stages.append(StageReport(rank, status, value, float(bound), gap_now, seconds))
-        if status != "optimal":
+        stages.append(StageReport(rank, solved.status, value, float(bound), gap_now, seconds))
+        if solved.status != "optimal":
             overall = "feasible"
         last_good = {v.name: float(v.varValue or 0.0) for v in variables}
         if rank is not None:
-            _fix_value(m, rank, value, tolerance)
+            hold_rank(m, rank, value, tolerance)
     solve_seconds = time.perf_counter() - start
     schedule, funded = _extract(m, last_good)
     return SolveResult(
@@ -248,7 +269,7 @@ def solve_lexicographic(
         stages=tuple(stages),
         schedule=schedule,
         funded=funded,
-        solver_name="HiGHS",
+        solver_name=SOLVER_NAME,
         solver_version=highs_version(),
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
@@ -258,14 +279,13 @@ def solve_lexicographic(
 
 
 def _extract(
-    m: ModelHandles, values: dict[Any, float] | None
+    m: ModelHandles, solution: dict[Any, float] | None
 ) -> tuple[pd.DataFrame, dict[str, bool]]:
-    cols = ["program_id", "fiscal_year", "amount_oku_yen", "units"]
-    if values is None:
-        return pd.DataFrame(columns=cols), {}
+    if solution is None:
+        return empty_schedule(), {}
 
     def val(var: Any) -> int:
-        v = values.get(var.name)
+        v = solution.get(var.name)
         return 0 if v is None else round(v)
 
     funded = {pid: val(g) == 1 for pid, g in m.go.items()}
@@ -284,32 +304,19 @@ def _extract(
                 units = None
             if amount:
                 rows.append((pid, y, amount, units))
-    df = pd.DataFrame(rows, columns=cols)
+    df = pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
     df["units"] = df["units"].astype("Int64")
     return df, funded
 
 
-def minimise(m: ModelHandles, objective: Any, time_limit: float) -> tuple[str, dict[Any, float]]:
-    """Minimise ``objective`` once (used by the elastic re-solve); return status and the
-    value of every slack, keyed by (family, index)."""
-    m.prob.sense = pulp.LpMinimize
-    try:
-        status, stats = _run(m, objective, time_limit, 0.0)
-    finally:
-        m.prob.sense = pulp.LpMaximize
-    if not stats.has_solution:
-        return status, {}
-    return status, {k: float(v.varValue or 0.0) for k, v in m.slacks.items()}
-
-
-def infeasible_result(plan: Any) -> SolveResult:
+def infeasible_result(plan: Plan) -> SolveResult:
     """The result for a plan found infeasible before solving (by the cheap checks)."""
     return SolveResult(
         status="infeasible",
         stages=(),
-        schedule=_extract_empty(),
+        schedule=empty_schedule(),
         funded={},
-        solver_name="HiGHS",
+        solver_name=SOLVER_NAME,
         solver_version=highs_version(),
         build_seconds=0.0,
         solve_seconds=0.0,
@@ -318,5 +325,88 @@ def infeasible_result(plan: Any) -> SolveResult:
     )
 
 
-def _extract_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["program_id", "fiscal_year", "amount_oku_yen", "units"])
+# ---------------------------------------------------------------------------------------------
+# one solve of a given objective
+
+
+def minimise(m: ModelHandles, objective: Any, time_limit: float) -> tuple[str, dict[Any, float]]:
+    """Minimise ``objective`` once (used by the elastic re-solve); return status and the
+    value of every slack, keyed by (family, index)."""
+    m.prob.sense = pulp.LpMinimize
+    try:
+        solved = _run(m, objective, time_limit, 0.0)
+    finally:
+        m.prob.sense = pulp.LpMaximize
+    if not solved.has_solution:
+        return solved.status, {}
+    return solved.status, {k: float(v.varValue or 0.0) for k, v in m.slacks.items()}
+
+
+def find_feasible(m: ModelHandles, time_limit: float) -> str:
+    """Whether any schedule satisfies the rows as they stand: ``optimal`` (yes),
+    ``infeasible``, or a limit status."""
+    status, _ = minimise(m, m.linear_sum([]), time_limit)
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# the LP with the integer decisions fixed, and its duals
+
+
+@contextlib.contextmanager
+def fixed_decisions(m: ModelHandles, decisions: Iterable[tuple[Any, float]]) -> Iterator[None]:
+    """Fix each (variable, value) of ``decisions``; on exit restore their bounds, every
+    priority hold's right-hand side and the objective."""
+    fixed = list(decisions)
+    saved_bounds = [(var, var.lowBound, var.upBound) for var, _ in fixed]
+    saved_holds = {r: rhs(m, "priority_hold", (r,)) for r in m.rank_value}
+    saved_objective = m.prob.objective
+    try:
+        for var, value in fixed:
+            var.bounds(value, value)
+        yield
+    finally:
+        for var, lo, up in saved_bounds:
+            var.bounds(lo, up)
+        for r, value in saved_holds.items():
+            set_rhs(m, "priority_hold", (r,), value)
+        if saved_objective is not None:
+            m.prob.setObjective(saved_objective)
+
+
+def solve_lp(m: ModelHandles, objective: Any, time_limit: float) -> str:
+    """Maximise ``objective`` over the model with integrality ignored (HiGHS ``mip=False``)."""
+    m.prob.setObjective(objective)
+    solver = _QuietHiGHS(msg=False, mip=False, timeLimit=max(time_limit, 0.01), threads=1)
+    stats = m.prob.solve(solver)
+    return "optimal" if stats.status_str == "Optimal" and stats.has_solution else stats.status_str
+
+
+@functools.cache
+def _dual_signs() -> tuple[float, float]:
+    """Factors turning the solver's row duals into ∂objective/∂rhs, for ≤ and ≥ rows.
+
+    Found empirically on: maximise x + y subject to x + 2y ≤ 4, y ≥ 1 (optimum x = 2, y = 1),
+    where ∂objective/∂rhs is +1 for the ≤ row and −1 for the ≥ row. HiGHS 1.x reports
+    exactly these (factors 1, 1); the probe keeps the convention right if a solver flips it.
+    """
+    p = pulp.LpProblem("dual_sign_probe", pulp.LpMaximize)
+    x = p.add_variable("x", 0, 10)
+    y = p.add_variable("y", 0, 10)
+    le = p.addConstraint(x + 2 * y <= 4, "le")
+    ge = p.addConstraint(y >= 1, "ge")
+    p.setObjective(x + y)
+    p.solve(_QuietHiGHS(msg=False, mip=False, threads=1))
+    le_pi, ge_pi = float(le.pi or 0.0), float(ge.pi or 0.0)
+    if abs(abs(le_pi) - 1) > 1e-6 or abs(abs(ge_pi) - 1) > 1e-6:
+        raise RuntimeError(f"unexpected duals from the sign probe: {le_pi}, {ge_pi}")
+    return (1.0 if le_pi > 0 else -1.0), (1.0 if ge_pi < 0 else -1.0)
+
+
+def shadow_price(m: ModelHandles, family: str, index: Index) -> float:
+    """∂objective/∂rhs of row ``family[index]`` after :func:`solve_lp` (positive: a larger
+    right-hand side raises the objective), whatever sign convention the solver uses."""
+    constraint = m.constraints[(family, index)]
+    le, ge = _dual_signs()
+    factor = le if constraint.sense == pulp.LpConstraintLE else ge
+    return factor * float(constraint.pi or 0.0)

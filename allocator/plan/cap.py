@@ -1,11 +1,13 @@
-"""Parsing of GDP-ratio caps written as an analyst would write them."""
+"""GDP-ratio caps as an analyst writes them (``2%``, ``1.5%..2.5%``), as exact fractions."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from fractions import Fraction
 
 from allocator.errors import UsageError
+from allocator.formatting import format_cap
 
 
 def parse_cap(text: str, option: str = "--cap") -> Fraction:
@@ -52,14 +54,53 @@ def parse_cap(text: str, option: str = "--cap") -> Fraction:
     return value
 
 
-def format_cap(ratio: Fraction) -> str:
-    """``Fraction(1, 50)`` -> ``"2%"``; ``Fraction(1, 40)`` -> ``"2.5%"``."""
-    pct = ratio * 100
-    if pct.denominator == 1:
-        return f"{pct.numerator}%"
-    return f"{float(pct):.10g}%"
+def parse_cap_range(text: str, option: str = "--cap") -> tuple[Fraction, Fraction]:
+    """Parse ``1.5%..2.5%`` (also ``1.5%〜2.5%``, ``1.5%~2.5%``, full-width) or one cap ``2%``.
+
+    Returns
+    -------
+    tuple[Fraction, Fraction]
+        The lower and upper cap as exact ratios (equal for a single cap).
+
+    Raises
+    ------
+    UsageError
+        If a side is not a cap (see :func:`parse_cap`) or low > high.
+    """
+    s = unicodedata.normalize("NFKC", str(text)).strip()
+    parts = re.split(r"\.\.|〜|~", s)
+    if len(parts) == 1:
+        cap = parse_cap(parts[0], option=option)
+        return cap, cap
+    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        raise UsageError(option, f"{text!r} is not a cap range", "write it as 1.5%..2.5%")
+    low, high = parse_cap(parts[0], option=option), parse_cap(parts[1], option=option)
+    if low > high:
+        raise UsageError(
+            option,
+            f"{text!r} goes down ({format_cap(low)} > {format_cap(high)})",
+            "write the lower cap first, e.g. 1.5%..2.5%",
+        )
+    return low, high
 
 
-def cap_slug(ratio: Fraction) -> str:
-    """A folder-safe name: ``2%`` -> ``2pct``, ``2.5%`` -> ``2.5pct``."""
-    return format_cap(ratio).replace("%", "pct")
+def cap_grid(low: Fraction, high: Fraction, step: Fraction) -> list[Fraction]:
+    """``low, low + step, …`` up to ``high`` (exact fractions); ``high`` is always the last
+    point, even when it is not on the grid.
+
+    Raises
+    ------
+    ValueError
+        If ``low > high`` or ``step ≤ 0``.
+    """
+    if step <= 0:
+        raise ValueError("the step must be positive")
+    if low > high:
+        raise ValueError("the lower cap is above the upper one")
+    out: list[Fraction] = []
+    cap = low
+    while cap < high:
+        out.append(cap)
+        cap += step
+    out.append(high)
+    return out

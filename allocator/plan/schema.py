@@ -161,6 +161,8 @@ class Plan(_Frozen):
     """GDP of the chosen case, every year the plan needs (horizon and cap base year)."""
     gdp_cases: tuple[str, ...] = ()
     input_hash: str = ""
+    input_files: tuple[tuple[str, str], ...] = ()
+    """(path on disk, name inside the plan folder) of each file the plan was read from."""
     notes: tuple[str, ...] = ()
     """Things the loader changed or noticed (a file read as cp932, windows clipped, ...)."""
 
@@ -188,10 +190,23 @@ class Plan(_Frozen):
 
     def cap_oku_yen(self, year: int) -> int:
         """The GDP-ratio cap on total defence spending in ``year``, rounded down to 億円."""
-        base_year = self.cap.base_year if self.cap.base == "fixed_year" else year
-        assert base_year is not None
-        exact = self.cap.ratio * self.gdp(base_year)
+        exact = self.cap.ratio * self.gdp(self.cap_base_year(year))
         return exact.numerator // exact.denominator
+
+    def cap_base_year(self, year: int) -> int:
+        """The fiscal year whose GDP the cap of ``year`` is a share of."""
+        if self.cap.base == "fixed_year" and self.cap.base_year is not None:
+            return self.cap.base_year
+        return year
+
+    def cap_room(self, year: int) -> int:
+        """億円 the cap leaves for new defence spending in ``year`` above the baseline (negative
+        when the baseline alone breaks the cap)."""
+        return self.cap_oku_yen(year) - self.baseline(year)
+
+    def with_cap(self, ratio: Fraction) -> Plan:
+        """The same plan under another GDP-ratio cap."""
+        return self.model_copy(update={"cap": self.cap.model_copy(update={"ratio": ratio})})
 
     def program(self, program_id: str) -> Program:
         return next(p for p in self.programs if p.program_id == program_id)

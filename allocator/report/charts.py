@@ -1,8 +1,8 @@
 """PNG charts of a run folder: allocation by area per fiscal year, and funding by rank.
 
-Matplotlib comes from :func:`allocator.plotting.pyplot` (Agg, bundled Japanese font) and files
-are saved with :func:`allocator.plotting.save` (no timestamps), 10 inches at 120 dpi: about
-1200 px wide.
+Matplotlib comes from :func:`allocator.report.plotting.pyplot` (Agg, bundled Japanese font)
+and files are saved with :func:`allocator.report.plotting.save` (no timestamps), 10 inches at
+120 dpi: about 1200 px wide.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocator import OKU_PER_CHO
+from allocator.constants import OKU_PER_CHO
+from allocator.report.data import RunData
+from allocator.report.labels import rank_label, t
 from allocator.report.plotting import AREA_COLOURS, pyplot, save
-from allocator.report.markdown import RunData, rank_label
 
 WIDTH_INCHES = 10.0
 _FALLBACK_COLOURS = ["#1abc9c", "#e67e22", "#9b59b6", "#34495e", "#95a5a6", "#e84393"]
 
 
-def _t(ja: str, en: str, lang: str) -> str:
-    return ja if lang == "ja" else en
+_t = t
 
 
 def _shorten(text: str, width: int) -> str:

@@ -15,7 +15,8 @@ import io
 import os
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,31 +30,18 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from allocator import __version__
-from allocator.report.markdown import (
-    RATIO_COLUMNS,
-    YES_NO,
-    RunData,
-    column_label,
-    fy,
-    rank_label,
-    status_word,
-    write_bytes_atomic,
-)
-from allocator.run.results import _DANGEROUS_START
+from allocator.constants import FORMULA_START
+from allocator.formatting import fy
+from allocator.report.data import RunData
+from allocator.report.labels import YES_NO, column_label, rank_label, status_word, t
+from allocator.run.csvfile import RATIO_COLUMNS
+from allocator.run.folder import write_bytes_atomic
 
 OKU_FORMAT = "#,##0"
 RATIO_FORMAT = "0.000%"
 YEAR_FORMAT = "0"
 MARGINAL_FORMAT = "#,##0.00"
 
-SHEETS = {
-    "summary": ("概要", "Summary"),
-    "schedule": ("配分表", "Schedule"),
-    "programs": ("事業", "Programs"),
-    "ranks": ("優先順位", "Ranks"),
-    "marginal": ("限界価値", "Marginal values"),
-    "info": ("実行情報", "Run info"),
-}
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
@@ -62,13 +50,7 @@ _HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
 
-def sheet_name(key: str, lang: str) -> str:
-    ja, en = SHEETS[key]
-    return ja if lang == "ja" else en
-
-
-def _t(ja: str, en: str, lang: str) -> str:
-    return ja if lang == "ja" else en
+_t = t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,7 +67,7 @@ def put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = ws.cell(row=row, column=col)
         cell.value = text
-        if text.startswith(_DANGEROUS_START) or text.startswith("'"):
+        if text.startswith(FORMULA_START) or text.startswith("'"):
             cell.data_type = "s"  # never a formula
             cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
         return cell
@@ -179,7 +161,7 @@ def write_table(
 def summary_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
     assert data.summary is not None
     s = data.summary[[c for c in data.summary.columns if not str(c).startswith("marginal_")]]
-    fixed_base = data.plan_info.get("cap_base") == "fixed_year"
+    fixed_base = data.plan_info.cap_base == "fixed_year"
     if fixed_base:
         s = s.copy()
         s["cap_gdp_ratio"] = data.cap_gdp_ratio()
@@ -481,74 +463,53 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
 def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]]:
     rec = data.record
     info = data.plan_info
-    solver = rec.get("solver") if isinstance(rec.get("solver"), dict) else {}
-    assert isinstance(solver, dict)
-    yield _t("計画", "Plan", lang), info.get("name"), None
+    solver = rec.solver
+    yield _t("計画", "Plan", lang), info.name, None
     yield _t("表題", "Title", lang), data.title(lang), None
-    first, years = info.get("first_year"), info.get("years")
-    if isinstance(first, int) and isinstance(years, int):
-        yield _t("期間", "Horizon", lang), f"{fy(first, lang)}–{fy(first + years - 1, lang)}", None
+    first, years = info.first_year, info.years
+    yield _t("期間", "Horizon", lang), f"{fy(first, lang)}–{fy(first + years - 1, lang)}", None
     yield _t("上限(GDP比)", "Cap (ratio to GDP)", lang), data.cap_text, None
-    yield _t("上限(厳密な比)", "Cap (exact ratio)", lang), info.get("cap_ratio"), None
-    yield _t("GDPケース", "GDP case", lang), info.get("gdp_case"), None
-    base = info.get("cap_base")
-    if base == "fixed_year":
-        base_text = _t(
-            f"{info.get('cap_base_year')}年度のGDP", f"FY{info.get('cap_base_year')} GDP", lang
-        )
+    yield _t("上限(厳密な比)", "Cap (exact ratio)", lang), info.cap_ratio, None
+    yield _t("GDPケース", "GDP case", lang), info.gdp_case, None
+    if info.cap_base == "fixed_year":
+        base_text = _t(f"{info.cap_base_year}年度のGDP", f"FY{info.cap_base_year} GDP", lang)
     else:
         base_text = _t("各年度のGDP", "each year's GDP", lang)
     yield _t("上限の基準", "Cap base", lang), base_text, None
-    yield (
-        _t("ソルバー", "Solver", lang),
-        f"{solver.get('name', '?')} {solver.get('version', '')}".strip(),
-        None,
-    )
-    yield "PuLP", solver.get("pulp_version"), None
-    yield _t("時間制限(秒)", "Time limit (s)", lang), solver.get("time_limit_seconds"), None
-    yield _t("許容ギャップ", "Gap setting", lang), solver.get("gap"), RATIO_FORMAT_SMALL
+    yield _t("ソルバー", "Solver", lang), f"{solver.name} {solver.version}".strip(), None
+    yield "PuLP", solver.pulp_version, None
+    yield _t("時間制限(秒)", "Time limit (s)", lang), solver.time_limit_seconds, None
+    yield _t("許容ギャップ", "Gap setting", lang), solver.gap, RATIO_FORMAT_SMALL
     yield _t("状態", "Status", lang), status_word(data.status, lang), None
-    for st in rec.get("stages") or []:
-        if not isinstance(st, dict):
-            continue
-        k = st.get("rank")
-        what = rank_label(int(k), lang) if k is not None else _t("早期化", "earliness", lang)
-        yield (
-            _t(f"ギャップ({what})", f"Gap ({what})", lang),
-            st.get("gap"),
-            RATIO_FORMAT_SMALL,
-        )
-        yield (
-            _t(f"状態({what})", f"Status ({what})", lang),
-            status_word(str(st.get("status")), lang),
-            None,
-        )
-    yield _t("入力ハッシュ", "Input hash", lang), rec.get("input_hash"), None
-    for name, h in (rec.get("inputs") or {}).items():
+    for st in rec.stages:
+        k = st.rank
+        what = rank_label(k, lang) if k is not None else _t("早期化", "earliness", lang)
+        yield _t(f"ギャップ({what})", f"Gap ({what})", lang), st.gap, RATIO_FORMAT_SMALL
+        yield _t(f"状態({what})", f"Status ({what})", lang), status_word(st.status, lang), None
+    yield _t("入力ハッシュ", "Input hash", lang), rec.input_hash, None
+    for name, h in rec.inputs.items():
         yield f"SHA-256 inputs/{name}", h, None
-    for name, sec in (rec.get("times_seconds") or {}).items():
+    for name, sec in rec.times_seconds.items():
         yield _t(f"時間 {name}(秒)", f"Time {name} (s)", lang), sec, "0.000"
-    v = rec.get("verification")
-    if isinstance(v, dict):
-        checks = sum(int(n) for n in (v.get("checked") or {}).values())
-        bad = v.get("violations") or []
+    v = rec.verification
+    if v is not None:
         verdict = (
             _t("全ルールを満たす", "every rule holds", lang)
-            if v.get("ok")
+            if v.ok
             else _t("違反あり", "RULES BROKEN", lang)
         )
         yield _t("検証", "Verification", lang), verdict, None
-        yield _t("検証した件数", "Checks", lang), checks, OKU_FORMAT
-        yield _t("違反件数", "Violations", lang), len(bad), OKU_FORMAT
-        for x in bad[:50]:
-            yield _t("違反", "Violation", lang), str(x.get("message", x)), None
+        yield _t("検証した件数", "Checks", lang), v.checks, OKU_FORMAT
+        yield _t("違反件数", "Violations", lang), len(v.violations), OKU_FORMAT
+        for x in v.violations[:50]:
+            yield _t("違反", "Violation", lang), x.message, None
     else:
         yield _t("検証", "Verification", lang), _t("未検証", "not verified", lang), None
-    yield _t("作成日時(UTC)", "Created at (UTC)", lang), rec.get("created_at"), None
-    yield "allocator", rec.get("allocator_version"), None
+    yield _t("作成日時(UTC)", "Created at (UTC)", lang), rec.created_at, None
+    yield "allocator", rec.allocator_version, None
     yield _t("レポート作成", "Reports by", lang), f"allocator {__version__}", None
-    for n in rec.get("notes") or []:
-        yield _t("注記", "Note", lang), str(n), None
+    for n in rec.notes:
+        yield _t("注記", "Note", lang), n, None
 
 
 RATIO_FORMAT_SMALL = "0.00%"
@@ -575,9 +536,9 @@ def info_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
 
 def _created_at(data: RunData) -> dt.datetime:
     """plan.json's created_at as naive UTC; a fixed date when missing or unreadable."""
-    text = data.record.get("created_at")
+    text = data.record.created_at
     try:
-        when = dt.datetime.fromisoformat(str(text))
+        when = dt.datetime.fromisoformat(text)
     except ValueError:
         return dt.datetime(2000, 1, 1)
     if when.tzinfo is not None:
@@ -618,19 +579,40 @@ class _FixedTimeZip(zipfile.ZipFile):
         self.writestr(name, data, compress_type, compresslevel)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of the workbook: its key, names, writer, and whether the run has its data."""
+
+    key: str
+    ja: str
+    en: str
+    write: Callable[[Worksheet, RunData, str], None]
+    present: Callable[[RunData], bool] = lambda data: True
+
+    def name(self, lang: str) -> str:
+        return self.ja if lang == "ja" else self.en
+
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("summary", "概要", "Summary", summary_sheet),
+    Sheet("schedule", "配分表", "Schedule", schedule_sheet),
+    Sheet("programs", "事業", "Programs", programs_sheet, lambda d: d.programs is not None),
+    Sheet("ranks", "優先順位", "Ranks", ranks_sheet, lambda d: d.ranks is not None),
+    Sheet("marginal", "限界価値", "Marginal values", marginal_sheet),
+    Sheet("info", "実行情報", "Run info", info_sheet),
+)
+"""The sheets, in workbook order. A new sheet: write ``<key>_sheet(ws, data, lang)`` above and
+add it here."""
+
+
 def build_workbook(data: RunData, lang: str) -> Workbook:
     wb = Workbook()
     first = wb.active
     assert first is not None
     wb.remove(first)
-    summary_sheet(wb.create_sheet(sheet_name("summary", lang)), data, lang)
-    schedule_sheet(wb.create_sheet(sheet_name("schedule", lang)), data, lang)
-    if data.programs is not None:
-        programs_sheet(wb.create_sheet(sheet_name("programs", lang)), data, lang)
-    if data.ranks is not None:
-        ranks_sheet(wb.create_sheet(sheet_name("ranks", lang)), data, lang)
-    marginal_sheet(wb.create_sheet(sheet_name("marginal", lang)), data, lang)
-    info_sheet(wb.create_sheet(sheet_name("info", lang)), data, lang)
+    for sheet in SHEETS:
+        if sheet.present(data):
+            sheet.write(wb.create_sheet(sheet.name(lang)), data, lang)
     when = _created_at(data)
     props = wb.properties
     props.created = when

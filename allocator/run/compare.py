@@ -22,10 +22,8 @@ percentage points. Nothing here prints or exits.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
@@ -33,18 +31,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from allocator.errors import AllocatorError, PlanError, UsageError
-from allocator.plan.loading import Overrides, load_plan
-from allocator.plan.cap import format_cap, parse_cap
-from allocator.run.results import (
-    INPUTS_DIR,
-    RUN_FORMAT,
-    atomic_folder,
-    free_folder,
-    safe_name,
-    write_csv,
-)
+from allocator.constants import INPUTS_DIR, has_plan
+from allocator.errors import PlanError, UsageError
+from allocator.formatting import format_cap, year_span
+from allocator.plan.loading import load_plan
 from allocator.plan.schema import Plan, Program
+from allocator.run.folder import free_folder, safe_name
+from allocator.run.record import RecordError, RunRecord
 
 Cell = int | float | str | None
 """One value of the comparison: 億円 and years as ``int``, ratios as ``float``, text as
@@ -52,10 +45,8 @@ Cell = int | float | str | None
 
 Lang = Literal["ja", "en"]
 
-PLAN_JSON = "plan.json"
 CSV_NAME = "compare.csv"
 PNG_NAME = "compare.png"
-NO_PLAN_STATUSES = frozenset({"infeasible", "no_solution"})
 
 SECTIONS = ("plan", "fiscal_year", "area", "rank", "program", "input")
 """Sections of the comparison, in the order of :attr:`Comparison.rows` and ``compare.csv``."""
@@ -113,13 +104,10 @@ class SolvedPlan:
         The run folder.
     label : str
         Short name: the folder's name.
-    record : dict
+    record : RunRecord
         ``plan.json`` as read.
     plan : Plan
         The plan reloaded from ``inputs/`` with the options of the run.
-    status : str
-        ``optimal``, ``feasible`` (stopped at the time limit with a plan), ``infeasible`` or
-        ``no_solution``.
     allocations : dict
         ``{(program_id, fiscal_year): 億円}``, nonzero amounts only; empty without a plan.
     funded : dict
@@ -127,33 +115,41 @@ class SolvedPlan:
     rank_values : dict
         ``{rank: value}``: the optimised value per priority rank (``objective_per_rank``);
         values within 1e-6 of an integer are rounded to it.
-    rank_status : dict
-        ``{rank: solver status}`` of each rank's stage.
-    rank_gaps : dict
-        ``{rank: relative MIP gap}`` of each rank's stage (``None`` if unknown).
     """
 
     path: Path
     label: str
-    record: dict[str, Any]
+    record: RunRecord
     plan: Plan
-    status: str
     allocations: dict[tuple[str, int], int]
     funded: dict[str, bool]
     rank_values: dict[int, int | float]
-    rank_status: dict[int, str]
-    rank_gaps: dict[int, float | None]
+
+    @property
+    def status(self) -> str:
+        """``optimal``, ``feasible`` (stopped at the time limit with a plan), ``infeasible``
+        or ``no_solution``."""
+        return self.record.status
 
     @property
     def has_plan(self) -> bool:
         """True when the run has a schedule (optimal, or stopped with a usable plan)."""
-        return self.status not in NO_PLAN_STATUSES
+        return has_plan(self.status)
+
+    @property
+    def rank_status(self) -> dict[int, str]:
+        """``{rank: solver status}`` of each rank's stage."""
+        return {s.rank: s.status for s in self.record.stages if s.rank is not None}
+
+    @property
+    def rank_gaps(self) -> dict[int, float | None]:
+        """``{rank: relative MIP gap}`` of each rank's stage (``None`` if unknown)."""
+        return {s.rank: s.gap for s in self.record.stages if s.rank is not None}
 
     @property
     def explanation(self) -> list[str]:
         """Why an infeasible run has no plan (from ``plan.json``; empty otherwise)."""
-        lines = self.record.get("explanation") or []
-        return [str(x) for x in lines] if isinstance(lines, list) else []
+        return list(self.record.explanation or ())
 
     def program_total(self, program_id: str) -> int:
         """億円 allocated to ``program_id`` over the horizon."""
@@ -164,66 +160,8 @@ class SolvedPlan:
         return dict(sorted((y, a) for (p, y), a in self.allocations.items() if p == program_id))
 
 
-def _not_a_run(path: Path, why: str) -> UsageError:
-    return UsageError(
-        "PLAN",
-        f"{path}: {why}",
-        "give a run folder written by allocate (or its plan.json)",
-    )
-
-
-def _read_record(path: Path) -> tuple[Path, Path, dict[str, Any]]:
-    if not path.exists():
-        raise _not_a_run(path, "no such file or folder")
-    if path.is_dir():
-        folder, json_path = path, path / PLAN_JSON
-        if not json_path.is_file():
-            raise _not_a_run(path, "not a run folder (no plan.json)")
-    elif path.name == PLAN_JSON:
-        folder, json_path = path.parent, path
-    else:
-        raise _not_a_run(path, "not a run folder or its plan.json")
-    try:
-        record = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _not_a_run(json_path, f"cannot be read as JSON ({exc})") from None
-    if not isinstance(record, dict) or record.get("format") != RUN_FORMAT:
-        got = record.get("format") if isinstance(record, dict) else type(record).__name__
-        raise _not_a_run(json_path, f"not a run record (format {got!r}, expected {RUN_FORMAT!r})")
-    return folder, json_path, record
-
-
-def _overrides(record: dict[str, Any], json_path: Path) -> Overrides:
-    """The loader overrides stored as ``options`` in ``plan.json`` (every field of
-    :class:`~allocator.loading.Overrides` that is there; the cap as an exact fraction)."""
-    options = record.get("options") or {}
-    if not isinstance(options, dict):
-        raise PlanError(json_path, "options is not an object", fix="run allocate again")
-    values: dict[str, Any] = {}
-    try:
-        for f in fields(Overrides):
-            raw = options.get(f.name)
-            if raw is None:
-                continue
-            kind = str(f.type)
-            if "Fraction" in kind:
-                values[f.name] = parse_cap(str(raw), option=f"options.{f.name}")
-            elif "int" in kind:
-                values[f.name] = int(raw)
-            elif "float" in kind:
-                values[f.name] = float(raw)
-            else:
-                values[f.name] = str(raw)
-        return Overrides(**values)
-    except (AllocatorError, TypeError, ValueError) as exc:
-        raise PlanError(
-            json_path, f"options cannot be used: {exc}", fix="run allocate again"
-        ) from None
-
-
-def _clean_value(x: Any) -> int | float:
-    v = float(x)
-    return round(v) if abs(v - round(v)) < 1e-6 else round(v, 6)
+def _clean_value(x: float) -> int | float:
+    return round(x) if abs(x - round(x)) < 1e-6 else round(x, 6)
 
 
 def load_solved(path: Path) -> SolvedPlan:
@@ -249,7 +187,18 @@ def load_solved(path: Path) -> SolvedPlan:
         no longer load, or allocations that do not fit the plan.
     """
     path = Path(path)
-    folder, json_path, record = _read_record(path)
+    if not path.exists():
+        raise _not_a_run(path, "no such file or folder")
+    if not path.is_dir() and path.name != "plan.json":
+        raise _not_a_run(path, "not a run folder or its plan.json")
+    try:
+        record = RunRecord.read(path)
+    except RecordError as exc:
+        raise UsageError(
+            "PLAN", str(exc), "give a run folder written by allocate (or its plan.json)"
+        ) from None
+    folder = path if path.is_dir() else path.parent
+    json_path = folder / "plan.json"
     toml = folder / INPUTS_DIR / "plan.toml"
     if not toml.is_file():
         raise PlanError(
@@ -257,22 +206,16 @@ def load_solved(path: Path) -> SolvedPlan:
             "missing: the run's plan cannot be reloaded",
             fix="compare complete run folders written by allocate",
         )
-    plan = load_plan(toml, _overrides(record, json_path))
-    status = str(record.get("status", ""))
-    if not status:
-        raise PlanError(json_path, "has no status", fix="run allocate again")
+    try:
+        overrides = record.options.overrides()
+    except UsageError as exc:
+        raise PlanError(
+            json_path, f"options cannot be used: {exc}", fix="run allocate again"
+        ) from None
+    plan = load_plan(toml, overrides)
     ids = {p.program_id for p in plan.programs}
     allocations: dict[tuple[str, int], int] = {}
-    raw = record.get("allocations") or []
-    if not isinstance(raw, list):
-        raise PlanError(json_path, "allocations is not a list", fix="run allocate again")
-    for n, item in enumerate(raw, start=1):
-        try:
-            pid, year, amount = str(item[0]), int(item[1]), int(item[2])
-        except (TypeError, ValueError, IndexError, KeyError):
-            raise PlanError(
-                json_path, f"allocations entry #{n} is not [program, year, 億円, units]"
-            ) from None
+    for n, (pid, year, amount, _) in enumerate(record.allocations, start=1):
         if pid not in ids:
             raise PlanError(
                 json_path,
@@ -282,42 +225,28 @@ def load_solved(path: Path) -> SolvedPlan:
             )
         if amount:
             allocations[(pid, year)] = allocations.get((pid, year), 0) + amount
-    if status in NO_PLAN_STATUSES:
-        allocations = {}
-    funded_raw = record.get("funded") or {}
-    funded = {
-        pid: bool(funded_raw.get(pid, False)) if isinstance(funded_raw, dict) else False
-        for pid in sorted(ids)
-    }
+    funded = {pid: bool(record.funded.get(pid, False)) for pid in sorted(ids)}
     for pid, _ in allocations:
         funded[pid] = True
-    if status in NO_PLAN_STATUSES:
+    if not record.has_plan:
+        allocations = {}
         funded = dict.fromkeys(funded, False)
-    values_raw = record.get("objective_per_rank") or {}
-    rank_values: dict[int, int | float] = {}
-    if isinstance(values_raw, dict):
-        for k, v in values_raw.items():
-            if v is not None:
-                rank_values[int(k)] = _clean_value(v)
-    rank_status: dict[int, str] = {}
-    rank_gaps: dict[int, float | None] = {}
-    for stage in record.get("stages") or []:
-        if isinstance(stage, dict) and stage.get("rank") is not None:
-            r = int(stage["rank"])
-            rank_status[r] = str(stage.get("status", ""))
-            gap = stage.get("gap")
-            rank_gaps[r] = None if gap is None else float(gap)
     return SolvedPlan(
         path=folder,
         label=folder.resolve().name or str(folder),
         record=record,
         plan=plan,
-        status=status,
         allocations=allocations,
         funded=funded,
-        rank_values=rank_values,
-        rank_status=rank_status,
-        rank_gaps=rank_gaps,
+        rank_values={k: _clean_value(v) for k, v in record.rank_values().items()},
+    )
+
+
+def _not_a_run(path: Path, why: str) -> UsageError:
+    return UsageError(
+        "PLAN",
+        f"{path}: {why}",
+        "give a run folder written by allocate (or its plan.json)",
     )
 
 
@@ -506,10 +435,6 @@ def _row(
     return Row(section, key, metric, vals, tuple(diff(vals[0], v) for v in vals[1:]))
 
 
-def _span(first: int, last: int) -> str:
-    return f"{first}–{last}" if first != last else str(first)
-
-
 def _pct(numerator: int, denominator: int) -> float:
     return round(float(Fraction(numerator * 100, denominator)), 4)
 
@@ -656,30 +581,49 @@ def compare(plans: Sequence[SolvedPlan]) -> Comparison:
     labels = _unique_labels([sp.label for sp in plans])
     figs = [_PlanFigures(sp) for sp in plans]
     years = tuple(sorted(set().union(*(f.horizon for f in figs))))
-    rows: list[Row] = []
+    union = _union_programs(plans)
+    changes = _program_changes(plans, union)
+    kinds_by = {(c.plan, c.program_id): "+".join(c.kinds) for c in changes}
+    rows = [
+        *_plan_rows(plans),
+        *_year_rows(figs, years),
+        *_area_rows(figs),
+        *_rank_rows(figs),
+        *(row for p in union for row in _program_rows(plans, p.program_id, kinds_by)),
+        *_input_rows(plans),
+    ]
+    return Comparison(
+        plans=plans,
+        labels=labels,
+        years=years,
+        rows=tuple(rows),
+        program_changes=tuple(changes),
+    )
 
-    # plan
-    rows.append(_row("plan", "run", "status", [sp.status for sp in plans]))
-    rows.append(_row("plan", "run", "cap", [format_cap(sp.plan.cap.ratio) for sp in plans]))
-    rows.append(_row("plan", "run", "gdp_case", [sp.plan.gdp_case for sp in plans]))
-    rows.append(
+
+def _plan_rows(plans: Sequence[SolvedPlan]) -> list[Row]:
+    return [
+        _row("plan", "run", "status", [sp.status for sp in plans]),
+        _row("plan", "run", "cap", [format_cap(sp.plan.cap.ratio) for sp in plans]),
+        _row("plan", "run", "gdp_case", [sp.plan.gdp_case for sp in plans]),
         _row(
             "plan",
             "run",
             "horizon",
-            [_span(sp.plan.first_year, sp.plan.last_year) for sp in plans],
-        )
-    )
-    rows.append(
+            [year_span(sp.plan.first_year, sp.plan.last_year) for sp in plans],
+        ),
         _row(
             "plan",
             "run",
             "programs_funded",
             [sum(sp.funded.values()) if sp.has_plan else None for sp in plans],
-        )
-    )
+        ),
+    ]
 
-    # fiscal years, then their totals
+
+def _year_rows(figs: Sequence[_PlanFigures], years: Sequence[int]) -> list[Row]:
+    """Each fiscal year's metrics, then their totals over each plan's horizon."""
+    rows: list[Row] = []
     for y in years:
         per_plan = [f.year(y) for f in figs]
         for m in YEAR_METRICS:
@@ -687,53 +631,47 @@ def compare(plans: Sequence[SolvedPlan]) -> Comparison:
     totals = [f.totals() for f in figs]
     for m in TOTAL_METRICS:
         rows.append(_row("fiscal_year", "total", m, [t[m] for t in totals]))
+    return rows
 
-    # areas
+
+def _area_rows(figs: Sequence[_PlanFigures]) -> list[Row]:
     area_ids: list[str] = []
-    for sp in plans:
-        area_ids += [a.id for a in sp.plan.areas if a.id not in area_ids]
-    for a in area_ids:
-        rows.append(
-            _row(
-                "area",
-                a,
-                "funded_oku_yen",
-                [f.area.get(a, 0) if f.sp.has_plan else None for f in figs],
-            )
+    for f in figs:
+        area_ids += [a.id for a in f.sp.plan.areas if a.id not in area_ids]
+    return [
+        _row(
+            "area",
+            a,
+            "funded_oku_yen",
+            [f.area.get(a, 0) if f.sp.has_plan else None for f in figs],
         )
+        for a in area_ids
+    ]
 
-    # ranks
-    rank_ids = sorted({r.rank for sp in plans for r in sp.plan.ranks})
-    for r in rank_ids:
-        rows.append(
+
+def _rank_rows(figs: Sequence[_PlanFigures]) -> list[Row]:
+    plans = [f.sp for f in figs]
+    rows: list[Row] = []
+    for r in sorted({r.rank for sp in plans for r in sp.plan.ranks}):
+        key = str(r)
+        funded = [f.rank.get(r, 0) if f.sp.has_plan else None for f in figs]
+        rows += [
+            _row("rank", key, "funded_oku_yen", funded),
             _row(
                 "rank",
-                str(r),
-                "funded_oku_yen",
-                [f.rank.get(r, 0) if f.sp.has_plan else None for f in figs],
-            )
-        )
-        rows.append(
-            _row(
-                "rank",
-                str(r),
+                key,
                 "value",
                 [sp.rank_values.get(r) if sp.has_plan else None for sp in plans],
-            )
-        )
-        rows.append(
-            _row(
-                "rank",
-                str(r),
-                "status",
-                [sp.rank_status.get(r, "not_solved") for sp in plans],
-            )
-        )
-        rows.append(_row("rank", str(r), "gap", [sp.rank_gaps.get(r) for sp in plans]))
+            ),
+            _row("rank", key, "status", [sp.rank_status.get(r, "not_solved") for sp in plans]),
+            _row("rank", key, "gap", [sp.rank_gaps.get(r) for sp in plans]),
+        ]
+    return rows
 
-    # programs
+
+def _program_changes(plans: Sequence[SolvedPlan], union: Sequence[Program]) -> list[ProgramChange]:
+    """Programs that changed, per compared plan: new, cut, changed in total, moved only."""
     changes: list[ProgramChange] = []
-    union = _union_programs(plans)
     for index, other in enumerate(plans[1:], start=1):
         if not (plans[0].has_plan and other.has_plan):
             continue
@@ -742,19 +680,7 @@ def compare(plans: Sequence[SolvedPlan]) -> Comparison:
             (c for c in mine if c.kinds),
             key=lambda c: (_change_order(c.kinds), c.rank, c.program_id),
         )
-    kinds_by = {(c.plan, c.program_id): "+".join(c.kinds) for c in changes}
-    for p in union:
-        rows += _program_rows(plans, p.program_id, kinds_by)
-
-    # inputs
-    rows += _input_rows(plans)
-    return Comparison(
-        plans=plans,
-        labels=labels,
-        years=years,
-        rows=tuple(rows),
-        program_changes=tuple(changes),
-    )
+    return changes
 
 
 def _program_rows(
@@ -898,10 +824,8 @@ def _input_items(sp: SolvedPlan, fiscal_years: set[int]) -> dict[_InputKey, Cell
     for r in p.ranks:
         _entity_items(out, "rank", r.rank, f"rank:{r.rank}", r, ("name_ja", "name_en", "areas"))
     put("plan", 0, "plan", "name", p.name)
-    hashes = sp.record.get("inputs") or {}
-    if isinstance(hashes, dict):
-        for name, digest in sorted(hashes.items()):
-            put("file", name, f"file:{name}", "sha256", str(digest)[:12])
+    for name, digest in sorted(sp.record.inputs.items()):
+        put("file", name, f"file:{name}", "sha256", digest[:12])
     return out
 
 
@@ -970,227 +894,6 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# the chart for compare.png
-
-_CHART_TEXT: dict[str, dict[str, str]] = {
-    "ja": {
-        "title": "防衛費のGDP比と配分の差(基準: {ref})",
-        "ratio": "防衛費(既存+新規)/ GDP (%)",
-        "diff": "基準との配分差(億円)",
-        "year": "年度",
-        "cap": "GDP比上限(点線)",
-        "defense": "防衛の差(塗り)",
-        "other": "防衛以外(経済安保等)の差(斜線)",
-        "net": "合計の差",
-        "infeasible": "実行不可能・配分なし",
-        "reference": "基準",
-        "no_ref": "基準計画が実行不可能のため差はありません",
-        "no_other": "比較対象の計画はすべて実行不可能(配分なし)です",
-        "same": "どの年度も配分の差はありません",
-    },
-    "en": {
-        "title": "Defence spending / GDP and allocation difference (reference: {ref})",
-        "ratio": "Defence spending (baseline + new) / GDP (%)",
-        "diff": "Difference vs reference (億円 = ¥100m)",
-        "year": "Fiscal year",
-        "cap": "GDP-ratio cap (dotted)",
-        "defense": "defence difference (solid)",
-        "other": "non-defence (economic security) difference (hatched)",
-        "net": "net difference",
-        "infeasible": "infeasible, no allocations",
-        "reference": "reference",
-        "no_ref": "the reference is infeasible: no differences to show",
-        "no_other": "every compared plan is infeasible: no allocations to compare",
-        "same": "no difference in allocation in any fiscal year",
-    },
-}
-
-_PLAN_COLOURS = ("#222222", "#c0392b", "#2980b9", "#16a085", "#8e44ad", "#f39c12", "#d35400")
-
-
-def _plan_colour(i: int) -> str:
-    return _PLAN_COLOURS[i % len(_PLAN_COLOURS)]
-
-
-def compare_chart(cmp: Comparison, path: Path, lang: Lang = "ja") -> None:
-    """Draw ``compare.png``: each plan's defence ratio to GDP per fiscal year (lines; its cap
-    dotted) above the per-year difference in allocation to the reference (bars, 億円).
-
-    Parameters
-    ----------
-    cmp : Comparison
-        From :func:`compare`.
-    path : Path
-        The PNG file to write.
-    lang : {"ja", "en"}
-        Language of titles, axes and legend.
-
-    Raises
-    ------
-    UsageError
-        (option ``--lang``) for a language other than ``ja`` or ``en``.
-    """
-    if lang not in _CHART_TEXT:
-        raise UsageError("--lang", f"{lang!r} is not a chart language", "give ja or en")
-    from matplotlib.patches import Patch
-
-    from allocator.report import plotting
-
-    plt = plotting.pyplot()
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
-    t = _CHART_TEXT[lang]
-    years = list(cmp.years)
-    fig, (ax1, ax2) = plt.subplots(
-        2, 1, figsize=(10.5, 8), sharex=True, gridspec_kw={"height_ratios": [3, 2.2]}
-    )
-
-    def series(metric: str, i: int) -> list[float]:
-        out: list[float] = []
-        for y in years:
-            v = cmp.row("fiscal_year", str(y), metric).values[i]
-            out.append(float("nan") if v is None else float(v))
-        return out
-
-    handles: list[Any] = []
-    for i, sp in enumerate(cmp.plans):
-        colour = _plan_colour(i)
-        name = cmp.labels[i] + (f" ({t['reference']})" if i == 0 else "")
-        cap = [
-            float("nan") if c is None or g is None else 100 * float(c) / float(g)
-            for c, g in zip(series("cap_oku_yen", i), series("gdp_oku_yen", i), strict=True)
-        ]
-        # the cap as a step over each fiscal year (visible even for a one-year horizon)
-        ax1.plot(
-            [years[0] - 0.5, *years, years[-1] + 0.5],
-            [cap[0], *cap, cap[-1]],
-            drawstyle="steps-mid",
-            color=colour,
-            linestyle=":",
-            linewidth=1.3,
-            alpha=0.8,
-        )
-        cap_text = format_cap(sp.plan.cap.ratio)
-        if not sp.has_plan:
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=colour,
-                    linestyle=":",
-                    linewidth=1.6,
-                    label=f"{name}: {cap_text}, {sp.plan.gdp_case} — {t['infeasible']}",
-                )
-            )
-            continue
-        (line,) = ax1.plot(
-            years,
-            series("gdp_ratio_pct", i),
-            color=colour,
-            marker="o",
-            markersize=3.5,
-            linewidth=2.2 if i == 0 else 1.6,
-            label=f"{name}: {cap_text}, {sp.plan.gdp_case}",
-            zorder=3 if i == 0 else 2,
-        )
-        handles.append(line)
-    handles.append(Line2D([], [], color="#777777", linestyle=":", label=t["cap"]))
-    ax1.legend(handles=handles, loc="best", fontsize=8.5, framealpha=0.9)
-    ax1.set_ylabel(t["ratio"])
-    ax1.set_title(t["title"].format(ref=cmp.labels[0]), fontsize=12)
-    ax1.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2f}"))
-    ax1.grid(axis="y", alpha=0.3)
-    ax1.margins(y=0.08)
-
-    others = [i for i in range(1, len(cmp.plans)) if cmp.plans[i].has_plan]
-    if not cmp.reference.has_plan or not others:
-        note = t["no_ref"] if not cmp.reference.has_plan else t["no_other"]
-        ax2.text(0.5, 0.5, note, transform=ax2.transAxes, ha="center", va="center")
-        ax2.set_yticks([])
-        others = []
-    group = 0.8 if len(years) > 2 else 0.45  # a one- or two-year chart: narrower bars
-    width = group / max(len(others), 1)
-    any_difference = False
-    for j, i in enumerate(others):
-        colour = _plan_colour(i)
-        xs = [y + (j - (len(others) - 1) / 2) * width for y in years]
-        dd = [0.0 if math.isnan(v) else v for v in _diff_series(cmp, "defense_alloc_oku_yen", i)]
-        do = [0.0 if math.isnan(v) else v for v in _diff_series(cmp, "other_alloc_oku_yen", i)]
-        ax2.bar(xs, dd, width=width * 0.92, color=colour, alpha=0.85)
-        # the other allocation stacks on the defence bar when both go the same way
-        has_other = [k for k, o in enumerate(do) if o]
-        ax2.bar(
-            [xs[k] for k in has_other],
-            [do[k] for k in has_other],
-            width=width * 0.92,
-            bottom=[dd[k] if (dd[k] >= 0) == (do[k] >= 0) else 0.0 for k in has_other],
-            color=colour,
-            alpha=0.35,
-            hatch="///",
-            edgecolor=colour,
-            linewidth=0,
-        )
-        moved = [k for k, (d, o) in enumerate(zip(dd, do, strict=True)) if d or o]
-        any_difference = any_difference or bool(moved)
-        ax2.scatter(
-            [xs[k] for k in moved],
-            [dd[k] + do[k] for k in moved],
-            marker="_",
-            s=140,
-            color="black",
-            linewidths=1.6,
-            zorder=4,
-        )
-    ax2.axhline(0, color="black", linewidth=0.8)
-    ax2.set_ylabel(t["diff"])
-    ax2.set_xlabel(t["year"])
-    if others and not any_difference:
-        ax2.set_ylim(-1, 1)
-        ax2.set_yticks([0])
-        ax2.text(0.5, 0.75, t["same"], transform=ax2.transAxes, ha="center", va="center")
-    elif others:
-        ax2.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
-        ax2.margins(y=0.12)
-    ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,.0f}" if v else "0"))
-    ax2.grid(axis="y", alpha=0.3)
-    if others:
-        ax2.legend(
-            handles=[
-                Patch(facecolor="#999999", label=t["defense"]),
-                Patch(facecolor="#dddddd", hatch="///", edgecolor="#999999", label=t["other"]),
-                Line2D(
-                    [],
-                    [],
-                    color="black",
-                    marker="_",
-                    linestyle="none",
-                    markersize=12,
-                    label=t["net"],
-                ),
-            ],
-            loc="best",
-            fontsize=8.5,
-            framealpha=0.9,
-        )
-    ax2.set_xlim(years[0] - 0.6, years[-1] + 0.6)
-    step = 1 if len(years) <= 20 else 2 if len(years) <= 40 else 5
-    ax2.set_xticks(years[::step])
-    if len(years) > 20:
-        plt.setp(ax2.get_xticklabels(), rotation=45, ha="right")
-    fig.tight_layout()
-    plotting.save(fig, path)
-
-
-def _diff_series(cmp: Comparison, metric: str, i: int) -> list[float]:
-    out: list[float] = []
-    for y in cmp.years:
-        d = cmp.row("fiscal_year", str(y), metric).diffs[i - 1]
-        out.append(float("nan") if d is None or isinstance(d, str) else float(d))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
 # writing
 
 
@@ -1198,39 +901,6 @@ def default_compare_dir(cmp: Comparison, reports: Path) -> Path:
     """``reports/compare-<labelA>-vs-<labelB>[-vs-...]/``; if taken, the first free ``-2``,
     ``-3``, ... (ASCII letters, digits, '.', '_' and '-' only, so it stays inside ``reports``)."""
     return free_folder(Path(reports), safe_name("compare-" + "-vs-".join(cmp.labels)))
-
-
-def write_comparison(cmp: Comparison, out: Path, *, lang: Lang = "ja", force: bool = False) -> Path:
-    """Write ``compare.csv`` and ``compare.png`` into the folder ``out``, atomically.
-
-    The files are written into a hidden sibling folder that is renamed to ``out`` only when
-    complete, so an interrupted run leaves nothing at ``out``.
-
-    Parameters
-    ----------
-    cmp : Comparison
-        From :func:`compare`.
-    out : Path
-        The folder to create.
-    lang : {"ja", "en"}
-        Language of the chart.
-    force : bool
-        Replace ``out`` if it exists.
-
-    Returns
-    -------
-    Path
-        ``out``.
-
-    Raises
-    ------
-    OutputExistsError
-        If ``out`` exists and ``force`` is false.
-    """
-    with atomic_folder(Path(out), force=force) as tmp:
-        write_csv(comparison_table(cmp), tmp / CSV_NAME)
-        compare_chart(cmp, tmp / PNG_NAME, lang)
-    return Path(out)
 
 
 __all__ = [
@@ -1241,10 +911,8 @@ __all__ = [
     "Row",
     "SolvedPlan",
     "compare",
-    "compare_chart",
     "comparison_table",
     "default_compare_dir",
     "diff_column",
     "load_solved",
-    "write_comparison",
 ]

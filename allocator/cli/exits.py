@@ -1,0 +1,36 @@
+"""Exit codes of ``allocate`` and the one way a command fails: one line on stderr.
+
+Exit codes
+----------
+0  an optimal plan, written and verified
+1  an unexpected internal error (a bug: please report it)
+2  bad usage: an option value, or an output folder that exists without --force
+3  invalid plan files (the message names file, row and column)
+4  infeasible: no plan satisfies every rule
+5  stopped at the time limit with a usable plan (written, verified, marked not optimal)
+6  stopped at the time limit before any plan was found
+7  the written plan failed independent verification (a bug: please report it)
+130 interrupted (Ctrl-C); nothing was written
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INVALID_PLAN = 3
+EXIT_INFEASIBLE = 4
+EXIT_LIMIT_WITH_PLAN = 5
+EXIT_LIMIT_NO_PLAN = 6
+EXIT_VERIFY_FAILED = 7
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print ``allocate: error: <message>`` on stderr and exit with ``code``."""
+    typer.echo(f"allocate: error: {message}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,107 @@
+"""``allocate sweep --cap 1.5%..2.5% --step 0.1%``: the value of every priority rank against
+the cap; writes ``frontier.csv`` and ``frontier.png``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from allocator.cli.exits import fail
+from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.errors import AllocatorError, UsageError
+from allocator.formatting import format_cap
+from allocator.plan.cap import cap_grid, parse_cap, parse_cap_range
+
+MAX_POINTS = 500
+"""Most caps one sweep may have."""
+
+
+def _progress_printer(total: int) -> tuple[Callable[[int, int, Fraction], None], Any]:
+    """A progress callback: a bar on a terminal, else one line per cap on stderr."""
+    if sys.stderr.isatty():
+        bar = typer.progressbar(length=total, label="sweep", file=sys.stderr)
+        bar.__enter__()
+
+        def tick(done: int, n: int, cap: Fraction) -> None:
+            bar.update(1)
+
+        return tick, bar
+
+    def line(done: int, n: int, cap: Fraction) -> None:
+        typer.echo(f"sweep: {done}/{n} caps solved ({format_cap(cap)})", err=True)
+
+    return line, None
+
+
+def sweep_command(
+    cap: Annotated[
+        str,
+        typer.Option(
+            "--cap",
+            help="Caps to solve: a range 1.5%..2.5% (also 1.5%〜2.5%, full-width) or one cap.",
+        ),
+    ],
+    step: Annotated[
+        str, typer.Option("--step", help="Distance between caps: 0.1%, 0.001 or ０．１％.")
+    ] = "0.1%",
+    plan: PlanOption = Path("data"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder to write (must not exist). Default: reports/<plan>-sweep-<lo>-<hi>/ "
+            "(a new numbered folder if that exists).",
+        ),
+    ] = None,
+    reports: ReportsOption = Path("reports"),
+    lang: Annotated[str, typer.Option("--lang", help="Chart labels: ja or en.")] = "ja",
+    gdp_case: GdpCaseOption = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="Seconds for each cap's whole solve.", min=0.1),
+    ] = None,
+) -> None:
+    """Solve the plan at every cap of a range; write frontier.csv and frontier.png.
+
+    One model is built and re-solved with the cap changed in place. Caps with no plan are
+    reported as infeasible (exit code still 0).
+
+    Example:  allocate sweep --cap 1.5%..2.5% --step 0.1%
+    """
+    from allocator.api import sweep
+    from allocator.cli.render_analysis import render_sweep
+    from allocator.plan.loading import Overrides
+
+    try:
+        low, high = parse_cap_range(cap)
+        delta = parse_cap(step, option="--step")
+        caps = cap_grid(low, high, delta)
+        if len(caps) > MAX_POINTS:
+            raise UsageError(
+                "--step", f"{len(caps)} caps is too many", f"at most {MAX_POINTS}: a larger step"
+            )
+        if lang not in ("ja", "en"):
+            raise UsageError("--lang", f"{lang!r} is not a language", "give ja or en")
+        tick, bar = _progress_printer(len(caps))
+        try:
+            outcome = sweep(
+                plan,
+                caps,
+                Overrides(gdp_case=gdp_case, time_limit_seconds=time_limit),
+                reports=reports,
+                out=out,
+                lang=lang,
+                progress=tick,
+            )
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+    except AllocatorError as exc:
+        fail(str(exc), exc.exit_code)
+    typer.echo(render_sweep(outcome.plan, outcome.result))
+    typer.echo(f"written: {outcome.folder}/ (frontier.csv, frontier.png)")

@@ -1,0 +1,124 @@
+"""The vocabulary every layer shares: run and stage statuses, run-folder file names, and the
+table of constraint families. Imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+OKU_PER_CHO = 10_000
+"""億円 per 兆円."""
+
+# ---------------------------------------------------------------------------------------------
+# statuses
+
+RunStatus = Literal["optimal", "feasible", "infeasible", "no_solution"]
+"""``optimal``: every stage proven optimal (within the gap asked for); ``feasible``: a plan, but
+some stage stopped at a limit; ``infeasible``: no plan satisfies the rules; ``no_solution``: a
+limit came before any plan was found."""
+
+StageStatus = Literal["optimal", "time_limit", "infeasible", "no_solution", "skipped"]
+"""How one priority stage ended."""
+
+PLAN_STATUSES: frozenset[str] = frozenset({"optimal", "feasible"})
+NO_PLAN_STATUSES: frozenset[str] = frozenset({"infeasible", "no_solution"})
+"""Statuses of a run that has no schedule (the run folder then holds plan.json and inputs/)."""
+
+
+def has_plan(status: str) -> bool:
+    """Whether a run (or a sweep point) with ``status`` has a schedule."""
+    return status in PLAN_STATUSES
+
+
+# ---------------------------------------------------------------------------------------------
+# the run folder
+
+RUN_FORMAT = "allocator-run/1"
+PLAN_JSON = "plan.json"
+INPUTS_DIR = "inputs"
+SCHEDULE_CSV = "schedule.csv"
+SUMMARY_CSV = "summary.csv"
+PROGRAMS_CSV = "programs.csv"
+RANKS_CSV = "ranks.csv"
+EXPLANATION_TXT = "explanation.txt"
+REPORT_MD = "report.md"
+WORKBOOK = "report.xlsx"
+CHARTS_DIR = "charts"
+AREA_CHART = "allocation_by_area.png"
+RANK_CHART = "funding_by_rank.png"
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make Excel evaluate a text cell as a formula (CSV injection)."""
+
+LANGS = ("ja", "en")
+
+
+# ---------------------------------------------------------------------------------------------
+# constraint families
+
+FamilyKind = Literal["program", "link", "floor", "ceiling", "cap", "priority"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """One constraint family of the model (rows are named ``family[index]``)."""
+
+    name: str
+    kind: FamilyKind
+    """``program``: a program's own rules; ``link``: between programs; ``floor``/``ceiling``:
+    lower/upper bounds on aggregates; ``cap``: the GDP and fiscal caps; ``priority``: holds."""
+    en: str
+    ja: str
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("no_window", "program", "a program with no year in the horizon is not funded",
+               "計画期間内に年度のない事業は実施しない"),
+        Family("range_low", "program", "a funded program receives at least its low",
+               "実施する事業は下限以上を受け取る"),
+        Family("range_high", "program", "a program receives at most its high (0 if unfunded)",
+               "事業の合計は上限以下(実施しなければ0)"),
+        Family("year_max", "program", "no year above the program's per-year maximum",
+               "各年度の配分は年度上限以下"),
+        Family("mandatory", "program", "a mandatory program is funded", "必須の事業は必ず実施する"),
+        Family("ramp", "program", "spending grows by at most the ramp limit a year",
+               "年度間の増加は上限以下"),
+        Family("needs_funded", "link", "a successor is funded only if its predecessor is",
+               "後続事業は先行事業を実施する場合のみ実施"),
+        Family("started_monotone", "link", "once started, a predecessor stays started",
+               "一度開始した先行事業は開始済みのまま"),
+        Family("started_def", "link", "a predecessor is started only once something was paid",
+               "支払いがあって初めて開始済み"),
+        Family("finished_def", "link", "a predecessor is finished only if it pays nothing later",
+               "以後の支払いがなければ完了"),
+        Family("after_start", "link", "a successor pays only once its predecessor has started",
+               "先行事業の開始後にのみ支払う"),
+        Family("after_finish", "link", "a successor pays only after its predecessor's last payment",
+               "先行事業の最終支払いの翌年度以降にのみ支払う"),
+        Family("area_low", "floor", "an area's floor", "分野の下限"),
+        Family("area_high", "ceiling", "an area's ceiling", "分野の上限"),
+        Family("phase_low", "floor", "a phase's floor", "短期・中期・長期の下限"),
+        Family("phase_high", "ceiling", "a phase's ceiling", "短期・中期・長期の上限"),
+        Family("bound_low", "floor", "an aggregate bound's floor", "その他の集計の下限"),
+        Family("bound_high", "ceiling", "an aggregate bound's ceiling", "その他の集計の上限"),
+        Family("gdp_cap", "cap", "defence spending within the GDP-ratio cap",
+               "防衛費はGDP比上限以内"),
+        Family("fiscal_year_cap", "cap", "new spending within the year's fiscal ceiling",
+               "新規支出は年度の財政上限以内"),
+        Family("fiscal_total_cap", "cap", "new spending within the horizon's ceiling",
+               "新規支出の合計は期間上限以内"),
+        Family("fiscal_growth", "cap", "new spending grows by at most the growth limit",
+               "新規支出の伸びは上限以内"),
+        Family("priority_hold", "priority", "a higher rank keeps the value it reached",
+               "上位の順位は達成した価値を保つ"),
+    )
+}  # fmt: skip
+"""Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""
+
+
+def families_of(*kinds: FamilyKind) -> frozenset[str]:
+    """Names of the families of the given kinds."""
+    return frozenset(f.name for f in FAMILIES.values() if f.kind in kinds)

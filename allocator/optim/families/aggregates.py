@@ -1,0 +1,53 @@
+"""Floors and ceilings on aggregates: areas, phases and other bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulp
+
+from allocator.optim.handles import ModelHandles
+from allocator.plan.schema import MULTI_PHASE
+
+
+def _bounded_sum(
+    m: ModelHandles, family: str, key: str, expr: Any, low: int | None, high: int | None
+) -> None:
+    if low is not None and low > 0:
+        m.add(f"{family}_low", (key,), expr >= low)
+    if high is not None:
+        m.add(f"{family}_high", (key,), expr <= high)
+
+
+def define_area_bounds(m: ModelHandles) -> None:
+    """low[a] ≤ Σ_{p in area a} Σ_y amount[p,y] ≤ high[a]."""
+    for a in m.plan.areas:
+        if a.low_oku_yen is None and a.high_oku_yen is None:
+            continue
+        progs = [p for p in m.plan.programs if p.area == a.id]
+        expr = pulp.lpSum(m.total(p) for p in progs)
+        _bounded_sum(m, "area", a.id, expr, a.low_oku_yen, a.high_oku_yen)
+
+
+def define_phase_bounds(m: ModelHandles) -> None:
+    """low[φ] ≤ Σ_{p labelled φ} Σ_y amount[p,y] ≤ high[φ]; 'multi' programs are in no phase."""
+    for ph in m.plan.phases:
+        if ph.low_oku_yen is None and ph.high_oku_yen is None:
+            continue
+        progs = [p for p in m.plan.programs if p.phase == ph.id and p.phase != MULTI_PHASE]
+        expr = pulp.lpSum(m.total(p) for p in progs)
+        _bounded_sum(m, "phase", ph.id, expr, ph.low_oku_yen, ph.high_oku_yen)
+
+
+def define_aggregate_bounds(m: ModelHandles) -> None:
+    """low[b] ≤ Σ_{p in areas(b)} Σ_{y in years(b)} amount[p,y] ≤ high[b]."""
+    for b in m.plan.bounds:
+        areas = set(b.areas)
+        expr = pulp.lpSum(
+            m.amount[p.program_id, y]
+            for p in m.plan.programs
+            if not areas or p.area in areas
+            for y in m.years_of(p)
+            if b.first_year <= y <= b.last_year
+        )
+        _bounded_sum(m, "bound", b.id, expr, b.low_oku_yen, b.high_oku_yen)

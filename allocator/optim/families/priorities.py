@@ -1,0 +1,43 @@
+"""The value each program delivers to its rank, the rank values the staged solve maximises,
+and the idle hold rows it raises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulp
+
+from allocator.optim.handles import ModelHandles
+from allocator.plan.schema import Program
+
+
+def program_value(m: ModelHandles, p: Program) -> tuple[Any, bool]:
+    """The value p delivers to its rank, and whether it is integral.
+
+    Without an explicit value: the 億円 funded. With one: value × go for a fixed profile,
+    value × (億円 funded / high) otherwise.
+    """
+    if p.value is None:
+        return m.total(p), True
+    if p.payment_profile is not None:
+        return p.value * m.go[p.program_id], float(p.value).is_integer()
+    return (p.value / p.high_oku_yen) * m.total(p), False
+
+
+def define_priorities(m: ModelHandles) -> None:
+    """V[r] = Σ_{p of rank r} value[p]; earliness = Σ_{p,y} (last_year − y + 1)·amount[p,y]."""
+    for r in m.plan.ranks:
+        terms = []
+        integral = True
+        for p in m.plan.programs:
+            if p.rank == r.rank:
+                term, is_int = program_value(m, p)
+                terms.append(term)
+                integral = integral and is_int
+        m.rank_value[r.rank] = pulp.lpSum(terms)
+        m.rank_value_integral[r.rank] = integral
+        # V[r] ≥ 0 holds for every schedule (amounts and values are ≥ 0), so the row is idle
+        # until the solver raises its right-hand side to hold rank r at the value it reached
+        m.add("priority_hold", (r.rank,), m.rank_value[r.rank] >= 0)
+    last = m.plan.last_year
+    m.earliness = pulp.lpSum((last - y + 1) * expr for (_, y), expr in m.amount.items())

@@ -1,0 +1,64 @@
+"""What a solve returns: our own frozen dataclasses, free of solver objects.
+
+The run folder, the reports and the command line read these; only
+:mod:`allocator.optim.solve` makes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from allocator.constants import has_plan
+
+SCHEDULE_COLUMNS = ["program_id", "fiscal_year", "amount_oku_yen", "units"]
+
+
+@dataclass(frozen=True)
+class StageReport:
+    """One priority stage: rank ``rank`` (``None`` for the final tie-break stage)."""
+
+    rank: int | None
+    status: str
+    """``optimal``, ``time_limit``, ``infeasible``, ``no_solution`` or ``skipped``."""
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    status: str
+    """``optimal``: every stage proven optimal (within ``gap``); ``feasible``: a plan, but some
+    stage stopped at a limit; ``infeasible``: no plan satisfies the rules; ``no_solution``: a
+    limit was reached before any plan was found."""
+    stages: tuple[StageReport, ...]
+    schedule: pd.DataFrame
+    """Columns program_id, fiscal_year, amount_oku_yen, units (nonzero rows only)."""
+    funded: dict[str, bool]
+    solver_name: str
+    solver_version: str
+    build_seconds: float
+    solve_seconds: float
+    time_limit_seconds: float
+    gap_setting: float
+    marginal: pd.DataFrame | None = None
+    """Value per rank of 100 億円 more cap, per fiscal year (see
+    :func:`allocator.optim.analysis.marginal_values`)."""
+
+    @property
+    def has_plan(self) -> bool:
+        return has_plan(self.status)
+
+    def rank_values(self) -> dict[int, float]:
+        return {
+            s.rank: s.objective
+            for s in self.stages
+            if s.rank is not None and s.objective is not None
+        }
+
+
+def empty_schedule() -> pd.DataFrame:
+    return pd.DataFrame(columns=SCHEDULE_COLUMNS)

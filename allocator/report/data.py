@@ -1,0 +1,118 @@
+"""What the reports read: one run folder's record and tables (:func:`read_run`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from allocator.constants import EXPLANATION_TXT, INPUTS_DIR, SUMMARY_CSV
+from allocator.errors import PlanError
+from allocator.plan.tomlfile import read_toml
+from allocator.report.labels import MARGINAL_RE
+from allocator.run.csvfile import read_run_csv
+from allocator.run.record import PlanInfo, RunRecord
+
+
+@dataclass
+class RunData:
+    """Everything the reports need, read from one run folder."""
+
+    folder: Path
+    record: RunRecord
+    summary: pd.DataFrame | None = None
+    schedule: pd.DataFrame | None = None
+    programs: pd.DataFrame | None = None
+    ranks: pd.DataFrame | None = None
+    area_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    explanation: str | None = None
+
+    @property
+    def has_plan(self) -> bool:
+        return self.summary is not None
+
+    @property
+    def plan_info(self) -> PlanInfo:
+        return self.record.plan
+
+    @property
+    def cap_text(self) -> str:
+        return self.plan_info.cap
+
+    def cap_phrase(self, lang: str) -> str:
+        """``GDP比 2%`` / ``2% of GDP``, or with the base year when the cap has a fixed base."""
+        info = self.plan_info
+        year = info.cap_base_year
+        if info.cap_base == "fixed_year" and year:
+            return (
+                f"{year}年度GDPの {self.cap_text}"
+                if lang == "ja"
+                else f"{self.cap_text} of FY{year} GDP"
+            )
+        return f"GDP比 {self.cap_text}" if lang == "ja" else f"{self.cap_text} of GDP"
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    def title(self, lang: str) -> str:
+        info = self.plan_info
+        title = (info.title_ja if lang == "ja" else info.title_en) or info.title_en
+        return title or info.name or self.folder.name
+
+    def area_name(self, area: str, lang: str) -> str:
+        pair = self.area_names.get(area)
+        if not pair:
+            return ""
+        return pair[0] if lang == "ja" else pair[1]
+
+    def marginal_columns(self) -> list[tuple[int, str]]:
+        """``[(rank, column)]`` of the marginal-value columns in summary.csv, by rank."""
+        if self.summary is None:
+            return []
+        found = []
+        for col in self.summary.columns:
+            m = MARGINAL_RE.match(str(col))
+            if m:
+                found.append((int(m.group(1)), str(col)))
+        return sorted(found)
+
+    def binding_years(self) -> list[int]:
+        if self.summary is None or "headroom_oku_yen" not in self.summary:
+            return []
+        s = self.summary
+        return [int(y) for y, h in zip(s.fiscal_year, s.headroom_oku_yen, strict=True) if h == 0]
+
+    def cap_gdp_ratio(self) -> pd.Series:
+        """The cap as a ratio to each year's GDP (differs from cap_ratio for a fixed base)."""
+        assert self.summary is not None
+        s = self.summary
+        return s.cap_oku_yen.astype(float) / s.gdp_oku_yen.astype(float)
+
+
+def _area_names(folder: Path) -> dict[str, tuple[str, str]]:
+    """{area id: (name_ja, name_en)} from the run's ``inputs/plan.toml``, read by the plan
+    loader's own parser; empty if it cannot be read (the reports then show ids alone)."""
+    try:
+        raw, _ = read_toml(folder / INPUTS_DIR / "plan.toml")
+    except PlanError:
+        return {}
+    return {a.id: (a.name_ja, a.name_en) for a in raw.areas}
+
+
+def read_run(folder: Path) -> RunData:
+    """Read a run folder. Raises RecordError if it has no valid ``plan.json``."""
+    folder = Path(folder)
+    record = RunRecord.read(folder)
+    data = RunData(folder=folder, record=record, area_names=_area_names(folder))
+    expl = folder / EXPLANATION_TXT
+    if expl.is_file():
+        data.explanation = expl.read_text(encoding="utf-8").rstrip("\n")
+    if (folder / SUMMARY_CSV).is_file():
+        data.summary = read_run_csv(folder / SUMMARY_CSV)
+        for name in ("schedule", "programs", "ranks"):
+            path = folder / f"{name}.csv"
+            if path.is_file():
+                setattr(data, name, read_run_csv(path))
+    return data

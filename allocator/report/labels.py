@@ -1,0 +1,96 @@
+"""The words of the reports, in Japanese and English: column headers, statuses, ranks."""
+
+from __future__ import annotations
+
+import re
+
+MARGINAL_RE = re.compile(r"^marginal_rank(\d+)_per_100_oku_yen$")
+"""Summary columns: value of rank k bought by 100 億円 more cap in that fiscal year."""
+
+
+def t(ja: str, en: str, lang: str) -> str:
+    """``ja`` or ``en`` by ``lang``."""
+    return ja if lang == "ja" else en
+
+
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    # column: (ja, en)
+    "fiscal_year": ("年度", "Fiscal year"),
+    "gdp_oku_yen": ("名目GDP(億円)", "GDP (億円)"),
+    "cap_ratio": ("上限(GDP比)", "Cap (ratio to GDP)"),
+    "cap_gdp_ratio": ("上限の当年度GDP比", "Cap as ratio to the year's GDP"),
+    "cap_oku_yen": ("上限額(億円)", "Cap (億円)"),
+    "baseline_oku_yen": ("既存防衛予算(億円)", "Baseline defence (億円)"),
+    "defense_alloc_oku_yen": ("新規・防衛(億円)", "New defence (億円)"),
+    "other_alloc_oku_yen": ("新規・その他(億円)", "New other (億円)"),
+    "defense_total_oku_yen": ("防衛費合計(億円)", "Defence total (億円)"),
+    "gdp_ratio": ("防衛費のGDP比", "Defence ratio to GDP"),
+    "headroom_oku_yen": ("上限までの余裕(億円)", "Headroom to cap (億円)"),
+    "new_total_oku_yen": ("新規合計(億円)", "New total (億円)"),
+    "fiscal_ceiling_oku_yen": ("新規支出の年間上限(億円)", "Fiscal ceiling (億円)"),
+    "program_id": ("事業ID", "Program ID"),
+    "name_ja": ("名称(日本語)", "Name (Japanese)"),
+    "name_en": ("名称(英語)", "Name (English)"),
+    "area": ("分野", "Area"),
+    "areas": ("分野", "Areas"),
+    "phase": ("期間区分", "Phase"),
+    "rank": ("優先順位", "Rank"),
+    "funded": ("実施", "Funded"),
+    "total_oku_yen": ("配分合計(億円)", "Total (億円)"),
+    "low_oku_yen": ("下限(億円)", "Low (億円)"),
+    "high_oku_yen": ("上限(億円)", "High (億円)"),
+    "first_funded_year": ("配分初年度", "First funded FY"),
+    "last_funded_year": ("配分最終年度", "Last funded FY"),
+    "window_first_year": ("実施可能期間・開始", "Window first FY"),
+    "window_last_year": ("実施可能期間・終了", "Window last FY"),
+    "mandatory": ("必須", "Mandatory"),
+    "programs": ("事業数", "Programs"),
+    "programs_funded": ("実施事業数", "Programs funded"),
+    "funded_oku_yen": ("手当て額(億円)", "Funded (億円)"),
+    "sum_of_highs_oku_yen": ("上限額の合計(億円)", "Sum of highs (億円)"),
+    "share_funded": ("充足率", "Share funded"),
+    "value": ("目的関数値", "Value"),
+    "best_bound": ("最良限界値", "Best bound"),
+    "gap": ("ギャップ", "Gap"),
+    "status": ("状態", "Status"),
+    "amount_oku_yen": ("配分額(億円)", "Amount (億円)"),
+    "units": ("数量", "Units"),
+    "counts_toward_defense": ("防衛費に算入", "Counts toward defence"),
+}
+
+YES_NO = {"ja": {"yes": "はい", "no": "いいえ"}, "en": {"yes": "yes", "no": "no"}}
+
+STATUS_WORDS = {
+    "optimal": ("最適", "optimal"),
+    "feasible": ("実行可能(最適性は未証明)", "feasible (not proven optimal)"),
+    "infeasible": ("実行不可能", "infeasible"),
+    "no_solution": ("解なし(時間切れ)", "no solution (time limit)"),
+    "not_solved": ("未求解", "not solved"),
+}
+
+
+def column_label(column: str, lang: str) -> str:
+    """The header of ``column`` in ``lang``; unknown (future) columns keep their name."""
+    m = MARGINAL_RE.match(column)
+    if m:
+        k = m.group(1)
+        return (
+            f"順位{k}の限界価値(上限+100億円あたり)"
+            if lang == "ja"
+            else f"Rank {k} marginal value (per +100 億円 cap)"
+        )
+    pair = COLUMN_LABELS.get(column)
+    if pair is None:
+        return column
+    return pair[0] if lang == "ja" else pair[1]
+
+
+def status_word(status: str, lang: str) -> str:
+    pair = STATUS_WORDS.get(status)
+    if pair is None:
+        return status
+    return pair[0] if lang == "ja" else pair[1]
+
+
+def rank_label(rank: int, lang: str) -> str:
+    return f"順位{rank}" if lang == "ja" else f"rank {rank}"

@@ -1,0 +1,315 @@
+"""``plan.json``, the record of a run: written and read by one class, :class:`RunRecord`.
+
+Every field has its type here; reading is strict (a number where text belongs, a missing
+field, an unknown one, are refused with the field's path), so the verifier, ``compare`` and
+the reports all see the same, checked record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from allocator import __version__
+from allocator.constants import PLAN_JSON, RUN_FORMAT
+from allocator.errors import AllocatorError
+from allocator.formatting import format_cap
+from allocator.plan.cap import parse_cap
+from allocator.plan.loading import Overrides
+
+if TYPE_CHECKING:
+    from allocator.optim.result import SolveResult
+    from allocator.plan.schema import Plan
+
+
+class RecordError(AllocatorError):
+    """``plan.json`` is missing, not JSON, or not a run record (exit code 2)."""
+
+    exit_code = 2
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class PlanInfo(_Strict):
+    """What was planned: the plan's name and titles, horizon, GDP case and cap."""
+
+    name: str
+    title_ja: str
+    title_en: str
+    first_year: int
+    years: int
+    gdp_case: str
+    cap_ratio: str
+    """The cap as an exact fraction (``1/50``)."""
+    cap: str
+    """The cap as written (``2%``)."""
+    cap_base: str
+    cap_base_year: int | None
+
+    @property
+    def last_year(self) -> int:
+        return self.first_year + self.years - 1
+
+
+class RunOptions(_Strict):
+    """What the user asked for on the command line, so a run can be reloaded exactly."""
+
+    cap: str
+    first_year: int | None = None
+    years: int | None = None
+    gdp_case: str | None = None
+    time_limit_seconds: float | None = None
+    gap: float | None = None
+    cap_base: str | None = None
+    cap_base_year: int | None = None
+
+    def overrides(self) -> Overrides:
+        """The loader overrides these options stand for.
+
+        Raises
+        ------
+        UsageError
+            If the stored cap is not a ratio.
+        """
+        return Overrides(
+            cap=parse_cap(self.cap, option="plan.json options.cap"),
+            first_year=self.first_year,
+            years=self.years,
+            gdp_case=self.gdp_case,
+            time_limit_seconds=self.time_limit_seconds,
+            gap=self.gap,
+            cap_base=self.cap_base,
+            cap_base_year=self.cap_base_year,
+        )
+
+
+class SolverInfo(_Strict):
+    name: str
+    version: str
+    pulp_version: str
+    time_limit_seconds: float
+    gap: float
+    tolerance: float
+
+
+class StageRecord(_Strict):
+    """One priority stage (``rank`` None: the tie-break stage)."""
+
+    rank: int | None
+    status: str
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    seconds: float
+
+
+class ViolationRecord(_Strict):
+    rule: str
+    subject: str
+    fiscal_year: int | None
+    excess_oku_yen: int | None
+    message: str
+
+
+class VerificationRecord(_Strict):
+    """The verifier's verdict on the run folder, stored before it was renamed into place."""
+
+    ok: bool
+    checked: dict[str, int]
+    violations: tuple[ViolationRecord, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def checks(self) -> int:
+        return sum(self.checked.values())
+
+
+Allocation = tuple[str, int, int, int | None]
+"""(program_id, fiscal_year, 億円, units or None)."""
+
+
+class RunRecord(_Strict):
+    """``plan.json``. Amounts in integer 億円; fiscal years by their starting year."""
+
+    format: Literal["allocator-run/1"]
+    allocator_version: str
+    created_at: str
+    plan: PlanInfo
+    options: RunOptions
+    input_hash: str
+    inputs: dict[str, str]
+    """{file name inside ``inputs/``: SHA-256}."""
+    solver: SolverInfo
+    status: Literal["optimal", "feasible", "infeasible", "no_solution"]
+    optimal: bool
+    stages: tuple[StageRecord, ...]
+    objective_per_rank: dict[str, float]
+    times_seconds: dict[str, float]
+    funded: dict[str, bool]
+    allocations: tuple[Allocation, ...]
+    notes: tuple[str, ...]
+    explanation: tuple[str, ...] | None = None
+    verification: VerificationRecord | None = None
+
+    # -----------------------------------------------------------------------------------------
+    # making one
+
+    @classmethod
+    def build(
+        cls,
+        plan: Plan,
+        result: SolveResult,
+        options: RunOptions,
+        times: dict[str, float],
+        inputs: dict[str, str],
+        explanation: list[str] | None = None,
+    ) -> RunRecord:
+        """The record of a solved (or infeasible) run, before verification."""
+        import pulp
+
+        return cls(
+            format="allocator-run/1",
+            allocator_version=__version__,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            plan=PlanInfo(
+                name=plan.name,
+                title_ja=plan.title_ja,
+                title_en=plan.title_en,
+                first_year=plan.first_year,
+                years=plan.years,
+                gdp_case=plan.gdp_case,
+                cap_ratio=str(plan.cap.ratio),
+                cap=format_cap(plan.cap.ratio),
+                cap_base=plan.cap.base,
+                cap_base_year=plan.cap.base_year,
+            ),
+            options=options,
+            input_hash=plan.input_hash,
+            inputs=inputs,
+            solver=SolverInfo(
+                name=result.solver_name,
+                version=result.solver_version,
+                pulp_version=pulp.__version__,
+                time_limit_seconds=result.time_limit_seconds,
+                gap=result.gap_setting,
+                tolerance=plan.solver.tolerance,
+            ),
+            status=result.status,  # type: ignore[arg-type]
+            optimal=result.status == "optimal",
+            stages=tuple(
+                StageRecord(
+                    rank=s.rank,
+                    status=s.status,
+                    objective=s.objective,
+                    best_bound=s.best_bound,
+                    gap=s.gap,
+                    seconds=s.seconds,
+                )
+                for s in result.stages
+            ),
+            objective_per_rank={str(k): v for k, v in sorted(result.rank_values().items())},
+            times_seconds=_rounded(times),
+            funded=dict(sorted(result.funded.items())),
+            allocations=tuple(
+                (
+                    str(r.program_id),
+                    int(r.fiscal_year),
+                    int(r.amount_oku_yen),
+                    None if _missing(r.units) else int(r.units),
+                )
+                for r in result.schedule.sort_values(["program_id", "fiscal_year"]).itertuples()
+            ),
+            notes=tuple(plan.notes),
+            explanation=tuple(explanation) if explanation else None,
+        )
+
+    def verified(self, verification: dict[str, Any], times: dict[str, float]) -> RunRecord:
+        """This record with the verifier's verdict and the final times."""
+        return self.model_copy(
+            update={
+                "verification": VerificationRecord.model_validate(verification, strict=False),
+                "times_seconds": _rounded(times),
+            }
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # writing and reading
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        for key in ("explanation", "verification"):
+            if data[key] is None:
+                del data[key]
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+    def write(self, folder: Path) -> Path:
+        """Write ``folder/plan.json``; return its path."""
+        path = Path(folder) / PLAN_JSON
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, path: Path) -> RunRecord:
+        """Read a run folder's ``plan.json`` (``path`` is the folder or the file).
+
+        Raises
+        ------
+        RecordError
+            If there is no ``plan.json``, it is not JSON, or it is not a run record (the
+            message names the first field that is wrong).
+        """
+        path = Path(path)
+        json_path = path / PLAN_JSON if path.is_dir() else path
+        if not json_path.is_file():
+            raise RecordError(f"{path}: not a run folder (no {PLAN_JSON})")
+        try:
+            data = json.loads(json_path.read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RecordError(f"{json_path}: cannot be read as JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise RecordError(f"{json_path}: not a JSON object")
+        if data.get("format") != RUN_FORMAT:
+            raise RecordError(
+                f"{json_path}: not a run record (format {data.get('format')!r}, expected "
+                f"{RUN_FORMAT!r})"
+            )
+        try:
+            # JSON has no tuples: validate the JSON text itself, where strict mode accepts
+            # arrays for tuples and integers for floats, as JSON means them
+            return cls.model_validate_json(json.dumps(data))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"]) or "(top level)"
+            raise RecordError(
+                f"{json_path}: field {where}: {err['msg']} (got {err.get('input')!r})"
+            ) from None
+
+    # -----------------------------------------------------------------------------------------
+    # reading it
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    def rank_values(self) -> dict[int, float]:
+        return {int(k): v for k, v in self.objective_per_rank.items()}
+
+
+def _rounded(times: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in times.items()}
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value is None or value != value)
+    except TypeError:  # pandas.NA
+        return True
+
+
+__all__ = ["RecordError", "RunOptions", "RunRecord"]

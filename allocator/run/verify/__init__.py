@@ -1,0 +1,158 @@
+"""Independent verifier of a run folder: every rule recomputed from the files alone.
+
+:func:`verify_run` reloads the plan from ``inputs/`` (with the options stored in ``plan.json``),
+reads ``schedule.csv``, ``summary.csv``, ``programs.csv`` and ``plan.json`` and checks every rule
+of ``docs/plan-format.md`` with exact integer arithmetic. It shares nothing with the code that
+builds or solves the model: it imports only the loader, the plan schema and the cap parser, so a
+mistake in the model cannot hide itself here. Problems are returned as :class:`Violation`
+records, never raised.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from allocator.constants import (
+    NO_PLAN_STATUSES,
+    PLAN_JSON,
+    PROGRAMS_CSV,
+    SCHEDULE_CSV,
+    SUMMARY_CSV,
+)
+from allocator.plan.schema import Plan
+from allocator.run.record import RunRecord
+from allocator.run.verify.aggregate_rules import (
+    check_aggregate_bound,
+    check_area_bound,
+    check_fiscal_growth,
+    check_fiscal_total_cap,
+    check_fiscal_year_cap,
+    check_gdp_cap,
+    check_phase_bound,
+)
+from allocator.run.verify.common import (
+    PROGRAMS_COLUMNS,
+    SCHEDULE_COLUMNS,
+    SUMMARY_COLUMNS,
+    exact_cap,
+    fiscal_ceiling,
+)
+from allocator.run.verify.files import (
+    amounts_by_program,
+    check_schedule_rows,
+    funded_map,
+    read_record,
+    read_table,
+    reload_plan,
+)
+from allocator.run.verify.outputs import (
+    check_input_files,
+    check_plan_json,
+    check_programs_table,
+    check_summary,
+)
+from allocator.run.verify.program_rules import (
+    check_funded,
+    check_mandatory,
+    check_payment_profile,
+    check_precedence,
+    check_program_range,
+    check_ramp,
+    check_units,
+    check_window,
+    check_year_max,
+)
+from allocator.run.verify.tally import RULES, Tally, VerifyReport, Violation
+
+
+def verify_run(run_dir: Path) -> VerifyReport:
+    """Recompute every rule of a run folder from its inputs and outputs.
+
+    Parameters
+    ----------
+    run_dir : Path
+        A folder written by ``allocate`` (``plan.json``, ``inputs/``, the CSV files).
+
+    Returns
+    -------
+    VerifyReport
+        ``ok`` is False when any rule is broken or a file is missing or unreadable; nothing is
+        raised for a bad folder.
+    """
+    run_dir = Path(run_dir)
+    t = Tally()
+    record = read_record(run_dir, t)
+    if record is None:
+        return t.report()
+    plan = reload_plan(run_dir, record, t)
+    if plan is None:
+        return t.report()
+    check_input_files(run_dir, record, t)
+    status = record.status
+    if status in NO_PLAN_STATUSES:
+        _verify_no_plan(plan, record, run_dir, status, t)
+        return t.report()
+    schedule = read_table(run_dir / SCHEDULE_CSV, SCHEDULE_COLUMNS, t)
+    summary = read_table(run_dir / SUMMARY_CSV, SUMMARY_COLUMNS, t)
+    programs = read_table(run_dir / PROGRAMS_CSV, PROGRAMS_COLUMNS, t)
+    if schedule is None:
+        t.notes.append("schedule.csv could not be read: no rule on the money was checked")
+        check_plan_json(plan, record, None, None, t)
+        return t.report()
+    rows = check_schedule_rows(plan, schedule, t)
+    amounts = amounts_by_program(rows)
+    funded = funded_map(plan, programs, record, amounts)
+    check_window(plan, rows, t)
+    check_funded(plan, amounts, funded, t)
+    check_program_range(plan, amounts, funded, t)
+    check_year_max(plan, amounts, t)
+    check_ramp(plan, amounts, t)
+    check_units(plan, rows, t)
+    check_payment_profile(plan, amounts, funded, t)
+    check_mandatory(plan, funded, t)
+    check_precedence(plan, amounts, funded, t)
+    check_area_bound(plan, amounts, t)
+    check_phase_bound(plan, amounts, t)
+    check_aggregate_bound(plan, amounts, t)
+    check_gdp_cap(plan, amounts, t)
+    check_fiscal_year_cap(plan, amounts, t)
+    check_fiscal_total_cap(plan, amounts, t)
+    check_fiscal_growth(plan, amounts, t)
+    if summary is not None:
+        check_summary(plan, amounts, summary, t)
+    if programs is not None:
+        check_programs_table(plan, amounts, programs, t)
+    check_plan_json(plan, record, rows, funded, t)
+    return t.report()
+
+
+def _verify_no_plan(plan: Plan, record: RunRecord, run_dir: Path, status: str, t: Tally) -> None:
+    """A run without a schedule: plan.json must claim no money and nothing funded."""
+    rule = "plan_json_mismatch"
+    t.notes.append(
+        f"the run has no schedule (status {status}): only plan.json and inputs/ were checked"
+    )
+    check_plan_json(plan, record, None, None, t)
+    t.check(rule)
+    if record.allocations:
+        t.fail(rule, PLAN_JSON, f"plan.json says {status} but lists allocations")
+    t.check(rule)
+    if any(record.funded.values()):
+        t.fail(rule, PLAN_JSON, f"plan.json says {status} but marks programs funded")
+    schedule = run_dir / SCHEDULE_CSV
+    if schedule.is_file():
+        table = read_table(schedule, SCHEDULE_COLUMNS, t)
+        t.check(rule)
+        if table:
+            t.fail(rule, "schedule.csv", f"plan.json says {status} but schedule.csv has rows")
+
+
+__all__ = [
+    "RULES",
+    "Tally",
+    "VerifyReport",
+    "Violation",
+    "exact_cap",
+    "fiscal_ceiling",
+    "verify_run",
+]

@@ -1,0 +1,102 @@
+"""Write the files of a run folder: ``inputs/`` (byte copies of the plan files, so the folder
+can be verified and compared on its own), the four CSV tables, ``explanation.txt`` when there
+is no plan, and ``plan.json``.
+
+The caller writes into the hidden folder that :func:`allocator.run.folder.atomic_folder`
+yields, so nothing appears at the final path until every file is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from allocator.constants import (
+    EXPLANATION_TXT,
+    INPUTS_DIR,
+    PROGRAMS_CSV,
+    RANKS_CSV,
+    SCHEDULE_CSV,
+    SUMMARY_CSV,
+)
+from allocator.formatting import cap_slug
+from allocator.optim.result import SolveResult
+from allocator.plan.schema import Plan
+from allocator.run.csvfile import write_csv
+from allocator.run.folder import atomic_folder, free_folder, safe_name
+from allocator.run.record import RunOptions, RunRecord
+from allocator.run.tables import programs_table, ranks_table, schedule_table, summary_table
+
+
+def default_run_dir(plan: Plan, reports: Path, *, tag: str = "") -> Path:
+    """``reports/<plan>-cap<cap>[-<tag>]/``; if taken, the first free ``-2``, ``-3``, ...
+
+    The name is built from ASCII letters, digits, '.', '_' and '-' only, so whatever the plan's
+    name holds ('../', '/etc'), the folder stays inside ``reports``.
+    """
+    base = f"{safe_name(plan.name)}-cap{cap_slug(plan.cap.ratio)}"
+    if tag:
+        base += f"-{safe_name(tag)}"
+    return free_folder(reports, base)
+
+
+def copy_inputs(plan: Plan, folder: Path) -> dict[str, str]:
+    """Copy the plan's files into ``folder/inputs/``; return {name: SHA-256}."""
+    (folder / INPUTS_DIR).mkdir()
+    inputs: dict[str, str] = {}
+    for source, name in plan.input_files:
+        data = Path(source).read_bytes()
+        dest = folder / INPUTS_DIR / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        inputs[name] = hashlib.sha256(data).hexdigest()
+    return inputs
+
+
+def write_run_files(
+    folder: Path,
+    plan: Plan,
+    result: SolveResult,
+    *,
+    options: RunOptions,
+    times: dict[str, float],
+    explanation: list[str] | None = None,
+) -> RunRecord:
+    """Write ``inputs/``, the tables (when there is a plan), ``explanation.txt`` (when there
+    is an explanation) and ``plan.json`` into ``folder``; return the record written."""
+    inputs = copy_inputs(plan, folder)
+    record = RunRecord.build(plan, result, options, times, inputs, explanation)
+    if result.has_plan:
+        write_csv(schedule_table(plan, result), folder / SCHEDULE_CSV)
+        write_csv(summary_table(plan, result), folder / SUMMARY_CSV)
+        write_csv(programs_table(plan, result), folder / PROGRAMS_CSV)
+        write_csv(ranks_table(plan, result), folder / RANKS_CSV)
+    if explanation:
+        (folder / EXPLANATION_TXT).write_text("\n".join(explanation) + "\n", encoding="utf-8")
+    record.write(folder)
+    return record
+
+
+def write_run(
+    plan: Plan,
+    result: SolveResult,
+    out: Path,
+    *,
+    options: RunOptions,
+    times: dict[str, float] | None = None,
+    force: bool = False,
+    explanation: list[str] | None = None,
+) -> Path:
+    """Write a run folder at ``out`` atomically, without verifying it or adding the reports
+    (:func:`allocator.api.allocate` does both); return ``out``.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``out`` exists and ``force`` is false.
+    """
+    with atomic_folder(out, force=force) as folder:
+        write_run_files(
+            folder, plan, result, options=options, times=times or {}, explanation=explanation
+        )
+    return Path(out)
