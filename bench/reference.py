@@ -5,11 +5,12 @@ builds the same columns in the same order (per program ``go[p]`` then ``alloc[p,
 ``units[p,y]``), the same rows in the same order (ranges, per-year maxima, mandatory, area,
 phase and aggregate bounds, GDP cap, fiscal caps, one idle hold row ``V[r] ≥ 0`` per rank) and
 the same objectives (one per rank, then earliness), as one CSR matrix. It is solved stage by
-stage like :func:`allocator.optim.solve.solve_lexicographic`: one ``Highs`` object, the objective swapped with
-``changeColsCost``, rank r's hold row raised to ``V*[r] − 0.5`` (integral values) or
-``V*[r] − 1e-7·max(1, |V*[r]|)`` after its stage, and ``clearSolver()`` before each stage so
-that no state carries over; with ``warm_start`` (as the allocator does since its solve.py of
-2026-11-29 02:06) each stage after the first is handed the previous stage's solution.
+stage like :func:`allocator.optim.solve.solve_lexicographic`: one ``Highs`` object, the
+objective swapped with ``changeColsCost``, rank r's hold row raised to ``V*[r] − 0.5`` (integral
+values) or ``V*[r] − 1e-7·max(1, |V*[r]|)`` after its stage, and ``clearSolver()`` before each
+stage so that no state carries over; with ``warm_start`` (as the allocator does since its
+solve.py of 2026-11-29 02:06) each stage after the first is handed the previous stage's
+solution.
 
 Ramps and predecessors are not written (the synthetic plans have none): a plan with them is
 refused.
