@@ -17,7 +17,14 @@ from allocator.optim.solve import solve_lexicographic
 from allocator.plan.cap import parse_cap
 from allocator.plan.loading import PROGRAM_COLUMNS, Overrides, load_plan
 from allocator.run.record import RunOptions
-from allocator.run.verify import RULES, VerifyReport, Violation, verify_run
+from allocator.run.verify import (
+    RULES,
+    VerifyReport,
+    Violation,
+    exact_cap,
+    fiscal_ceiling,
+    verify_run,
+)
 from allocator.run.writer import write_run
 
 DATA = Path(__file__).parents[1] / "data"
@@ -861,3 +868,45 @@ def test_area_and_phase_bounds(shipped: Path) -> None:
     short = sum(a for (p, _), a in sched.items() if p in ("A01", "A02", "E01", "D01", "B01", "C01"))
     v = only(report, "phase_bound", "short")
     assert v.excess_oku_yen == short + 200001 - 120000
+
+
+# ---------------------------------------------------------------------------------------------
+# the verifier's second copies of the plan's rules agree with the originals
+
+
+@pytest.mark.parametrize("cap", ["1%", "2%", "1.87%", "2.5%", "0.333%"])
+@pytest.mark.parametrize("base", [None, "fixed_year:2022", "each_year"])
+def test_exact_cap_agrees_with_the_plans_own_cap(cap: str, base: str | None) -> None:
+    kind, _, year = (base or "").partition(":")
+    plan = load_plan(
+        DATA,
+        Overrides(
+            cap=parse_cap(cap),
+            cap_base=kind or None,
+            cap_base_year=int(year) if year else None,
+        ),
+    )
+    for y in plan.fiscal_years:
+        assert exact_cap(plan, y) == plan.cap_oku_yen(y)
+
+
+@pytest.mark.parametrize(
+    ("per_year_max", "per_year"),
+    [
+        (None, ()),
+        (60_000, ()),
+        (None, ((2027, 40_000), (2030, 70_000))),
+        (60_000, ((2027, 40_000), (2030, 70_000))),
+        (30_000, ((2027, 40_000),)),
+    ],
+)
+def test_fiscal_ceiling_agrees_with_the_plans_own_ceiling(
+    per_year_max: int | None, per_year: tuple[tuple[int, int], ...]
+) -> None:
+    plan = load_plan(DATA)
+    fiscal = plan.fiscal.model_copy(
+        update={"max_new_per_year_oku_yen": per_year_max, "per_year_oku_yen": per_year}
+    )
+    plan = plan.model_copy(update={"fiscal": fiscal})
+    for y in plan.fiscal_years:
+        assert fiscal_ceiling(plan, y) == plan.fiscal.ceiling(y)

@@ -32,11 +32,9 @@ from allocator.plan.cap import parse_cap
 
 def _version(value: bool) -> None:
     if value:
-        import pulp
+        from allocator.optim.solve import highs_version, pulp_version
 
-        from allocator.optim.solve import highs_version
-
-        typer.echo(f"allocate {__version__} (PuLP {pulp.__version__}, HiGHS {highs_version()})")
+        typer.echo(f"allocate {__version__} (PuLP {pulp_version()}, HiGHS {highs_version()})")
         raise typer.Exit(0)
 
 

@@ -1,4 +1,5 @@
-"""The model's handles: the PuLP problem, its variables and its named rows.
+"""The model's handles: the PuLP problem, its variables and its named rows. With
+:mod:`allocator.optim.solve`, the only module that imports PuLP.
 
 Every constraint is added through :meth:`ModelHandles.add` as ``family[index]``
 (``gdp_cap[2027]``), so explanations, duals and infeasibility reports read in the plan's own
@@ -44,6 +45,13 @@ class ModelHandles:
     elastic: frozenset[str] = frozenset()
     """Families whose constraints get a penalised slack (for explaining infeasibility)."""
     slacks: dict[tuple[str, Index], Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, plan: Plan, *, elastic: frozenset[str] = frozenset()) -> ModelHandles:
+        """An empty maximisation problem for ``plan`` (no variables, rows or objective)."""
+        return cls(
+            plan=plan, prob=pulp.LpProblem(f"allocate_{plan.name}", pulp.LpMaximize), elastic=elastic
+        )
 
     def add(self, family: str, index: Index, constraint: Any) -> Any:
         """Add ``constraint`` named ``family[index]`` and record it.

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pulp
-
 from allocator.optim.families.aggregates import (
     define_aggregate_bounds,
     define_area_bounds,
@@ -57,9 +55,7 @@ def build_model(plan: Plan, elastic: frozenset[str] = frozenset()) -> ModelHandl
 
     ``elastic`` names constraint families that get a slack (see :mod:`allocator.optim.diagnose`).
     """
-    m = ModelHandles(
-        plan=plan, prob=pulp.LpProblem(f"allocate_{plan.name}", pulp.LpMaximize), elastic=elastic
-    )
+    m = ModelHandles.new(plan, elastic=elastic)
     for define in BUILD_ORDER:
         define(m)
     return m

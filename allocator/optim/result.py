@@ -40,6 +40,8 @@ class SolveResult:
     funded: dict[str, bool]
     solver_name: str
     solver_version: str
+    pulp_version: str
+    """Version of PuLP, which built the model and handed it to the solver."""
     build_seconds: float
     solve_seconds: float
     time_limit_seconds: float

@@ -114,6 +114,10 @@ class _QuietHiGHS(pulp.HiGHS):
             raise KeyboardInterrupt
 
 
+def pulp_version() -> str:
+    return str(pulp.__version__)
+
+
 @functools.cache
 def highs_version() -> str:
     import highspy
@@ -271,6 +275,7 @@ def solve_lexicographic(
         funded=funded,
         solver_name=SOLVER_NAME,
         solver_version=highs_version(),
+        pulp_version=pulp_version(),
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         time_limit_seconds=time_limit,
@@ -318,6 +323,7 @@ def infeasible_result(plan: Plan) -> SolveResult:
         funded={},
         solver_name=SOLVER_NAME,
         solver_version=highs_version(),
+        pulp_version=pulp_version(),
         build_seconds=0.0,
         solve_seconds=0.0,
         time_limit_seconds=plan.solver.time_limit_seconds,

@@ -171,8 +171,6 @@ class RunRecord(_Strict):
         explanation: list[str] | None = None,
     ) -> RunRecord:
         """The record of a solved (or infeasible) run, before verification."""
-        import pulp
-
         return cls(
             format="allocator-run/1",
             allocator_version=__version__,
@@ -195,7 +193,7 @@ class RunRecord(_Strict):
             solver=SolverInfo(
                 name=result.solver_name,
                 version=result.solver_version,
-                pulp_version=pulp.__version__,
+                pulp_version=result.pulp_version,
                 time_limit_seconds=result.time_limit_seconds,
                 gap=result.gap_setting,
                 tolerance=plan.solver.tolerance,

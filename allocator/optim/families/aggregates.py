@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulp
 
 from allocator.optim.handles import ModelHandles
 from allocator.plan.schema import MULTI_PHASE
@@ -25,7 +24,7 @@ def define_area_bounds(m: ModelHandles) -> None:
         if a.low_oku_yen is None and a.high_oku_yen is None:
             continue
         progs = [p for p in m.plan.programs if p.area == a.id]
-        expr = pulp.lpSum(m.total(p) for p in progs)
+        expr = m.linear_sum(m.total(p) for p in progs)
         _bounded_sum(m, "area", a.id, expr, a.low_oku_yen, a.high_oku_yen)
 
 
@@ -35,7 +34,7 @@ def define_phase_bounds(m: ModelHandles) -> None:
         if ph.low_oku_yen is None and ph.high_oku_yen is None:
             continue
         progs = [p for p in m.plan.programs if p.phase == ph.id and p.phase != MULTI_PHASE]
-        expr = pulp.lpSum(m.total(p) for p in progs)
+        expr = m.linear_sum(m.total(p) for p in progs)
         _bounded_sum(m, "phase", ph.id, expr, ph.low_oku_yen, ph.high_oku_yen)
 
 
@@ -43,7 +42,7 @@ def define_aggregate_bounds(m: ModelHandles) -> None:
     """low[b] ≤ Σ_{p in areas(b)} Σ_{y in years(b)} amount[p,y] ≤ high[b]."""
     for b in m.plan.bounds:
         areas = set(b.areas)
-        expr = pulp.lpSum(
+        expr = m.linear_sum(
             m.amount[p.program_id, y]
             for p in m.plan.programs
             if not areas or p.area in areas

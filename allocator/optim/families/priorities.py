@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulp
 
 from allocator.optim.handles import ModelHandles
 from allocator.plan.schema import Program
@@ -34,10 +33,10 @@ def define_priorities(m: ModelHandles) -> None:
                 term, is_int = program_value(m, p)
                 terms.append(term)
                 integral = integral and is_int
-        m.rank_value[r.rank] = pulp.lpSum(terms)
+        m.rank_value[r.rank] = m.linear_sum(terms)
         m.rank_value_integral[r.rank] = integral
         # V[r] ≥ 0 holds for every schedule (amounts and values are ≥ 0), so the row is idle
         # until the solver raises its right-hand side to hold rank r at the value it reached
         m.add("priority_hold", (r.rank,), m.rank_value[r.rank] >= 0)
     last = m.plan.last_year
-    m.earliness = pulp.lpSum((last - y + 1) * expr for (_, y), expr in m.amount.items())
+    m.earliness = m.linear_sum((last - y + 1) * expr for (_, y), expr in m.amount.items())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulp
 
 from allocator.optim.handles import ModelHandles
 from allocator.plan.schema import Program
@@ -112,7 +111,7 @@ def define_precedence(m: ModelHandles) -> None:
             q = by_id[qid]
             for y in years:
                 # started[q,y] ≤ Σ_{t ≤ y} amount[q,t] (cannot be "started" with nothing paid)
-                paid = pulp.lpSum(m.amount[qid, t] for t in m.years_of(q) if t <= y)
+                paid = m.linear_sum(m.amount[qid, t] for t in m.years_of(q) if t <= y)
                 m.add("started_def", (qid, y), m.started[qid, y] <= paid)
         return {y: m.started[qid, y] for y in years}
 
