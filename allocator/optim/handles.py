@@ -50,7 +50,9 @@ class ModelHandles:
     def new(cls, plan: Plan, *, elastic: frozenset[str] = frozenset()) -> ModelHandles:
         """An empty maximisation problem for ``plan`` (no variables, rows or objective)."""
         return cls(
-            plan=plan, prob=pulp.LpProblem(f"allocate_{plan.name}", pulp.LpMaximize), elastic=elastic
+            plan=plan,
+            prob=pulp.LpProblem(f"allocate_{plan.name}", pulp.LpMaximize),
+            elastic=elastic,
         )
 
     def add(self, family: str, index: Index, constraint: Any) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from allocator.optim.handles import ModelHandles
 from allocator.plan.schema import Program
 
