@@ -269,6 +269,8 @@ def test_requires_cycle_through_a_predecessor_is_refused(tmp_path: Path) -> None
         ('[[groups]]\nid = "g"\nname_ja = "g"\nname_en = "g"\nprograms = ["A"]\nat_most = 1\n',
          "[[groups]] #1, key source is missing"),
         (group("g", 'programs = ["A"]\nat_most = 1', source=""), "key source: is empty"),
+        (group("戦闘機", 'programs = ["A"]\nat_most = 1'), "key id: '戦闘機' is not an ASCII id"),
+        (group("", 'programs = ["A"]\nat_most = 1'), "[[groups]] #1 (), key id: is empty"),
         (group("g", 'programs = "A"\nat_most = 1'), "[[groups]] #1, key programs:"),
         (group("g", 'programs = ["A"]\nat_most = "1"'), "[[groups]] #1, key at_most:"),
         (group("g", 'programs = ["A"]\nat_most = true'), "[[groups]] #1, key at_most:"),
@@ -474,3 +476,26 @@ def test_no_group_line_when_the_groups_are_not_in_the_conflict(tmp_path: Path) -
     d = diagnose(plan, time_limit=30)
     assert d.group_changes == ()
     assert not any("group g" in ln for ln in d.lines(plan))
+
+
+def test_allocate_prints_the_programs_funded_in_each_group(tmp_path: Path) -> None:
+    code, out = run_cli(either_or_plan(tmp_path / "plan"), tmp_path)
+    assert code == 0, out
+    lines = out.splitlines()
+    head = lines.index(next(ln for ln in lines if ln.startswith("group ")))
+    assert lines[head].split() == ["group", "funded", "rule"]
+    assert lines[head + 2].split() == ["ab", "A", "exactly", "1", "of", "A,", "B"]
+    assert lines[head + 3].split() == ["ml", "M", "M", "only", "with", "L"]
+
+
+def test_compare_lists_a_changed_group_rule_among_the_inputs(tmp_path: Path) -> None:
+    progs = [program("A", 0, 700), program("B", 0, 500)]
+    strict = group("ab", 'programs = ["A", "B"]\nat_most = 1')
+    loose = group("ab", 'programs = ["A", "B"]\nat_most = 2')
+    allocate(plan_with(tmp_path / "p1", progs, strict), Overrides(), out=tmp_path / "r1")
+    allocate(plan_with(tmp_path / "p2", progs, loose), Overrides(), out=tmp_path / "r2")
+    cmp = compare([load_solved(tmp_path / "r1"), load_solved(tmp_path / "r2")])
+    row = cmp.row("input", "group:ab", "at_most")
+    assert row.values == (1, 2) and row.diffs == (1,)
+    assert cmp.row("group", "ab", "funded").values == ("A", "A+B")
+    assert "group:ab at_most" in render_comparison(cmp)

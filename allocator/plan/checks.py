@@ -6,6 +6,7 @@ saying how to fix the input. They run before any model is built.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -391,6 +392,10 @@ def check_predecessors(plan: Plan, path: Path) -> None:
 # [[groups]]
 
 
+GROUP_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A group id: ASCII, as a program_id (it names the model's rows, ``group_at_most[fighter]``)."""
+
+
 def check_groups(groups: Sequence[Group], programs: Sequence[Program], path: Path) -> None:
     """Each ``[[groups]]`` entry names known programs, can be met on its own, says something,
     has a source, and no ``requires`` link closes a cycle (with other groups' links or the
@@ -416,8 +421,9 @@ def _check_group(g: Group, known: set[str], order: list[str], path: Path) -> Non
     def bad(key: str, message: str, fix: str) -> PlanError:
         return PlanError(path, f"{g.label}, key {key}: {message}", fix=fix)
 
-    if not g.id.strip():
-        raise bad("id", "is empty", 'give the group a short ASCII id, e.g. id = "fighter"')
+    if not GROUP_ID_RE.fullmatch(g.id):
+        what = "is empty" if not g.id.strip() else f"{g.id!r} is not an ASCII id"
+        raise bad("id", what, 'use letters, digits, "_", "-" or "." (e.g. id = "fighter")')
     if not g.source.strip():
         raise bad("source", "is empty", "say where the rule comes from (seed §, ref: row, or "
                   "assumption: why)")  # fmt: skip
