@@ -499,3 +499,15 @@ def test_compare_lists_a_changed_group_rule_among_the_inputs(tmp_path: Path) -> 
     assert row.values == (1, 2) and row.diffs == (1,)
     assert cmp.row("group", "ab", "funded").values == ("A", "A+B")
     assert "group:ab at_most" in render_comparison(cmp)
+
+
+def test_requires_cycle_through_the_command_line(tmp_path: Path) -> None:
+    progs = [program("A", 0, 100), program("B", 0, 100)]
+    groups = group("ab", 'programs = ["A"]\nrequires = ["B"]') + group(
+        "ba", 'programs = ["B"]\nrequires = ["A"]'
+    )
+    code, out = run_cli(plan_with(tmp_path / "plan", progs, groups), tmp_path)
+    assert code == EXIT_INVALID_PLAN
+    [line] = [ln for ln in out.splitlines() if ln.startswith("allocate: error:")]
+    assert "[[groups]] #1 (ab), key requires: the links form a cycle A → B → A" in line
+    assert "— make them a package: one group with all_or_none = true" in line
