@@ -199,8 +199,13 @@ def sweep(
     out: Path | None = None,
     lang: str = "ja",
     progress: Progress | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> SweepOutcome:
     """Solve the plan at every cap of ``caps``; write ``frontier.csv`` and ``frontier.png``.
+
+    ``workers`` processes solve the caps in parallel (``None``: every core; see
+    :mod:`allocator.parallel`), or the Dask cluster at ``scheduler``.
 
     Raises OutputExistsError for an existing ``out`` (never replaced), PlanError / UsageError
     for bad input, before anything is solved.
@@ -217,7 +222,7 @@ def sweep(
     target = out or default_sweep_dir(
         plan, reports, caps[0], caps[-1], tag=overrides.gdp_case or ""
     )
-    result = solve_sweep(plan, list(caps), progress=progress)
+    result = solve_sweep(plan, list(caps), progress=progress, workers=workers, scheduler=scheduler)
     table = frontier_table(result)
     names = {r.rank: (r.name_ja if lang == "ja" else r.name_en) for r in plan.ranks}
     title = plan.title_ja if lang == "ja" else plan.title_en

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up .venv with Python >= 3.12 and install allocator with its test tools.
-# Idempotent: re-running only reinstalls when pyproject.toml changed.
+# Idempotent: re-running only reinstalls when pyproject.toml or requirements.lock changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,15 +56,44 @@ MSG
     exit 1
   fi
   echo "setup: creating .venv with $py ($("$py" -c 'import platform; print(platform.python_version())'))" >&2
-  "$py" -m venv .venv
+  # uv (below) installs the packages, so the venv needs no pip of its own; ensurepip alone
+  # takes several seconds. The bootstrap Python is remembered for fetching uv.
+  "$py" -m venv --without-pip .venv
+  echo "$py" > .venv/.bootstrap-python
 fi
 
+# Install exactly the versions in requirements.lock (the ones the tests passed with), with uv
+# (seconds from its cache), fetched once into .venv/uv-tool by the bootstrap Python's pip; with
+# pip inside the venv if uv cannot be had. Quiet unless something fails.
+UV_VERSION=0.13.9
 stamp=.venv/.allocator-installed
-want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
+
+install_locked() {
+  local py=.venv/bin/python uv=.venv/uv-tool/bin/uv
+  local boot
+  boot=$(cat .venv/.bootstrap-python 2>/dev/null || command -v python3)
+  if [ ! -x "$uv" ]; then
+    "$boot" -m pip install --quiet --disable-pip-version-check --target .venv/uv-tool \
+      "uv==$UV_VERSION" || true
+  fi
+  if [ -x "$uv" ]; then
+    "$uv" pip install --quiet --python "$py" -r requirements.lock &&
+      "$uv" pip install --quiet --python "$py" --no-deps -e .
+  else
+    "$py" -m ensurepip --upgrade &&
+      "$py" -m pip install --quiet --disable-pip-version-check -r requirements.lock &&
+      "$py" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  fi
+}
+
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing allocator and its dependencies into .venv" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" >&2
+  log=.venv/setup.log
+  if ! install_locked >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: installing the locked packages failed (output above, also in $log)" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 echo "setup: ready (.venv/bin/allocate; 'source .venv/bin/activate' puts allocate on PATH)" >&2

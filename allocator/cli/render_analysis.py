@@ -47,9 +47,12 @@ def render_sweep(plan: Plan, result: SweepResult) -> str:
     bad = [format_cap(p.cap) for p in result.points if not p.has_plan]
     if bad:
         lines.append(f"no plan at: {', '.join(bad)}")
-    lines.append(
-        f"solved in {result.seconds:.2f} s (one model build, {result.build_seconds:.3f} s)"
+    builds = (
+        "one model build"
+        if result.workers == 1
+        else f"{result.workers} workers, one model build each"
     )
+    lines.append(f"solved in {result.seconds:.2f} s ({builds}, {result.build_seconds:.3f} s)")
     return "\n".join(lines)
 
 

@@ -65,11 +65,27 @@ def sweep_command(
         float | None,
         typer.Option("--time-limit", help="Seconds for each cap's whole solve.", min=0.1),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Processes solving caps in parallel (a local Dask cluster). Default: every "
+            "core of this machine; 1 solves in this process.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Address of an existing Dask scheduler (tcp://host:8786) to solve the caps on.",
+        ),
+    ] = None,
 ) -> None:
     """Solve the plan at every cap of a range; write frontier.csv and frontier.png.
 
-    One model is built and re-solved with the cap changed in place. Caps with no plan are
-    reported as infeasible (exit code still 0).
+    Each worker process builds the model once and re-solves it with the cap changed in place;
+    the caps are shared among the machine's cores (--workers) or an existing Dask cluster
+    (--scheduler). Caps with no plan are reported as infeasible (exit code still 0).
 
     Example:  allocate sweep --cap 1.5%..2.5% --step 0.1%
     """
@@ -97,6 +113,8 @@ def sweep_command(
                 out=out,
                 lang=lang,
                 progress=tick,
+                workers=workers,
+                scheduler=scheduler,
             )
         finally:
             if bar is not None:

@@ -131,6 +131,8 @@ class SweepResult:
     seconds: float
     """Wall time of the whole sweep, seconds."""
     reused_model: bool
+    workers: int = 1
+    """Processes that solved the caps (each built the model once)."""
 
 
 def _summarise(plan: Plan, cap: Fraction, result: SolveResult, seconds: float) -> SweepPoint:
@@ -176,61 +178,105 @@ def _infeasible_point(cap: Fraction, seconds: float) -> SweepPoint:
     return SweepPoint(cap, "infeasible", {}, None, None, None, seconds)
 
 
+@dataclass(frozen=True)
+class SweepJob:
+    """What every point of a sweep shares: sent to each worker once."""
+
+    plan: Plan
+    time_limit: float
+
+
+_WORKER_MODELS: dict[str, tuple[ModelHandles, float]] = {}
+"""The model this process built for a sweep's plan (keyed by the plan's input hash) and the
+seconds its build took: a worker builds once and re-solves it for every cap it is given."""
+
+
+def solve_sweep_point(job: SweepJob, cap: Fraction) -> tuple[SweepPoint, float]:
+    """One cap of a sweep, on this process's model of ``job.plan`` (built on first use; the
+    ``gdp_cap`` right-hand sides moved to ``cap``). Returns the point and the seconds spent
+    building the model for it (0 when it was already built)."""
+    key = job.plan.input_hash
+    built = 0.0
+    if key not in _WORKER_MODELS:
+        _WORKER_MODELS.clear()
+        t0 = time.perf_counter()
+        _WORKER_MODELS[key] = (build_model(job.plan), time.perf_counter() - t0)
+        built = _WORKER_MODELS[key][1]
+    m, build = _WORKER_MODELS[key]
+    set_cap(m, cap)
+    result, seconds = _solve_point(m, m.plan, job.time_limit, build)
+    if result is None:
+        return _infeasible_point(cap, seconds), built
+    return _summarise(m.plan, cap, result, seconds), built
+
+
 def sweep(
     plan: Plan,
     caps: list[Fraction],
     progress: Progress | None = None,
     *,
     time_limit: float | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
 ) -> SweepResult:
-    """Solve ``plan`` under strict priority at every cap of ``caps``, reusing one built model.
+    """Solve ``plan`` under strict priority at every cap of ``caps``.
 
-    The model is built once; for each cap the right-hand side of every ``gdp_cap[y]`` row is
-    set to ``⌊cap × GDP(base year)⌋ − baseline(y)`` 億円 (as
-    :func:`allocator.model.define_gdp_cap` computes it) and the model is solved again
-    (:func:`allocator.solve.solve_lexicographic` releases the priority holds itself). A cap at
-    which no plan exists is kept as a point with status ``infeasible``.
+    Each worker process builds the model once; for each cap it is given, the right-hand side
+    of every ``gdp_cap[y]`` row is set to ``⌊cap × GDP(base year)⌋ − baseline(y)`` 億円 (as
+    :func:`allocator.optim.families.caps.define_gdp_cap` computes it) and the model is solved
+    again (:func:`allocator.optim.solve.solve_lexicographic` releases the priority holds
+    itself). A cap at which no plan exists is kept as a point with status ``infeasible``.
 
     Parameters
     ----------
     plan
         A loaded plan; its own cap ratio is ignored.
     caps
-        GDP-ratio caps as exact fractions (``Fraction(3, 200)`` = 1.5 %), solved in this order.
+        GDP-ratio caps as exact fractions (``Fraction(3, 200)`` = 1.5 %); the result keeps
+        their order.
     progress
-        Called as ``progress(done, total, cap)`` after each cap is solved.
+        Called as ``progress(done, total, cap)`` as each cap is solved (in the order they
+        finish).
     time_limit
         Seconds for each cap's whole solve (all priority stages); default: the plan's
         ``[solver] time_limit_seconds``.
+    workers
+        Worker processes (default 1: this process, one model for every cap; ``None``: every
+        core of this machine). More than one runs the caps in parallel on a local Dask cluster
+        (:mod:`allocator.parallel`).
+    scheduler
+        Address of an existing Dask scheduler to run the caps on instead.
 
     Returns
     -------
     SweepResult
         One point per cap: status, value per rank, 億円 allocated, programs funded, seconds.
     """
+    from allocator.parallel import check_workers, run_tasks
+
     start = time.perf_counter()
     limit = plan.solver.time_limit_seconds if time_limit is None else time_limit
-    t0 = time.perf_counter()
-    m = build_model(plan)
-    build = time.perf_counter() - t0
-    points: list[SweepPoint] = []
-    for i, cap in enumerate(caps):
-        set_cap(m, cap)
-        result, seconds = _solve_point(m, m.plan, limit, build)
-        points.append(
-            _infeasible_point(cap, seconds)
-            if result is None
-            else _summarise(m.plan, cap, result, seconds)
-        )
+    n_workers = check_workers(workers)
+    points: list[SweepPoint | None] = [None] * len(caps)
+    build = 0.0
+    job = SweepJob(plan, limit)
+    for done, (i, (point, built)) in enumerate(
+        run_tasks(solve_sweep_point, caps, shared=job, workers=n_workers, scheduler=scheduler),
+        start=1,
+    ):
+        points[i] = point
+        build += built
         if progress is not None:
-            progress(i + 1, len(caps), cap)
+            progress(done, len(caps), caps[i])
+    _WORKER_MODELS.clear()  # the serial path built here: do not keep the model alive
     return SweepResult(
         plan=plan,
-        points=tuple(points),
-        ranks=tuple(sorted(m.rank_value)),
+        points=tuple(p for p in points if p is not None),
+        ranks=tuple(sorted(r.rank for r in plan.ranks)),
         build_seconds=build,
         seconds=time.perf_counter() - start,
         reused_model=True,
+        workers=1 if scheduler is None and (n_workers == 1 or len(caps) <= 1) else n_workers,
     )
 
 
