@@ -45,13 +45,15 @@ def groups_in_horizon(
     package of the remaining members, a ``requires`` on remaining programs), but a floor meant
     to be met partly beyond the horizon is not (``at_least`` of a group that lost a member),
     and a requirement on a program that was left out is dropped, like a predecessor link to
-    it. A group with no member left is dropped.
+    it — for ``requires_any`` the whole requirement, since the alternative left out might be the
+    one that meets it. A group with no member left is dropped.
     """
     out: list[Group] = []
     for g in groups:
         members = tuple(p for p in g.programs if p in kept)
         requires = tuple(p for p in g.requires if p in kept)
-        requires_any = tuple(p for p in g.requires_any if p in kept)
+        any_kept = all(p in kept for p in g.requires_any)
+        requires_any = g.requires_any if any_kept else ()
         if (members, requires, requires_any) == (g.programs, g.requires, g.requires_any):
             out.append(g)
             continue
@@ -65,9 +67,12 @@ def groups_in_horizon(
             changes.append(f"{', '.join(gone)} left out")
             if g.at_least is not None:
                 changes.append(f"at_least {g.at_least} not applied")
-        if requires != g.requires or requires_any != g.requires_any:
-            gone = [p for p in (*g.requires, *g.requires_any) if p not in kept]
+        if requires != g.requires:
+            gone = [p for p in g.requires if p not in kept]
             changes.append(f"requirement on {', '.join(gone)} dropped")
+        if not any_kept:
+            gone = [p for p in g.requires_any if p not in kept]
+            changes.append(f"requires_any dropped ({', '.join(gone)} left out)")
         notes.append(f"group {g.id}: {'; '.join(changes)} (beyond the horizon)")
         clipped = g.model_copy(
             update={
