@@ -57,7 +57,7 @@ LANGS = ("ja", "en")
 # ---------------------------------------------------------------------------------------------
 # constraint families
 
-FamilyKind = Literal["program", "link", "floor", "ceiling", "cap", "priority"]
+FamilyKind = Literal["program", "link", "group", "floor", "ceiling", "cap", "priority"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class Family:
 
     name: str
     kind: FamilyKind
-    """``program``: a program's own rules; ``link``: between programs; ``floor``/``ceiling``:
+    """``program``: a program's own rules; ``link``: between programs (precedence);
+    ``group``: which programs are funded together (``[[groups]]``); ``floor``/``ceiling``:
     lower/upper bounds on aggregates; ``cap``: the GDP and fiscal caps; ``priority``: holds."""
     en: str
     ja: str
@@ -98,6 +99,17 @@ FAMILIES: dict[str, Family] = {
                "先行事業の開始後にのみ支払う"),
         Family("after_finish", "link", "a successor pays only after its predecessor's last payment",
                "先行事業の最終支払いの翌年度以降にのみ支払う"),
+        Family("group_at_most", "group", "at most k of a group's programs are funded",
+               "グループのうち実施する事業はk件以下"),
+        Family("group_at_least", "group", "at least k of a group's programs are funded",
+               "グループのうち少なくともk件を実施する"),
+        Family("group_all_or_none", "group", "a package is funded whole or not at all",
+               "パッケージの事業はすべて実施するか、いずれも実施しない"),
+        Family("group_requires", "group", "a program is funded only if the program it requires is",
+               "必要とする事業を実施する場合にのみ実施する"),
+        Family("group_requires_any", "group",
+               "a program is funded only if one of the programs it requires is",
+               "必要とする事業のいずれかを実施する場合にのみ実施する"),
         Family("area_low", "floor", "an area's floor", "分野の下限"),
         Family("area_high", "ceiling", "an area's ceiling", "分野の上限"),
         Family("phase_low", "floor", "a phase's floor", "短期・中期・長期の下限"),

@@ -188,7 +188,8 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
     from planbuilder import program, write_plan
 
     # a plan that uses every rule: ranges, per-year maxima, units, a fixed profile, a ramp,
-    # both kinds of predecessor, a mandatory program, area, phase and aggregate bounds, caps
+    # both kinds of predecessor, a mandatory program, area, phase and aggregate bounds, caps,
+    # and every kind of group
     folder = write_plan(
         tmp_path / "plan",
         [
@@ -208,6 +209,17 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
         'last_year = 2027\nlow_oku_yen = 1\nhigh_oku_yen = 10000\nsource = "test"\n',
         fiscal="max_new_per_year_oku_yen = 1000\nmax_new_total_oku_yen = 2000\n"
         "max_growth_ratio = 5.0\n",
+        extra_toml="".join(
+            f'[[groups]]\nid = "g{i}"\nname_ja = "g{i}"\nname_en = "g{i}"\n{body}\n'
+            'source = "test"\n\n'
+            for i, body in enumerate(
+                (
+                    'programs = ["P1", "P2"]\nat_least = 1\nat_most = 2',
+                    'programs = ["P3", "P4"]\nall_or_none = true',
+                    'programs = ["P5"]\nrequires = ["P3"]\nrequires_any = ["P1", "P2"]',
+                )
+            )
+        ),
     )
     m = build_model(load_plan(folder))
     used = {family for family, _ in m.rows.values()}

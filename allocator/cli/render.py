@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from allocator.formatting import cho, format_cap, oku
+from allocator.formatting import cho, format_cap, oku, shorten
 from allocator.run.tables import ranks_table, summary_table
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def render_outcome(outcome: Outcome) -> str:
             f"{r.rank:<5}{oku(r.funded_oku_yen):>12}{oku(r.sum_of_highs_oku_yen):>12}"
             f"{share:>8}  {gap:>8}  {r.name_en}"
         )
+    lines += _groups_text(outcome)
     lines.append("")
     if outcome.verification is not None:
         v = outcome.verification
@@ -83,6 +84,21 @@ def render_outcome(outcome: Outcome) -> str:
             "summary.csv, programs.csv, ranks.csv, plan.json)"
         )
     return "\n".join(lines)
+
+
+def _groups_text(outcome: Outcome) -> list[str]:
+    """Which programs of each ``[[groups]]`` entry are funded (nothing without groups)."""
+    groups = outcome.plan.groups
+    if not groups:
+        return []
+    funded = outcome.result.funded
+    width = max(8, *(len(g.id) for g in groups))
+    chosen = {g.id: "+".join(p for p in g.programs if funded.get(p)) or "none" for g in groups}
+    cw = max(8, *(len(c) for c in chosen.values()))
+    lines = ["", f"{'group':<{width}}  {'funded':<{cw}}  rule", "-" * 60]
+    for g in groups:
+        lines.append(f"{g.id:<{width}}  {chosen[g.id]:<{cw}}  {shorten(g.rules(), 60)}")
+    return lines
 
 
 def _marginal_text(summary: Any) -> dict[int, str]:

@@ -1,6 +1,7 @@
 """The comparison of solved plans as terminal text: the plans, per fiscal year the ratio to GDP
 and the change in new money, the value of every priority rank, the programs that changed, the
-inputs that differ (most important first, fixed-width columns)."""
+alternatives chosen in program groups, the inputs that differ (most important first,
+fixed-width columns)."""
 
 from __future__ import annotations
 
@@ -186,6 +187,28 @@ def _programs(cmp: Comparison) -> list[str]:
     return lines
 
 
+def _groups(cmp: Comparison) -> list[str]:
+    """Groups whose chosen programs differ between the plans (none shown without groups)."""
+    rows = cmp.group_choices()
+    if not rows:
+        return []
+    changed = [r for r in rows if r.differs]
+    if not changed:
+        return ["", f"program groups: the same programs chosen in every plan ({len(rows)} groups)"]
+    rules = {g.id: g.rules() for sp in reversed(cmp.plans) for g in sp.plan.groups}
+    width = max(len(r.key) for r in changed)
+    lines = [
+        "",
+        f"program groups whose choice changed vs {_letter(0)} (the programs funded in each)",
+    ]
+    for r in changed[:MAX_PROGRAM_LINES]:
+        chosen = "  ".join(f"{_letter(i)} {_show(v):<10}" for i, v in enumerate(r.values))
+        lines.append(f"  {r.key:<{width}}  {chosen}  {_cut(rules.get(r.key, ''), 48)}")
+    if len(changed) > MAX_PROGRAM_LINES:
+        lines.append(f"  … and {len(changed) - MAX_PROGRAM_LINES} more in compare.csv")
+    return lines
+
+
 _YEAR_GROUPS = {"gdp": "GDP (億円)", "baseline": "baseline (億円)", "fiscal": "fiscal ceiling"}
 
 
@@ -223,7 +246,15 @@ def _inputs(cmp: Comparison) -> list[str]:
 
 def render_comparison(cmp: Comparison) -> str:
     """The comparison as plain text for the terminal: plans, per fiscal year, per rank,
-    program changes, differing inputs (most important first, fixed-width columns)."""
+    program changes, group choices that changed, differing inputs (most important first,
+    fixed-width columns)."""
     return "\n".join(
-        [*_header(cmp), *_years_table(cmp), *_ranks_table(cmp), *_programs(cmp), *_inputs(cmp)]
+        [
+            *_header(cmp),
+            *_years_table(cmp),
+            *_ranks_table(cmp),
+            *_programs(cmp),
+            *_groups(cmp),
+            *_inputs(cmp),
+        ]
     )

@@ -4,7 +4,9 @@ Two layers: cheap checks before any solve (the baseline alone breaks the cap; ma
 programs need more than the cap leaves in their windows), then an elastic re-solve: the same
 model with a penalised slack on the rules a user can change, minimising the 億円 of change.
 It is solved twice: once loosening only the caps (how much more cap, in which years) and once
-loosening only floors and mandatory flags (what to give up instead).
+loosening only floors and mandatory flags (what to give up instead); a plan with ``[[groups]]``
+gets a third solve loosening only the group rules (which either-or, package or requirement
+stands in the way).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from allocator.plan.schema import Plan
 CAP_FAMILIES = families_of("cap")
 FLOOR_FAMILIES = families_of("floor") | {"mandatory"}
 CEILING_FAMILIES = families_of("ceiling")
+GROUP_FAMILIES = families_of("group")
 
 
 def _oku(n: float) -> str:
@@ -61,6 +64,7 @@ def precheck(plan: Plan) -> list[str]:
             f"{plan.cap_oku_yen(worst):,} 億円) — a cap of at least {_pct(need)} of {base} is "
             "needed for the baseline alone"
         )
+    out += _group_precheck(plan)
     mandatory = [p for p in plan.programs if p.mandatory and plan.counts_toward_defense(p)]
     spans = sorted({(p.window_first_year, p.window_last_year) for p in mandatory})
     for a, b in spans:
@@ -78,7 +82,63 @@ def precheck(plan: Plan) -> list[str]:
     return out
 
 
+def _group_precheck(plan: Plan) -> list[str]:
+    """Groups that allow fewer programs than are mandatory among them."""
+    out: list[str] = []
+    for g in plan.groups:
+        forced = [p for p in g.programs if plan.program(p).mandatory]
+        if g.at_most is not None and len(forced) > g.at_most:
+            out.append(
+                f"group {g.id} ({g.name_en}) allows at most {g.at_most} of "
+                f"{', '.join(g.programs)}, but {len(forced)} of them are mandatory "
+                f"({', '.join(forced)}) — drop {len(forced) - g.at_most} mandatory flag(s) or "
+                f"raise at_most to {len(forced)}"
+            )
+    return out
+
+
+def _low(plan: Plan, program_id: str) -> int:
+    """The least a funded program receives, 億円 (its low, at least 1)."""
+    return max(plan.program(program_id).low_oku_yen, 1)
+
+
+def _describe_group(plan: Plan, family: str, index: tuple[object, ...], slack: float) -> str:
+    g = plan.group(str(index[0]))
+    n = math.ceil(slack - 1e-6)
+    head = f"group {g.id} ({g.name_en})"
+    if family == "group_at_most":
+        limit = g.at_most or 0
+        return (
+            f"{head}: allow {limit + n} of {', '.join(g.programs)} to be funded instead of at "
+            f"most {limit}"
+        )
+    if family == "group_at_least":
+        floor = g.at_least or 0
+        cheapest = min(_low(plan, p) for p in g.programs)
+        return (
+            f"{head}: fund {max(floor - n, 0)} instead of at least {floor} of "
+            f"{', '.join(g.programs)} (the cheapest needs at least {cheapest:,} 億円)"
+        )
+    pid = str(index[1])
+    if family == "group_all_or_none":
+        ring = list(g.programs)
+        nxt = ring[(ring.index(pid) + 1) % len(ring)]
+        return (
+            f"{head}: split the package — fund {pid} (at least {_low(plan, pid):,} 億円) "
+            f"without {nxt} (at least {_low(plan, nxt):,} 億円)"
+        )
+    if family == "group_requires":
+        need = str(index[2])
+        return (
+            f"{head}: let {pid} be funded without {need} (which needs at least "
+            f"{_low(plan, need):,} 億円)"
+        )
+    return f"{head}: let {pid} be funded without any of {', '.join(g.requires_any)}"
+
+
 def _describe(plan: Plan, family: str, index: tuple[object, ...], slack: float) -> str:
+    if family in GROUP_FAMILIES:
+        return _describe_group(plan, family, index, slack)
     cap = format_cap(plan.cap.ratio)
     key = index[0]
     if family == "gdp_cap":
@@ -127,6 +187,9 @@ def _rule_name(plan: Plan, family: str, index: tuple[object, ...]) -> str:
     }
     if family in names:
         return names[family]
+    if family in GROUP_FAMILIES:
+        g = plan.group(str(key))
+        return f"group {g.id} ({g.rules()})"
     kind, _, side = family.partition("_")
     return f"the {'floor' if side == 'low' else 'ceiling'} of {kind} {key}"
 
@@ -184,13 +247,16 @@ class Diagnosis:
     """Smallest 億円 of extra cap / fiscal room, floors and mandatory flags kept."""
     floor_changes: tuple[Slack, ...] = ()
     """Smallest 億円 of floors (and mandatory flags) to give up, caps kept."""
+    group_changes: tuple[Slack, ...] = ()
+    """Fewest changes to the ``[[groups]]`` rules (one per program), everything else kept."""
     other_changes: tuple[Slack, ...] = ()
 
     def lines(self, plan: Plan) -> list[str]:
         if self.precheck:
             return ["why: " + self.precheck[0], *("     " + x for x in self.precheck[1:])]
         out = []
-        conflict = [_rule_name(plan, f, i) for f, i, _ in self.cap_changes + self.floor_changes]
+        named = self.cap_changes + self.floor_changes + self.group_changes
+        conflict = list(dict.fromkeys(_rule_name(plan, f, i) for f, i, _ in named))
         if conflict:
             out.append("these rules cannot hold together: " + "; ".join(conflict))
         if self.uniform_cap is not None:
@@ -207,6 +273,12 @@ class Diagnosis:
         if self.floor_changes:
             out.append("or, keeping the caps, the smallest change to floors and mandatory flags:")
             out += [f"  - {_describe(plan, *x)}" for x in self.floor_changes]
+        if self.group_changes:
+            out.append(
+                "or, keeping the caps, floors and mandatory flags, the smallest change to the "
+                "program groups:"
+            )
+            out += [f"  - {_describe(plan, *x)}" for x in self.group_changes]
         if self.other_changes:
             out.append("the rules conflict among themselves; the smallest set of changes:")
             out += [f"  - {_describe(plan, *x)}" for x in self.other_changes]
@@ -225,14 +297,16 @@ def diagnose(plan: Plan, time_limit: float = 60.0) -> Diagnosis:
         return Diagnosis(precheck=tuple(found))
     by_caps = tuple(_elastic(plan, CAP_FAMILIES, time_limit) or ())
     by_floors = tuple(_elastic(plan, FLOOR_FAMILIES, time_limit) or ())
+    by_groups = tuple(_elastic(plan, GROUP_FAMILIES, time_limit) or ()) if plan.groups else ()
     other: tuple[Slack, ...] = ()
-    if not by_caps and not by_floors:
-        every = CAP_FAMILIES | FLOOR_FAMILIES | CEILING_FAMILIES
+    if not by_caps and not by_floors and not by_groups:
+        every = CAP_FAMILIES | FLOOR_FAMILIES | CEILING_FAMILIES | GROUP_FAMILIES
         other = tuple(_elastic(plan, every, time_limit) or ())
     return Diagnosis(
         uniform_cap=smallest_uniform_cap(plan, time_limit),
         cap_changes=by_caps,
         floor_changes=by_floors,
+        group_changes=by_groups,
         other_changes=other,
     )
 

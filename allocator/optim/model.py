@@ -23,6 +23,7 @@ from allocator.optim.families.aggregates import (
     define_phase_bounds,
 )
 from allocator.optim.families.caps import define_fiscal_caps, define_gdp_cap
+from allocator.optim.families.groups import DEFINE_GROUPS
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,
@@ -40,6 +41,7 @@ BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_mandatory,
     define_ramps,
     define_precedence,
+    *DEFINE_GROUPS,
     define_area_bounds,
     define_phase_bounds,
     define_aggregate_bounds,

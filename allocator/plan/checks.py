@@ -6,14 +6,18 @@ saying how to fix the input. They run before any model is built.
 
 from __future__ import annotations
 
+import re
+from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from allocator.errors import PlanError
+from allocator.plan.groups import says_something
 from allocator.plan.schema import MULTI_PHASE
 
 if TYPE_CHECKING:
-    from allocator.plan.schema import Plan, Program
+    from allocator.plan.schema import Group, Plan, Program
 
 
 def check_plan(plan: Plan, *, toml_path: Path, programs_path: Path, clipped: bool = False) -> None:
@@ -382,3 +386,155 @@ def check_predecessors(plan: Plan, path: Path) -> None:
             else:
                 state[node] = 2
                 path_ids.pop()
+
+
+# ---------------------------------------------------------------------------------------------
+# [[groups]]
+
+
+GROUP_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A group id: ASCII, as a program_id (it names the model's rows, ``group_at_most[fighter]``)."""
+
+
+def check_groups(groups: Sequence[Group], programs: Sequence[Program], path: Path) -> None:
+    """Each ``[[groups]]`` entry names known programs, can be met on its own, says something,
+    has a source, and no ``requires`` link closes a cycle (with other groups' links or the
+    predecessors of programs.csv).
+
+    Run on the groups and programs as written, before a shortened horizon leaves any out.
+    """
+    known = [p.program_id for p in programs]
+    seen: dict[str, int] = {}
+    for g in groups:
+        _check_group(g, set(known), known, path)
+        if g.id in seen:
+            raise PlanError(
+                path,
+                f"{g.label}, key id: {g.id!r} is already the id of [[groups]] #{seen[g.id]}",
+                fix="give each group its own id",
+            )
+        seen[g.id] = g.entry
+    _check_requires_cycles(groups, programs, path)
+
+
+def _check_group(g: Group, known: set[str], order: list[str], path: Path) -> None:
+    def bad(key: str, message: str, fix: str) -> PlanError:
+        return PlanError(path, f"{g.label}, key {key}: {message}", fix=fix)
+
+    if not GROUP_ID_RE.fullmatch(g.id):
+        what = "is empty" if not g.id.strip() else f"{g.id!r} is not an ASCII id"
+        raise bad("id", what, 'use letters, digits, "_", "-" or "." (e.g. id = "fighter")')
+    if not g.source.strip():
+        raise bad("source", "is empty", "say where the rule comes from (seed §, ref: row, or "
+                  "assumption: why)")  # fmt: skip
+    if not g.programs:
+        raise bad(
+            "programs", "is empty: the group has no programs",
+            'list the program_id of its programs, e.g. programs = ["F1", "F2"]',
+        )  # fmt: skip
+    for key, ids in (
+        ("programs", g.programs),
+        ("requires", g.requires),
+        ("requires_any", g.requires_any),
+    ):
+        for pid in ids:
+            if pid not in known:
+                shown = ", ".join(order[:8]) + (", ..." if len(order) > 8 else "")
+                raise bad(
+                    key,
+                    f"names program {pid!r}, which is not in programs.csv",
+                    f"use a program_id of programs.csv ({shown})",
+                )
+        twice = sorted({pid for pid in ids if ids.count(pid) > 1})
+        if twice:
+            raise bad(key, f"names {', '.join(twice)} twice", "list each program once")
+    if not says_something(g):
+        raise bad(
+            "programs", "the group sets no rule",
+            "add at_most, at_least (above 0), all_or_none = true, requires or requires_any",
+        )  # fmt: skip
+    size = len(g.programs)
+    for key, v in (("at_most", g.at_most), ("at_least", g.at_least)):
+        if v is not None and v < 0:
+            raise bad(key, f"is {v}, below 0", f"give a number of programs from 0 to {size}")
+    if g.at_least is not None and g.at_least > size:
+        raise bad(
+            "at_least",
+            f"is {g.at_least} but the group has {size} program{'s' if size != 1 else ''}",
+            f"lower at_least to {size} or less, or add programs",
+        )
+    if g.at_most is not None and g.at_least is not None and g.at_most < g.at_least:
+        raise bad(
+            "at_most",
+            f"is {g.at_most}, below at_least {g.at_least}",
+            "no choice can meet both: raise at_most or lower at_least",
+        )
+    if g.all_or_none:
+        if size < 2:
+            raise bad(
+                "all_or_none", "needs two or more programs",
+                "list the programs of the package in programs (or drop all_or_none)",
+            )  # fmt: skip
+        if g.at_most is not None or g.at_least is not None:
+            key = "at_most" if g.at_most is not None else "at_least"
+            raise bad(
+                key,
+                "cannot be combined with all_or_none (which allows none or all)",
+                f"drop {key}, or write a separate group for it",
+            )
+    for key, ids in (("requires", g.requires), ("requires_any", g.requires_any)):
+        own = [pid for pid in ids if pid in g.programs]
+        if own:
+            raise bad(
+                key,
+                f"names {', '.join(own)}, which is in the group's own programs",
+                f"a program cannot require itself: remove {', '.join(own)} from {key}",
+            )
+
+
+def _check_requires_cycles(
+    groups: Sequence[Group], programs: Sequence[Program], path: Path
+) -> None:
+    """A ``requires`` link p → q closes a cycle if q already needs p, through other ``requires``
+    links or predecessors (a successor needs its predecessor funded). Such programs can only
+    be funded together: that is a package (``all_or_none``), and is refused here so that the
+    plan says so."""
+    needs: dict[str, list[str]] = {}
+    for p in programs:
+        needs.setdefault(p.program_id, []).extend(q.program_id for q in p.predecessors)
+    for g in groups:
+        for pid in g.programs:
+            needs.setdefault(pid, []).extend(g.requires)
+    for g in groups:
+        for pid in g.programs:
+            for q in g.requires:
+                back = _path(needs, q, pid)
+                if back is None:
+                    continue
+                cycle = " → ".join([pid, *back])
+                raise PlanError(
+                    path,
+                    f"{g.label}, key requires: the links form a cycle {cycle} "
+                    f"({pid} needs {q}, and {q} already needs {pid}), so they are funded only "
+                    "together",
+                    fix="make them a package: one group with all_or_none = true, and remove "
+                    "this requires",
+                )
+
+
+def _path(needs: dict[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """Program ids from ``start`` to ``goal`` along ``needs`` (breadth first), or None."""
+    parent: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            out = [node]
+            while (prev := parent[out[-1]]) is not None:
+                out.append(prev)
+            return out[::-1]
+        for nxt in needs.get(node, ()):
+            if nxt not in parent:
+                parent[nxt] = node
+                queue.append(nxt)
+    return None

@@ -20,8 +20,9 @@ from typing import Any
 
 from allocator.errors import PlanError, UsageError
 from allocator.plan.cap import parse_cap
-from allocator.plan.checks import check_plan
+from allocator.plan.checks import check_groups, check_plan
 from allocator.plan.csvfile import CsvTable
+from allocator.plan.groups import groups_from_toml, groups_in_horizon
 from allocator.plan.programs import PROGRAM_COLUMNS, read_gdp, read_programs
 from allocator.plan.schema import (
     MULTI_PHASE,
@@ -29,6 +30,7 @@ from allocator.plan.schema import (
     Area,
     CapSettings,
     FiscalCaps,
+    Group,
     Phase,
     Plan,
     Program,
@@ -110,6 +112,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     horizon = _horizon(files, ov)
     gdp_case = _gdp_case(files, ov)
     programs = _programs_in_horizon(files.programs, horizon, notes)
+    groups = _groups(files, programs, notes)
     cap = _cap_settings(files, ov, cap_ratio)
     areas, phases, bounds = _bounds_for_horizon(
         files.raw, horizon.moved, horizon.last_year, horizon.shortened, notes
@@ -130,6 +133,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         areas=areas,
         phases=phases,
         bounds=bounds,
+        groups=groups,
         programs=tuple(programs),
         gdp_oku_yen=_gdp(files, gdp_case, horizon, cap),
         gdp_cases=tuple(sorted(files.gdp_cases)),
@@ -244,6 +248,13 @@ def _programs_in_horizon(
         )
         for p in clipped
     ]
+
+
+def _groups(files: _Files, programs: list[Program], notes: list[str]) -> tuple[Group, ...]:
+    """``[[groups]]`` checked against programs.csv as written, then fitted to the horizon."""
+    groups = groups_from_toml(files.raw.groups)
+    check_groups(groups, files.programs, files.toml_path)
+    return groups_in_horizon(groups, {p.program_id for p in programs}, notes)
 
 
 def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:

@@ -108,6 +108,57 @@ class AggregateBound(_Frozen):
     source: str = ""
 
 
+class Group(_Frozen):
+    """One ``[[groups]]`` entry of ``plan.toml``: a rule on which of its ``programs`` are funded.
+
+    ``at_most`` / ``at_least``: how many of them may / must be funded (``at_most = 1``: an
+    either-or); ``all_or_none``: funded together or not at all (a package); ``requires``: each
+    of them is funded only if every program listed there is; ``requires_any``: only if at least
+    one of those is. "Funded" means ``go[p] = 1`` (at least 1 億円, or the fixed profile paid);
+    a group says nothing about timing (that is ``predecessor`` in programs.csv).
+    """
+
+    id: str
+    name_ja: str
+    name_en: str
+    programs: tuple[str, ...]
+    at_most: int | None = None
+    at_least: int | None = None
+    all_or_none: bool = False
+    requires: tuple[str, ...] = ()
+    requires_any: tuple[str, ...] = ()
+    source: str
+    note: str = ""
+    entry: int = 0
+    """Position in plan.toml (``[[groups]] #entry``, from 1), for messages."""
+
+    @property
+    def label(self) -> str:
+        """``[[groups]] #2 (fighter)``: how messages name the entry."""
+        return f"[[groups]] #{self.entry} ({self.id})"
+
+    def rules(self) -> str:
+        """The group's rules in words: ``at most 1 of F1, F2``, ``M1 requires L1``."""
+        members = ", ".join(self.programs)
+        out: list[str] = []
+        if self.at_least is not None and self.at_most is not None:
+            if self.at_least == self.at_most:
+                out.append(f"exactly {self.at_most} of {members}")
+            else:
+                out.append(f"{self.at_least} to {self.at_most} of {members}")
+        elif self.at_most is not None:
+            out.append(f"at most {self.at_most} of {members}")
+        elif self.at_least is not None:
+            out.append(f"at least {self.at_least} of {members}")
+        if self.all_or_none:
+            out.append(f"all or none of {members}")
+        if self.requires:
+            out.append(f"{members} only with {' and '.join(self.requires)}")
+        if self.requires_any:
+            out.append(f"{members} only with {' or '.join(self.requires_any)}")
+        return "; ".join(out)
+
+
 class CapSettings(_Frozen):
     ratio: Fraction
     base: Literal["each_year", "fixed_year"] = "each_year"
@@ -156,6 +207,8 @@ class Plan(_Frozen):
     areas: tuple[Area, ...]
     phases: tuple[Phase, ...]
     bounds: tuple[AggregateBound, ...] = ()
+    groups: tuple[Group, ...] = ()
+    """``[[groups]]``: at most / at least k of a set, all or none, requires (see :class:`Group`)."""
     programs: tuple[Program, ...]
     gdp_oku_yen: tuple[tuple[int, int], ...]
     """GDP of the chosen case, every year the plan needs (horizon and cap base year)."""
@@ -210,3 +263,6 @@ class Plan(_Frozen):
 
     def program(self, program_id: str) -> Program:
         return next(p for p in self.programs if p.program_id == program_id)
+
+    def group(self, group_id: str) -> Group:
+        return next(g for g in self.groups if g.id == group_id)

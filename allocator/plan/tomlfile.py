@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
 
 from allocator.errors import PlanError
 from allocator.plan.schema import AggregateBound, Area, Phase, Rank
@@ -60,6 +60,23 @@ class _RawSolver(_Raw):
     tolerance: float = 0.0
 
 
+class RawGroup(_Raw):
+    """One ``[[groups]]`` entry as written (checked by :func:`allocator.plan.checks.check_groups`,
+    then turned into a :class:`~allocator.plan.schema.Group`)."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    programs: list[str]
+    at_most: StrictInt | None = None
+    at_least: StrictInt | None = None
+    all_or_none: bool = False
+    requires: list[str] = []
+    requires_any: list[str] = []
+    source: str
+    note: str = ""
+
+
 class RawFile(_Raw):
     plan: _RawPlanHeader
     cap: _RawCap = _RawCap()
@@ -70,6 +87,7 @@ class RawFile(_Raw):
     areas: list[Area]
     phases: list[Phase]
     bounds: list[AggregateBound] = []
+    groups: list[RawGroup] = []
 
 
 def _toml_location(loc: tuple[Any, ...]) -> str:

@@ -11,6 +11,8 @@ nothing but the folders. :func:`compare` compares each plan with the first (the 
 - per area and per priority rank: 億円 funded; per rank also the solver value, status and gap;
 - per program: funded or not, total, first funded year and money-weighted mean year, and the
   kind of change (new, cut, moved in time, changed in total);
+- per ``[[groups]]`` entry: which of its programs are funded (the alternative chosen), and how
+  many;
 - the inputs that differ: cap, GDP case and figures, horizon, baseline, fiscal caps, solver
   settings, and program, area, phase, bound and rank data field by field.
 
@@ -48,7 +50,7 @@ Lang = Literal["ja", "en"]
 CSV_NAME = "compare.csv"
 PNG_NAME = "compare.png"
 
-SECTIONS = ("plan", "fiscal_year", "area", "rank", "program", "input")
+SECTIONS = ("plan", "fiscal_year", "area", "rank", "program", "group", "input")
 """Sections of the comparison, in the order of :attr:`Comparison.rows` and ``compare.csv``."""
 
 YEAR_METRICS = (
@@ -75,6 +77,9 @@ TOTAL_METRICS = (
 """Metrics of the ``total`` row of the fiscal-year section: sums over the plan's horizon."""
 
 PROGRAM_METRICS = ("funded", "total_oku_yen", "first_year", "mean_year")
+GROUP_METRICS = ("funded", "count")
+"""Metrics of each group: its funded programs joined by ``+`` (``none`` if none, ``absent`` if
+the plan has no such group; the diff is ``changed`` when the choice differs), and how many."""
 RANK_METRICS = ("funded_oku_yen", "value", "status", "gap")
 _TEXT_METRICS = frozenset({"funded", "status", "cap", "gdp_case", "horizon"})
 
@@ -389,6 +394,10 @@ class Comparison:
         """Program changes of plan ``plan`` (index ≥ 1) against the reference."""
         return [c for c in self.program_changes if c.plan == plan]
 
+    def group_choices(self) -> list[Row]:
+        """The ``funded`` row of each group: which of its programs each plan funds."""
+        return [r for r in self.section("group") if r.metric == "funded"]
+
 
 def _unique_labels(names: Sequence[str]) -> tuple[str, ...]:
     seen: dict[str, int] = {}
@@ -590,6 +599,7 @@ def compare(plans: Sequence[SolvedPlan]) -> Comparison:
         *_area_rows(figs),
         *_rank_rows(figs),
         *(row for p in union for row in _program_rows(plans, p.program_id, kinds_by)),
+        *_group_rows(plans),
         *_input_rows(plans),
     ]
     return Comparison(
@@ -720,6 +730,38 @@ def _program_rows(
     ]
 
 
+def _group_rows(plans: Sequence[SolvedPlan]) -> list[Row]:
+    """Per group (the reference's first, then the others'): which of its programs are funded in
+    each plan, and how many."""
+    ids: list[str] = []
+    for sp in plans:
+        ids += [g.id for g in sp.plan.groups if g.id not in ids]
+    rows: list[Row] = []
+    for gid in ids:
+        chosen: list[Cell] = []
+        counts: list[Cell] = []
+        for sp in plans:
+            g = next((x for x in sp.plan.groups if x.id == gid), None)
+            if g is None or not sp.has_plan:
+                chosen.append("absent" if g is None else None)
+                counts.append(None)
+                continue
+            on = [pid for pid in g.programs if sp.funded.get(pid)]
+            chosen.append("+".join(on) if on else "none")
+            counts.append(len(on))
+        rows += [
+            _row("group", gid, "funded", chosen, _choice_diff),
+            _row("group", gid, "count", counts, _num_diff),
+        ]
+    return rows
+
+
+def _choice_diff(ref: Cell, other: Cell) -> Cell:
+    if ref is None or other is None:
+        return None
+    return "" if ref == other else "changed"
+
+
 # ---------------------------------------------------------------------------------------------
 # inputs
 
@@ -737,6 +779,7 @@ _INPUT_GROUPS = (
     "area",
     "phase",
     "bound",
+    "group",
     "rank",
     "plan",
     "file",
@@ -821,6 +864,12 @@ def _input_items(sp: SolvedPlan, fiscal_years: set[int]) -> dict[_InputKey, Cell
         _entity_items(out, "phase", ph.id, f"phase:{ph.id}", ph, phase_fields)
     for bd in p.bounds:
         _entity_items(out, "bound", bd.id, f"bound:{bd.id}", bd, (*phase_fields, "areas"))
+    group_fields = (
+        "name_ja", "name_en", "programs", "at_most", "at_least", "all_or_none", "requires",
+        "requires_any",
+    )  # fmt: skip
+    for grp in p.groups:
+        _entity_items(out, "group", grp.id, f"group:{grp.id}", grp, group_fields)
     for r in p.ranks:
         _entity_items(out, "rank", r.rank, f"rank:{r.rank}", r, ("name_ja", "name_en", "areas"))
     put("plan", 0, "plan", "name", p.name)
@@ -905,6 +954,7 @@ def default_compare_dir(cmp: Comparison, reports: Path) -> Path:
 
 __all__ = [
     "CHANGE_KINDS",
+    "GROUP_METRICS",
     "SECTIONS",
     "Comparison",
     "ProgramChange",

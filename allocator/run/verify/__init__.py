@@ -45,6 +45,7 @@ from allocator.run.verify.files import (
     read_table,
     reload_plan,
 )
+from allocator.run.verify.group_rules import check_groups
 from allocator.run.verify.outputs import (
     check_input_files,
     check_plan_json,
@@ -111,6 +112,7 @@ def verify_run(run_dir: Path) -> VerifyReport:
     check_payment_profile(plan, amounts, funded, t)
     check_mandatory(plan, funded, t)
     check_precedence(plan, amounts, funded, t)
+    check_groups(plan, amounts, funded, t)
     check_area_bound(plan, amounts, t)
     check_phase_bound(plan, amounts, t)
     check_aggregate_bound(plan, amounts, t)

@@ -18,6 +18,10 @@ RULES: tuple[str, ...] = (
     "payment_profile",
     "mandatory",
     "precedence",
+    "group_at_most",
+    "group_at_least",
+    "group_all_or_none",
+    "group_requires",
     "area_bound",
     "phase_bound",
     "aggregate_bound",
@@ -41,7 +45,7 @@ class Violation:
     rule : str
         The rule's name, one of :data:`RULES`.
     subject : str
-        A program id, area id, phase id, bound id, ``"horizon"`` or a file name.
+        A program id, area id, phase id, bound id, group id, ``"horizon"`` or a file name.
     fiscal_year : int or None
         The fiscal year concerned, when the rule is per year.
     excess_oku_yen : int or None
