@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from allocator.constants import LANGS, PLAN_JSON
 from allocator.errors import OutputExistsError, UsageError
@@ -30,6 +31,9 @@ from allocator.run.folder import atomic_folder, ensure_free, free_folder, safe_n
 from allocator.run.record import RecordError, RunOptions
 from allocator.run.verify import VerifyReport, verify_run
 from allocator.run.writer import default_run_dir, write_run_files
+
+if TYPE_CHECKING:
+    from allocator.report.worker import ReportWorker
 
 FRONTIER_CSV = "frontier.csv"
 FRONTIER_PNG = "frontier.png"
@@ -87,9 +91,11 @@ def allocate(
     force: bool = False,
     lang: str = "ja",
     progress: Callable[[str], None] | None = None,
+    report_worker: ReportWorker | None = None,
 ) -> Outcome:
     """Load, solve, write the run folder (when there is a plan to write) and verify it; add
-    the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``.
+    the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``, the
+    charts drawn by ``report_worker`` when one is given (see :mod:`allocator.report.worker`).
 
     Raises PlanError / UsageError for bad input and OutputExistsError for an existing ``out``
     without ``force`` — all before anything is written.
@@ -125,7 +131,7 @@ def allocate(
             record.verified(verification.to_record(), times).write(folder)
         from allocator.report import write_reports
 
-        write_reports(folder, lang)
+        write_reports(folder, lang, worker=report_worker)
     times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
     return Outcome(plan, result, target, verification, times, explanation)
 

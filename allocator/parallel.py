@@ -94,7 +94,8 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            host="127.0.0.1",  # the local cluster listens on loopback only
+            dashboard_address="127.0.0.1:0",  # its HTTP routes on a free port, not 8787
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)

@@ -35,7 +35,8 @@ FORBIDDEN = {
 """Lower layers a layer may not import either (prefix of the importer -> layers)."""
 
 OUTSIDE = {
-    "pulp": {"allocator.optim.handles", "allocator.optim.solve"},
+    "pulp": {"allocator.optim.pulp_import"},
+    "orloge": {"allocator.optim.pulp_import"},
     "highspy": {"allocator.optim.solve"},
     "typer": {"allocator.cli"},
     "click": {"allocator.cli"},

@@ -322,3 +322,52 @@ def test_rejects_unknown_language(shipped: Path) -> None:
 def test_not_a_run_folder(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match=r"plan\.json"):
         write_reports(tmp_path, "en")
+
+
+# ---------------------------------------------------------------------------------------------
+# charts drawn in the report worker (the command line's way)
+
+
+def test_worker_draws_the_same_files(
+    reported: tuple[Path, str, list[Path]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allocator.report.worker import ENV_SWITCH, ReportWorker
+
+    monkeypatch.setenv(ENV_SWITCH, "1")  # even on a busy machine
+    folder, lang, _ = reported
+    again = copy_run(folder, tmp_path / "again")
+    shutil.rmtree(again / "charts")
+    worker = ReportWorker.start()
+    if worker is None:
+        pytest.skip("no report worker on a single CPU")
+    try:
+        write_reports(again, lang, worker=worker)
+    finally:
+        worker.close()
+    assert worker._proc is None
+    for name in ("allocation_by_area.png", "funding_by_rank.png"):
+        assert (again / "charts" / name).read_bytes() == (folder / "charts" / name).read_bytes()
+
+
+def test_dead_worker_falls_back_to_drawing_here(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from allocator.report.worker import ENV_SWITCH, ReportWorker
+
+    monkeypatch.setenv(ENV_SWITCH, "1")
+    folder = copy_run(shipped, tmp_path / "run")
+    worker = ReportWorker.start()
+    if worker is None or worker._proc is None:
+        pytest.skip("no report worker on a single CPU")
+    worker._proc.kill()
+    worker._proc.wait()
+    written = write_reports(folder, "ja", worker=worker)
+    assert all(p.is_file() for p in written)
+    assert (folder / "charts" / "allocation_by_area.png").read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_worker_off_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from allocator.report.worker import ENV_SWITCH, ReportWorker
+
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    assert ReportWorker.start() is None

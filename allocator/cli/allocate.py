@@ -153,21 +153,25 @@ def allocate_command(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from allocator.api import allocate
-    from allocator.plan.loading import Overrides
+    from allocator.report.worker import ReportWorker
 
-    base, base_year = _parse_cap_base(cap_base)
-    overrides = Overrides(
-        cap_base=base,
-        cap_base_year=base_year,
-        cap=parse_cap(cap) if cap is not None else None,
-        first_year=first_year,
-        years=years,
-        gdp_case=gdp_case,
-        time_limit_seconds=time_limit,
-        gap=gap,
-    )
+    # the chart process loads matplotlib on the other core while this one loads and solves
+    worker = ReportWorker.start()
     try:
+        from allocator.api import allocate
+        from allocator.plan.loading import Overrides
+
+        base, base_year = _parse_cap_base(cap_base)
+        overrides = Overrides(
+            cap_base=base,
+            cap_base_year=base_year,
+            cap=parse_cap(cap) if cap is not None else None,
+            first_year=first_year,
+            years=years,
+            gdp_case=gdp_case,
+            time_limit_seconds=time_limit,
+            gap=gap,
+        )
         outcome = allocate(
             plan,
             overrides,
@@ -176,11 +180,15 @@ def allocate_command(
             force=force,
             lang=lang,
             progress=_progress_printer(),
+            report_worker=worker,
         )
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # also while the solver is still being imported
         fail("interrupted; no run folder was written", EXIT_INTERRUPTED)
+    finally:
+        if worker is not None:
+            worker.close()
     from allocator.cli.render import render_outcome
 
     typer.echo(render_outcome(outcome))

@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pulp
-
 from allocator.constants import FAMILIES
+from allocator.optim.pulp_import import pulp
 from allocator.plan.schema import Plan, Program
 
 Index = tuple[Any, ...]

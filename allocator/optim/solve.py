@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import pulp
 
 from allocator.optim.model import Index, ModelHandles
+from allocator.optim.pulp_import import pulp
 from allocator.optim.result import SCHEDULE_COLUMNS, SolveResult, StageReport, empty_schedule
 from allocator.plan.schema import Plan
 

@@ -22,17 +22,25 @@ To add a sheet to the workbook: write a ``<name>_sheet(ws, data, lang)`` functio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from allocator.constants import AREA_CHART, CHARTS_DIR, LANGS, RANK_CHART, REPORT_MD, WORKBOOK
 from allocator.report.data import read_run
 from allocator.report.markdown import report_markdown
 from allocator.run.folder import write_text_atomic
 
+if TYPE_CHECKING:
+    from allocator.report.worker import ReportWorker
 
-def write_reports(run_dir: Path, lang: str = "ja") -> list[Path]:
+
+def write_reports(
+    run_dir: Path, lang: str = "ja", *, worker: ReportWorker | None = None
+) -> list[Path]:
     """Write ``report.md`` and, when the run has a schedule, ``report.xlsx`` and the charts.
 
-    Reads only the files of ``run_dir``. Returns the paths written.
+    Reads only the files of ``run_dir``. Returns the paths written. With a ``worker``
+    (:class:`allocator.report.worker.ReportWorker`) the charts are drawn there while this
+    process writes the workbook and report.md; the function returns when all are written.
 
     Raises
     ------
@@ -45,20 +53,31 @@ def write_reports(run_dir: Path, lang: str = "ja") -> list[Path]:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
     run_dir = Path(run_dir)
     data = read_run(run_dir)
-    written: list[Path] = []
-    if data.has_plan:
-        from allocator.report.charts import area_chart, rank_chart
+    report = run_dir / REPORT_MD
+    if not data.has_plan:
+        write_text_atomic(report, report_markdown(data, lang))
+        return [report]
+    from allocator.report.charts import area_chart_spec, rank_chart_spec
+
+    charts = run_dir / CHARTS_DIR
+    charts.mkdir(exist_ok=True)
+    jobs = [
+        ("area", area_chart_spec(data, lang), str(charts / AREA_CHART)),
+        ("rank", rank_chart_spec(data, lang), str(charts / RANK_CHART)),
+    ]
+    try:
+        in_worker = worker is not None and worker.submit(jobs)
         from allocator.report.xlsx import write_workbook
 
-        xlsx = run_dir / WORKBOOK
-        write_workbook(data, xlsx, lang)
-        written.append(xlsx)
-        charts = run_dir / CHARTS_DIR
-        charts.mkdir(exist_ok=True)
-        area_chart(data, charts / AREA_CHART, lang)
-        rank_chart(data, charts / RANK_CHART, lang)
-        written += [charts / AREA_CHART, charts / RANK_CHART]
-    report = run_dir / REPORT_MD
-    write_text_atomic(report, report_markdown(data, lang))
-    written.append(report)
-    return written
+        write_workbook(data, run_dir / WORKBOOK, lang)
+        write_text_atomic(report, report_markdown(data, lang))
+        if not (in_worker and worker is not None and worker.wait()):
+            from allocator.report.chart_drawing import DRAW
+
+            for kind, spec, path in jobs:
+                DRAW[kind](spec, Path(path))
+    except BaseException:
+        if worker is not None:  # it must not write into a folder the caller is removing
+            worker.close(kill=True)
+        raise
+    return [run_dir / WORKBOOK, charts / AREA_CHART, charts / RANK_CHART, report]

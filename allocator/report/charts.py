@@ -1,8 +1,10 @@
 """PNG charts of a run folder: allocation by area per fiscal year, and funding by rank.
 
-Matplotlib comes from :func:`allocator.report.plotting.pyplot` (Agg, bundled Japanese font)
-and files are saved with :func:`allocator.report.plotting.save` (no timestamps), 10 inches at
-120 dpi: about 1200 px wide.
+Each chart is made in two steps: ``*_chart_spec`` reads the run's tables (pandas) into plain
+lists and strings, and :mod:`allocator.report.chart_drawing` draws that spec with matplotlib (Agg,
+bundled Japanese font; files saved with :func:`allocator.report.plotting.save`, no timestamps,
+10 inches at 120 dpi: about 1200 px wide). The split lets the report worker
+(:mod:`allocator.report.worker`) draw without loading pandas.
 """
 
 from __future__ import annotations
@@ -10,17 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from allocator.constants import OKU_PER_CHO
 from allocator.report.data import RunData
 from allocator.report.labels import rank_label, t
-from allocator.report.plotting import AREA_COLOURS, pyplot, save
-
-WIDTH_INCHES = 10.0
-_FALLBACK_COLOURS = ["#1abc9c", "#e67e22", "#9b59b6", "#34495e", "#95a5a6", "#e84393"]
-
 
 _t = t
 
@@ -89,13 +87,10 @@ def _cut(text: str, width: int) -> str:
     return text.rstrip() + "…"
 
 
-def area_chart(data: RunData, path: Path, lang: str) -> None:
-    """Stacked bars of new allocation by area per fiscal year (兆円), with the defence ratio to
-    GDP and the cap as lines on a secondary axis (percent)."""
+def area_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
+    """What :func:`allocator.report.chart_drawing.draw_area_chart` draws, as plain data: bars of new
+    allocation by area per fiscal year (兆円), the defence ratio to GDP and the cap."""
     assert data.summary is not None
-    plt = pyplot()
-    from matplotlib.ticker import FuncFormatter, PercentFormatter
-
     s = data.summary
     years = [int(y) for y in s.fiscal_year]
     sched = data.schedule
@@ -111,12 +106,8 @@ def area_chart(data: RunData, path: Path, lang: str) -> None:
     areas = [a for a in known if a in table.columns] + sorted(
         str(a) for a in table.columns if a not in known
     )
-
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 6.4))
-    x = list(range(len(years)))
-    bottom = [0.0] * len(years)
-    extra = iter(_FALLBACK_COLOURS * 4)
     outside = _outside_cap_areas(data)
+    bars: list[tuple[str, str, list[float]]] = []
     for a in areas:
         vals = [float(v) / OKU_PER_CHO for v in table[a].tolist()]
         if not any(vals):
@@ -124,72 +115,8 @@ def area_chart(data: RunData, path: Path, lang: str) -> None:
         name = data.area_name(a, lang)
         tag = f"{a}*" if a in outside else a
         label = f"{tag}  {_shorten(name, 22 if lang == 'ja' else 46)}" if name else tag
-        colour = AREA_COLOURS.get(a) or next(extra)
-        ax.bar(x, vals, bottom=bottom, color=colour, width=0.72, label=label, zorder=2)
-        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
-    for xi, total in zip(x, bottom, strict=True):
-        if total > 0:
-            ax.text(xi, total, f"{total:,.1f}", ha="center", va="bottom", fontsize=9, zorder=5)
-    ax.set_xticks(x, [str(y) for y in years])
-    ax.set_xlabel(_t("年度", "Fiscal year", lang))
-    ax.set_ylabel(_t("新規配分(兆円)", "New allocation (兆円 = ¥ trillion)", lang))
-    top = max(bottom, default=0.0)
-    ax.set_ylim(0, max(top * 1.3, 0.1))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.1f}"))
-    ax.grid(axis="y", color="#dddddd", zorder=0)
-    ax.spines["top"].set_visible(False)
-
-    ax2 = ax.twinx()
+        bars.append((str(a), label, vals))
     cap_words = data.cap_phrase(lang)
-    ratio = [float(v) for v in s.gdp_ratio]
-    cap = [float(v) for v in data.cap_gdp_ratio()]
-    ax2.plot(
-        x,
-        ratio,
-        color="#1f2d3d",
-        marker="o",
-        markersize=5,
-        linewidth=2.2,
-        label=_t("防衛費(既存+新規)のGDP比", "Defence (baseline + new) / GDP", lang),
-        zorder=4,
-    )
-    ax2.plot(
-        x,
-        cap,
-        color="#e74c3c",
-        linestyle=(0, (4, 3)),
-        linewidth=2.0,
-        label=_t(f"上限({cap_words})", f"Cap ({cap_words})", lang),
-        zorder=5,
-    )
-    hi = max([*ratio, *cap, 0.0])
-    ax2.set_ylim(0, max(hi * 1.15, 0.001))
-    ax2.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=1))
-    ax2.set_ylabel(_t("GDP比", "Ratio to GDP", lang))
-    ax2.spines["top"].set_visible(False)
-
-    ax.set_title(
-        f"{data.title(lang)}\n"
-        + _t(
-            f"分野別の新規配分と防衛費のGDP比 — 上限 {cap_words}",
-            f"New allocation by area and defence ratio to GDP — cap {cap_words}",
-            lang,
-        ),
-        fontsize=13,
-        loc="left",
-    )
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    fig.tight_layout()
-    legend = fig.legend(
-        h1 + h2,
-        l1 + l2,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=2 if lang == "en" else 3,
-        fontsize=9.5,
-        frameon=False,
-    )
     note = _t(
         "棒: 新規配分(分野別、上の数字は合計 兆円)。"
         "線: 防衛費(既存予算+新規のうち防衛費に算入する分)のGDP比。",
@@ -203,10 +130,33 @@ def area_chart(data: RunData, path: Path, lang: str) -> None:
             f"\nAreas marked * ({', '.join(sorted(outside))}) do not count toward the cap.",
             lang,
         )
-    fig.canvas.draw()  # to know where the legend ends
-    box = legend.get_window_extent().transformed(fig.transFigure.inverted())
-    fig.text(0.5, box.y0 - 0.01, note, fontsize=9, color="#444444", ha="center", va="top")
-    save(fig, path)
+    return {
+        "years": years,
+        "bars": bars,
+        "ratio": [float(v) for v in s.gdp_ratio],
+        "cap": [float(v) for v in data.cap_gdp_ratio()],
+        "xlabel": _t("年度", "Fiscal year", lang),
+        "ylabel": _t("新規配分(兆円)", "New allocation (兆円 = ¥ trillion)", lang),
+        "y2label": _t("GDP比", "Ratio to GDP", lang),
+        "ratio_label": _t("防衛費(既存+新規)のGDP比", "Defence (baseline + new) / GDP", lang),
+        "cap_label": _t(f"上限({cap_words})", f"Cap ({cap_words})", lang),
+        "title": f"{data.title(lang)}\n"
+        + _t(
+            f"分野別の新規配分と防衛費のGDP比 — 上限 {cap_words}",
+            f"New allocation by area and defence ratio to GDP — cap {cap_words}",
+            lang,
+        ),
+        "legend_columns": 2 if lang == "en" else 3,
+        "note": note,
+    }
+
+
+def area_chart(data: RunData, path: Path, lang: str) -> None:
+    """Stacked bars of new allocation by area per fiscal year (兆円), with the defence ratio to
+    GDP and the cap as lines on a secondary axis (percent)."""
+    from allocator.report.chart_drawing import draw_area_chart
+
+    draw_area_chart(area_chart_spec(data, lang), path)
 
 
 def _outside_cap_areas(data: RunData) -> set[str]:
@@ -218,12 +168,9 @@ def _outside_cap_areas(data: RunData) -> set[str]:
     return {str(a) for a, vals in counts.items() if vals == {"no"}}
 
 
-def rank_chart(data: RunData, path: Path, lang: str) -> None:
-    """Per priority rank: 億円 funded against the sum of its programs' highs, with the share."""
+def rank_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
+    """What :func:`allocator.report.chart_drawing.draw_rank_chart` draws, as plain data."""
     assert data.ranks is not None
-    plt = pyplot()
-    from matplotlib.ticker import FuncFormatter
-
     r = data.ranks
     name_col = "name_ja" if lang == "ja" else "name_en"
     labels = [
@@ -231,54 +178,25 @@ def rank_chart(data: RunData, path: Path, lang: str) -> None:
         + _wrap(str(n), 36 if lang == "ja" else 30, 2 if lang == "ja" else 3)
         for k, n in zip(r["rank"], r[name_col], strict=True)
     ]
-    highs = [float(v) / OKU_PER_CHO for v in r.sum_of_highs_oku_yen]
-    funded = [float(v) / OKU_PER_CHO for v in r.funded_oku_yen]
-    n = len(r)
-    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, max(3.0, 1.0 + 0.95 * n)))
-    y = list(range(n))
-    ax.barh(
-        y,
-        highs,
-        height=0.7,
-        color="#d5dbe3",
-        label=_t("上限額の合計", "Sum of the programs' highs", lang),
-        zorder=2,
-    )
-    ax.barh(
-        y,
-        funded,
-        height=0.7,
-        color="#2980b9",
-        label=_t("手当て額", "Funded", lang),
-        zorder=3,
-    )
-    top = max([*highs, 0.0])
-    for i, (f, h) in enumerate(zip(funded, highs, strict=True)):
-        share = f / h if h else None
-        text = (
-            f"{share * 100:.1f}%  ({f:,.1f} / {h:,.1f}" + _t(" 兆円)", " 兆円)", lang)
-            if share is not None
-            else "—"
-        )
-        ax.text(h + top * 0.01, i, text, va="center", ha="left", fontsize=10, zorder=4)
-    ax.set_yticks(y, labels, fontsize=10)
-    ax.invert_yaxis()  # rank 1 on top
-    ax.set_xlim(0, max(top * 1.32, 0.1))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.set_xlabel(_t("兆円", "兆円 (¥ trillion)", lang))
-    ax.grid(axis="x", color="#dddddd", zorder=0)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.set_title(
-        f"{data.title(lang)}\n"
+    return {
+        "labels": labels,
+        "highs": [float(v) / OKU_PER_CHO for v in r.sum_of_highs_oku_yen],
+        "funded": [float(v) / OKU_PER_CHO for v in r.funded_oku_yen],
+        "highs_label": _t("上限額の合計", "Sum of the programs' highs", lang),
+        "funded_label": _t("手当て額", "Funded", lang),
+        "unit_suffix": _t(" 兆円)", " 兆円)", lang),
+        "xlabel": _t("兆円", "兆円 (¥ trillion)", lang),
+        "title": f"{data.title(lang)}\n"
         + _t(
             f"優先順位別の充足 — 上限 {data.cap_phrase(lang)}",
             f"Funding by priority rank — cap {data.cap_phrase(lang)}",
             lang,
         ),
-        fontsize=13,
-        loc="left",
-    )
-    ax.legend(loc="lower right", fontsize=9.5, frameon=False)
-    fig.tight_layout()
-    save(fig, path)
+    }
+
+
+def rank_chart(data: RunData, path: Path, lang: str) -> None:
+    """Per priority rank: 億円 funded against the sum of its programs' highs, with the share."""
+    from allocator.report.chart_drawing import draw_rank_chart
+
+    draw_rank_chart(rank_chart_spec(data, lang), path)

@@ -1,0 +1,149 @@
+"""Wall time of the ``allocate`` command as a user runs it: each command N times in a fresh
+process, medians printed with ratios to a bare ``python -c pass`` and to the solve alone.
+
+Run from the project root::
+
+    .venv/bin/python bench/startup.py [-n 5] [--out /tmp/allocate-bench] [--json out.json]
+
+Commands timed (each as a subprocess, output discarded):
+
+- ``python -c pass``            the interpreter floor
+- ``python -c "import typer"``  the floor of any typer CLI
+- ``allocate --help``
+- ``allocate --cap 2% --out <tmp> --force``  the shipped plan, every output written
+- with ``--serial``: the same with the chart worker forced on (``ALLOCATOR_REPORT_WORKER=1``)
+  and off (``=0``, charts drawn in-process); by default it starts only when a CPU is spare
+
+Runs are interleaved (round robin over the commands), so a change in the machine's load
+during the benchmark affects every command alike.
+
+The solve alone is read from each run's ``plan.json`` (``times_seconds``: ``solve``, and
+``build + solve + marginal``), so the ratio says how many times the solve the user waits.
+Wall time on a shared machine depends on what else runs: CPU time (user + sys of the child
+and its workers) is printed too, and is the steadier number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = "ALLOCATOR_REPORT_WORKER"
+
+
+def _bin(name: str) -> str:
+    here = Path(sys.executable).parent / name
+    return str(here if here.exists() else ROOT / ".venv" / "bin" / name)
+
+
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (children: user + sys) and exit code of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.decode(errors="replace"))
+    return wall, cpu, proc.returncode
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-n", type=int, default=5, help="runs per command (median reported)")
+    ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    ap.add_argument("--out", type=Path, default=None, help="run folder for --cap (temporary)")
+    ap.add_argument("--cap", default="2%")
+    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    ap.add_argument(
+        "--serial", action="store_true", help="also time the run with the worker forced on / off"
+    )
+    args = ap.parse_args()
+
+    py = _bin("python")
+    allocate = _bin("allocate")
+    tmp = tempfile.TemporaryDirectory(prefix="allocate-bench-")
+    out = args.out or Path(tmp.name) / "run"
+    run = [allocate, "--cap", args.cap, "--out", str(out), "--force"]
+    serial_env = {**os.environ, ENV: "0"}
+    worker_env = {**os.environ, ENV: "1"}
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "python -c pass": ([py, "-c", "pass"], None),
+        "python -c 'import typer'": ([py, "-c", "import typer"], None),
+        "allocate --help": ([allocate, "--help"], None),
+        f"allocate --cap {args.cap}": (run, None),
+    }
+    if args.serial:
+        commands["  worker forced on (=1)"] = (run, worker_env)
+        commands["  worker off (=0)"] = (run, serial_env)
+    walls: dict[str, list[float]] = {k: [] for k in commands}
+    cpus: dict[str, list[float]] = {k: [] for k in commands}
+    solve: list[float] = []
+    solve_all: list[float] = []
+    loads: list[float] = []
+    for round_ in range(args.warmup + args.n):
+        for label, (cmd, env) in commands.items():
+            wall, cpu, code = run_once(cmd, env)
+            if code != 0:
+                print(f"{label}: exit code {code}", file=sys.stderr)
+                return 1
+            if round_ < args.warmup:
+                continue
+            walls[label].append(wall)
+            cpus[label].append(cpu)
+            if cmd is run:
+                times = json.loads((out / "plan.json").read_text(encoding="utf-8"))["times_seconds"]
+                solve.append(times["solve"])
+                solve_all.append(times["build"] + times["solve"] + times.get("marginal", 0.0))
+        loads.append(os.getloadavg()[0])
+    results = {
+        label: {
+            "wall_median": statistics.median(walls[label]),
+            "wall_min": min(walls[label]),
+            "cpu_median": statistics.median(cpus[label]),
+            "walls": walls[label],
+        }
+        for label in commands
+    }
+
+    floor = results["python -c pass"]["wall_median"]
+    s = statistics.median(solve)
+    s_all = statistics.median(solve_all)
+    print(
+        f"{args.n} runs each (interleaved), medians; 1-min load average "
+        f"{min(loads):.2f}–{max(loads):.2f} on {os.cpu_count()} CPUs"
+    )
+    print(f"{'command':26s} {'wall':>8s} {'min':>8s} {'cpu':>8s} {'x python':>9s} {'x solve':>8s}")
+    for label, r in results.items():
+        wall = float(r["wall_median"])  # type: ignore[arg-type]
+        print(
+            f"{label:26s} {wall:8.3f} {float(r['wall_min']):8.3f} "  # type: ignore[arg-type]
+            f"{float(r['cpu_median']):8.3f} {wall / floor:9.1f} {wall / s:8.1f}"  # type: ignore[arg-type]
+        )
+    print(
+        f"solve alone (plan.json times_seconds.solve): {s:.3f} s; "
+        f"build + solve + marginal: {s_all:.3f} s"
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {"results": results, "solve": solve, "solve_all": solve_all, "loads": loads},
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
