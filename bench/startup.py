@@ -13,6 +13,8 @@ Commands timed (each as a subprocess, output discarded):
 - ``allocate --cap 2% --out <tmp> --force``  the shipped plan, every output written
 - with ``--serial``: the same with the chart worker forced on (``ALLOCATOR_REPORT_WORKER=1``)
   and off (``=0``, charts drawn in-process); by default it starts only when a CPU is spare
+- with ``--sweep``: ``allocate sweep --cap 1.5%..2.5% --step 0.05%`` (21 caps) on every core,
+  and with ``--workers 1``; its ratio to one ``allocate --cap 2%`` is printed (target ≤ 6)
 
 Runs are interleaved (round robin over the commands), so a change in the machine's load
 during the benchmark affects every command alike.
@@ -68,6 +70,9 @@ def main() -> int:
     ap.add_argument(
         "--serial", action="store_true", help="also time the run with the worker forced on / off"
     )
+    ap.add_argument(
+        "--sweep", action="store_true", help="also time a 21-cap sweep, parallel and serial"
+    )
     args = ap.parse_args()
 
     py = _bin("python")
@@ -86,6 +91,13 @@ def main() -> int:
     if args.serial:
         commands["  worker forced on (=1)"] = (run, worker_env)
         commands["  worker off (=0)"] = (run, serial_env)
+    sweep = [allocate, "sweep", "--cap", "1.5%..2.5%", "--step", "0.05%"]
+    if args.sweep:
+        commands["sweep 21 caps"] = ([*sweep, "--out", str(out) + "-sweep"], None)
+        commands["sweep 21 caps, 1 worker"] = (
+            [*sweep, "--workers", "1", "--out", str(out) + "-sweep1"],
+            None,
+        )
     walls: dict[str, list[float]] = {k: [] for k in commands}
     cpus: dict[str, list[float]] = {k: [] for k in commands}
     solve: list[float] = []
@@ -101,6 +113,10 @@ def main() -> int:
                 continue
             walls[label].append(wall)
             cpus[label].append(cpu)
+            if cmd[1] == "sweep":  # a sweep refuses an existing --out: make room
+                import shutil
+
+                shutil.rmtree(cmd[-1], ignore_errors=True)
             if cmd is run:
                 times = json.loads((out / "plan.json").read_text(encoding="utf-8"))["times_seconds"]
                 solve.append(times["solve"])
@@ -134,6 +150,11 @@ def main() -> int:
         f"solve alone (plan.json times_seconds.solve): {s:.3f} s; "
         f"build + solve + marginal: {s_all:.3f} s"
     )
+    if args.sweep:
+        one = float(results[f"allocate --cap {args.cap}"]["wall_median"])  # type: ignore[arg-type]
+        for label in ("sweep 21 caps", "sweep 21 caps, 1 worker"):
+            wall = float(results[label]["wall_median"])  # type: ignore[arg-type]
+            print(f"{label}: {wall / one:.1f}× one allocate --cap {args.cap} (target ≤ 6)")
     if args.json:
         args.json.write_text(
             json.dumps(
