@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from allocator.cli import interrupted_message
 from allocator.cli.allocate import allocate_command
 from allocator.cli.compare import compare_command
 from allocator.cli.exits import (
@@ -51,8 +52,10 @@ Examples:
 
   allocate min-cap --ranks 1-3
 
-Exit codes: 0 optimal; 2 bad usage; 3 invalid plan; 4 infeasible; 5 time limit, plan written;
-6 time limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
+Exit codes: 0 optimal; 2 bad usage or an output path that cannot be used; 3 invalid plan;
+4 infeasible; 5 time limit, plan written; 6 time limit, no plan; 7 verification failed;
+8 the output could not be written (read-only, disk full, removed while writing); 1 internal
+error; 130 interrupted.
 """
 
 app = typer.Typer(
@@ -72,13 +75,14 @@ app.command("min-cap")(min_cap_command)
 
 
 def main() -> None:
-    """Entry point of the ``allocate`` script: no traceback ever reaches the user."""
+    """Run the typer app; every library error becomes one line and its exit code (the
+    console script :func:`allocator.cli.main` calls this once it can handle Ctrl-C)."""
     try:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("allocate: interrupted; no run folder was written", err=True)
+        typer.echo(f"allocate: {interrupted_message()}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except AllocatorError as exc:
         typer.echo(f"allocate: error: {exc}", err=True)

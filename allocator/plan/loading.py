@@ -85,8 +85,24 @@ class _Horizon:
 
 
 def resolve_plan_file(path: Path) -> Path:
-    """``plan.toml`` of a plan folder (or the file itself)."""
-    return path / PLAN_FILE if path.is_dir() else path
+    """``plan.toml`` of a plan folder (or the file itself).
+
+    Raises
+    ------
+    UsageError
+        If ``path`` is another file (``programs.csv``, ``gdp.csv``, a workbook): the message
+        says to give the folder or its plan.toml.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return path / PLAN_FILE
+    if path.suffix.lower() != ".toml" and (path.is_file() or path.suffix):
+        raise UsageError(
+            "--plan",
+            f"{path} is not a plan: give the plan folder or its {PLAN_FILE}, not {path.name}",
+            f"e.g. --plan {path.parent} or --plan {path.parent / PLAN_FILE}",
+        )
+    return path
 
 
 def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
