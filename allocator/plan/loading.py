@@ -21,6 +21,7 @@ from typing import Any
 from allocator.errors import PlanError, UsageError
 from allocator.plan.cap import parse_cap
 from allocator.plan.checks import check_plan
+from allocator.plan.consistency import check_rank_areas, check_year_keys
 from allocator.plan.csvfile import CsvTable
 from allocator.plan.programs import PROGRAM_COLUMNS, read_gdp, read_programs
 from allocator.plan.schema import (
@@ -124,6 +125,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     ]
     cap_ratio = ov.cap if ov.cap is not None else _plan_cap(files)
     horizon = _horizon(files, ov)
+    _check_year_tables(files, horizon, notes)
     gdp_case = _gdp_case(files, ov)
     programs = _programs_in_horizon(files.programs, horizon, notes)
     cap = _cap_settings(files, ov, cap_ratio)
@@ -158,6 +160,13 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         toml_path=files.toml_path,
         programs_path=files.programs_table.path,
         clipped=horizon.shortened,
+    )
+    check_rank_areas(
+        files.raw.ranks,
+        files.raw.areas,
+        files.programs,
+        toml_path=files.toml_path,
+        programs_path=files.programs_table.path,
     )
     return plan
 
@@ -262,6 +271,19 @@ def _programs_in_horizon(
     ]
 
 
+def _check_year_tables(files: _Files, horizon: _Horizon, notes: list[str]) -> None:
+    own = range(files.raw.plan.first_year, files.raw.plan.first_year + files.raw.plan.years)
+    run = range(horizon.first_year, horizon.last_year + 1)
+    for table, mapping in (
+        ("baseline.by_year", files.raw.baseline.by_year),
+        ("fiscal.per_year_oku_yen", files.raw.fiscal.per_year_oku_yen),
+    ):
+        years = [_year_key(files.toml_path, table, key) for key in mapping]
+        check_year_keys(
+            table, years, own=own, run=run, moved=horizon.moved, path=files.toml_path, notes=notes
+        )
+
+
 def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
     raw = files.raw.cap
     base, base_year = raw.base, raw.base_year
@@ -301,6 +323,7 @@ def _fiscal(files: _Files, horizon: _Horizon) -> FiscalCaps:
         (horizon.moved(_year_key(files.toml_path, "fiscal.per_year_oku_yen", key)), value)
         for key, value in raw.per_year_oku_yen.items()
     ]
+    per_year = [(y, v) for y, v in per_year if horizon.first_year <= y <= horizon.last_year]
     return FiscalCaps(
         max_new_per_year_oku_yen=raw.max_new_per_year_oku_yen,
         per_year_oku_yen=tuple(sorted(per_year)),
