@@ -16,15 +16,14 @@ from typing import Annotated
 import typer
 
 from allocator import __version__
-from allocator.cli import interrupted_message
 from allocator.cli.exits import (
     EXIT_INFEASIBLE,
-    EXIT_INTERRUPTED,
     EXIT_LIMIT_NO_PLAN,
     EXIT_LIMIT_WITH_PLAN,
     EXIT_USAGE,
     EXIT_VERIFY_FAILED,
     fail,
+    interrupted,
 )
 from allocator.cli.options import (
     GdpCaseOption,
@@ -181,13 +180,13 @@ def allocate_command(
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        fail(interrupted_message(), EXIT_INTERRUPTED)
+        interrupted()
     try:
         from allocator.cli.render import render_outcome
 
         typer.echo(render_outcome(outcome))
     except KeyboardInterrupt:
-        fail(interrupted_message(), EXIT_INTERRUPTED)
+        interrupted()
     status = outcome.result.status
     if status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)

@@ -23,6 +23,7 @@ from allocator.cli.exits import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VERIFY_FAILED,
+    INTERRUPT_REPORTED,
 )
 from allocator.cli.min_cap import min_cap_command
 from allocator.cli.sweep import sweep_command
@@ -80,10 +81,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo(f"allocate: {interrupted_message()}", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        code = EXIT_INTERRUPTED
     except AllocatorError as exc:
         typer.echo(f"allocate: error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -101,6 +101,9 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+    if code == EXIT_INTERRUPTED and not INTERRUPT_REPORTED:
+        # typer turns Ctrl-C inside a command into a silent exit code 130: say what is true
+        typer.echo(f"allocate: {interrupted_message()}", err=True)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

@@ -41,3 +41,19 @@ def fail(message: str, code: int) -> NoReturn:
     """Print ``allocate: error: <message>`` on stderr and exit with ``code``."""
     typer.echo(f"allocate: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+INTERRUPT_REPORTED: list[bool] = []
+"""Set once the interruption has been reported (typer turns Ctrl-C into a silent exit code
+130; :func:`allocator.cli.app.main` reports it unless a command already did)."""
+
+
+def interrupted() -> NoReturn:
+    """After Ctrl-C: print what is true (nothing written, or which folder is complete) on
+    stderr and exit with 130."""
+    from allocator.cli import interrupted_message
+
+    if not INTERRUPT_REPORTED:
+        typer.echo(f"allocate: {interrupted_message()}", err=True)
+        INTERRUPT_REPORTED.append(True)
+    raise typer.Exit(EXIT_INTERRUPTED)

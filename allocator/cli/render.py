@@ -29,6 +29,7 @@ def render_outcome(outcome: Outcome) -> str:
         f"status: {_STATUS_TEXT.get(result.status, result.status)}",
     ]
     lines += [f"note: {n}" for n in plan.notes]
+    lines += [f"note: {n}" for n in outcome.cleaned]
     if not result.has_plan:
         if result.status == "infeasible":
             lines += outcome.explanation

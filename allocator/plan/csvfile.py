@@ -18,6 +18,8 @@ from allocator.plan.limits import (
     MAX_CELL_CHARS,
     MAX_DIGITS,
     MAX_FILE_BYTES,
+    MAX_GDP_OKU_YEN,
+    MAX_GDP_TEXT,
     MAX_OKU_YEN,
     MAX_OKU_YEN_TEXT,
 )
@@ -223,10 +225,13 @@ def cell_int(t: CsvTable, row: int, col: str, text: str, *, minimum: int | None 
             column=col,
             fix="amounts and counts cannot be negative",
         )
-    if col.endswith("oku_yen") and abs(value) > MAX_OKU_YEN:
+    limit, text = (
+        (MAX_GDP_OKU_YEN, MAX_GDP_TEXT) if col == "gdp_oku_yen" else (MAX_OKU_YEN, MAX_OKU_YEN_TEXT)
+    )
+    if col.endswith("oku_yen") and abs(value) > limit:
         raise PlanError(
             t.path,
-            f"{value:,} is above the largest amount the model can hold, {MAX_OKU_YEN_TEXT}",
+            f"{value:,} is above the largest amount the model can hold, {text}",
             row=row,
             column=col,
             fix=_too_large_fix(col),
@@ -244,7 +249,8 @@ def cell_int(t: CsvTable, row: int, col: str, text: str, *, minimum: int | None 
 
 def _too_large_fix(col: str) -> str:
     if col.endswith("oku_yen"):
-        return f"amounts are in 億円 (1 兆円 = 10,000 億円), at most {MAX_OKU_YEN:,}"
+        most = MAX_GDP_OKU_YEN if col == "gdp_oku_yen" else MAX_OKU_YEN
+        return f"amounts are in 億円 (1 兆円 = 10,000 億円), at most {most:,}"
     if col.endswith("year"):
         return "write a fiscal year such as 2027"
     return "write a whole number"

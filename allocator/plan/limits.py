@@ -23,6 +23,11 @@ MAX_OKU_YEN = 1_000_000_000
 
 MAX_OKU_YEN_TEXT = "1,000,000,000 億円 (100,000 兆円)"
 
+MAX_GDP_OKU_YEN = 1_000_000_000_000
+"""The largest GDP (億円) gdp.csv may state: GDP enters the model only through the cap's
+right-hand side, so it may be far larger (a GDP this size makes the cap never bind)."""
+MAX_GDP_TEXT = "1,000,000,000,000 億円"
+
 MAX_VALUE = 1e12
 """The largest explicit ``value`` of a program."""
 

@@ -114,9 +114,10 @@ def seal_run(
     folder = Path(folder)
     missing = [n for n in expected_files(record, reports) if not (folder / n).is_file()]
     if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise OutputWriteError(
-            f"{', '.join(missing[:3])} disappeared while the run folder was written (was its "
-            "folder removed or changed?) — nothing was placed"
+            f"{', '.join(missing[:3])}{more} disappeared while the folder was written (was it "
+            "removed or changed by another program?)"
         )
     sealed = record.model_copy(update={"files": file_digests(folder)})
     path = sealed.write(folder)

@@ -286,8 +286,9 @@ def refuse_unless_replaceable(
     for p in protect:
         held = Path(p).resolve()
         if real == held or real in held.parents:
+            what = "is" if real == held else f"holds {p},"
             raise OutputPathError(
-                f"{out}: holds {p}, which this command reads — --force never replaces a plan "
+                f"{out}: {what} a folder this command reads from — --force never replaces a plan "
                 f"or run folder in use, nor a folder containing one; give {option} a new folder"
             )
     kind = tool_folder_kind(out)
@@ -423,6 +424,11 @@ def staged_folder(
         raise OutputWriteError(
             f"{out}: could not be written — {describe_os_error(exc)}; nothing was left at {out}"
         ) from None
+    except OutputWriteError as exc:
+        _discard(staging, made)
+        raise OutputWriteError(
+            f"{out}: could not be written — {exc}; nothing was left at {out}"
+        ) from None
     except BaseException:
         _discard(staging, made)
         raise
@@ -476,9 +482,7 @@ def _place(
     option: str,
 ) -> Path:
     if not tmp.is_dir():
-        raise OutputWriteError(
-            f"{out}: the folder being written disappeared ({tmp}) — nothing was left at {out}"
-        )
+        raise OutputWriteError(f"the folder being written disappeared ({tmp})")
     with _interrupts_held():
         if force and os.path.lexists(out):
             ensure_free(out, force=True, protect=protect, option=option)  # again, just before
