@@ -121,7 +121,7 @@ def allocate(
         check_output_path(out)
         ensure_free(out, force=force, protect=protect)
     else:
-        check_output_path(reports, option="--reports")
+        check_output_path(reports, option="--reports", inside=True)
 
     result, explanation = _solve_or_explain(plan, times, progress)
     if result.status == "no_solution":
@@ -243,7 +243,10 @@ def sweep(
     if out is not None and os.path.lexists(out):
         ensure_free(out)  # a file or symbolic link is named as such
         raise OutputExistsError(f"{out}: already exists — give another --out folder")
-    check_output_path(out if out is not None else reports, "--out" if out else "--reports")
+    if out is not None:
+        check_output_path(out)
+    else:
+        check_output_path(reports, "--reports", inside=True)
     plan = load_plan(plan_path, overrides)
     target = out or default_sweep_dir(
         plan, reports, caps[0], caps[-1], tag=overrides.gdp_case or ""
@@ -313,7 +316,7 @@ def min_cap(
             raise OutputExistsError(
                 f"{out / MIN_CAP_CSV}: already exists — give another --out folder"
             )
-        check_output_path(out)
+        check_output_path(out, inside=True)
     plan = load_plan(plan_path, overrides)
     known = sorted(r.rank for r in plan.ranks)
     missing = [r for r in ranks if r not in known]
@@ -370,7 +373,7 @@ def compare(
         check_output_path(out)
         ensure_free(out, force=force, protect=runs)
     else:
-        check_output_path(reports, option="--reports")
+        check_output_path(reports, option="--reports", inside=True)
     cmp = compare_plans([load_solved(p) for p in runs])
     target = out if out is not None else default_compare_dir(cmp, reports)
     return CompareOutcome(

@@ -14,6 +14,11 @@ import sys
 
 EXIT_INTERRUPTED = 130
 
+INTERRUPTED: list[bool] = []
+"""Set when Ctrl-C arrives: an exception that follows it (a C extension interrupted while it
+loads reports "initialization failed", not KeyboardInterrupt) is then reported as the
+interruption it is, not as an internal error."""
+
 
 def interrupted_message() -> str:
     """What is true after Ctrl-C: either nothing was written, or which folders are complete.
@@ -38,6 +43,7 @@ def _first_interrupt(signum: int, frame: object) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    INTERRUPTED.append(True)
     raise KeyboardInterrupt
 
 
@@ -46,6 +52,16 @@ def _stop_on_interrupt() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _say(message: str, code: int) -> int:
+    _stop_on_interrupt()
+    try:
+        sys.stderr.write(f"allocate: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed: the exit code still says it
+        pass
+    return code
 
 
 def main() -> None:
@@ -65,12 +81,15 @@ def main() -> None:
     except SystemExit as exc:
         code = exc.code
     except KeyboardInterrupt:
-        _stop_on_interrupt()
-        try:
-            sys.stderr.write(f"allocate: {interrupted_message()}\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):  # stderr closed: the exit code still says it
-            pass
-        code = EXIT_INTERRUPTED
+        code = _say(interrupted_message(), EXIT_INTERRUPTED)
+    except Exception as exc:  # start-up failed before the app's own handlers existed
+        if INTERRUPTED:  # e.g. a C extension interrupted while loading: "initialization failed"
+            code = _say(interrupted_message(), EXIT_INTERRUPTED)
+        else:
+            code = _say(
+                f"internal error: {type(exc).__name__}: {exc} — please report this with the "
+                "command you ran",
+                1,
+            )
     _stop_on_interrupt()  # Ctrl-C while the interpreter shuts down: keep the exit code
     sys.exit(code)

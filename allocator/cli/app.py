@@ -7,10 +7,11 @@ when it runs, so ``allocate --help`` starts at once.
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
 
-from allocator.cli import interrupted_message
+from allocator.cli import INTERRUPTED, interrupted_message
 from allocator.cli.allocate import allocate_command
 from allocator.cli.compare import compare_command
 from allocator.cli.exits import (
@@ -75,6 +76,27 @@ app.command("sweep")(sweep_command)
 app.command("min-cap")(min_cap_command)
 
 
+def _fail_with(exc: Exception) -> NoReturn:
+    """One line on stderr for an exception that left the command, and its exit code."""
+    if isinstance(exc, AllocatorError):
+        typer.echo(f"allocate: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    if isinstance(exc, typer.TyperException):  # usage errors found by the option parser
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"allocate: error: {exc}", err=True)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    # a bug: one line, not a traceback
+    typer.echo(
+        f"allocate: internal error: {type(exc).__name__}: {exc} — please report this with "
+        "the command you ran",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
 def main() -> None:
     """Run the typer app; every library error becomes one line and its exit code (the
     console script :func:`allocator.cli.main` calls this once it can handle Ctrl-C)."""
@@ -84,23 +106,11 @@ def main() -> None:
         code = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
-    except AllocatorError as exc:
-        typer.echo(f"allocate: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # usage errors found by the option parser
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
+    except Exception as exc:
+        if INTERRUPTED:  # Ctrl-C broke something mid-way (an import, a write): say so
+            code = EXIT_INTERRUPTED
         else:
-            typer.echo(f"allocate: error: {exc}", err=True)
-        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
-    except Exception as exc:  # a bug: one line, not a traceback
-        typer.echo(
-            f"allocate: internal error: {type(exc).__name__}: {exc} — please report "
-            "this with the command you ran",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL)
+            _fail_with(exc)
     if code == EXIT_INTERRUPTED and not INTERRUPT_REPORTED:
         # typer turns Ctrl-C inside a command into a silent exit code 130: say what is true
         typer.echo(f"allocate: {interrupted_message()}", err=True)

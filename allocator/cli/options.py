@@ -87,8 +87,10 @@ def parse_int_in_range(text: str, option: str, low: int, high: int, what: str, f
         ``--years: 0 is not a horizon length — give between 1 and 100 fiscal years``.
     """
     s = _number_text(text)
-    if not re.fullmatch(r"[+-]?\d{1,12}", s):
-        raise UsageError(option, f"{text!r} is not a whole number", fix)
+    if not re.fullmatch(r"[+-]?\d+", s):
+        raise UsageError(option, f"{text[:40]!r} is not a whole number", fix)
+    if len(s) > 12:
+        raise UsageError(option, f"{s[:20]}… is not {what}", fix)
     value = int(s)
     if not low <= value <= high:
         raise UsageError(option, f"{value} is not {what}", fix)

@@ -114,7 +114,7 @@ def read_csv(path: Path, required: list[str], allowed: list[str] | None = None) 
     for col in required:
         if col not in header:
             strangers = [h for h in header if h and allowed is not None and h not in allowed]
-            close = difflib.get_close_matches(col, strangers, n=1)
+            close = difflib.get_close_matches(col, strangers, n=1, cutoff=0.4)
             raise PlanError(
                 path,
                 f"the header has no column {col!r}",

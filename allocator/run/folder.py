@@ -174,8 +174,10 @@ def write_marker(folder: Path, kind: str) -> None:
 # before solving: can the output be written at all?
 
 
-def check_output_path(out: Path, option: str = "--out") -> None:
-    """Refuse, before any solve, an output path that cannot be written.
+def check_output_path(out: Path, option: str = "--out", *, inside: bool = False) -> None:
+    """Refuse, before any solve, an output path that cannot be written: ``out`` is the folder
+    to create (written next to, through a hidden sibling), or with ``inside`` a folder to
+    write into (``--reports``, ``min-cap --out``).
 
     Raises
     ------
@@ -187,7 +189,7 @@ def check_output_path(out: Path, option: str = "--out") -> None:
         (exit code 8).
     """
     target = Path(os.path.abspath(out))
-    existing = target
+    existing = target if inside else target.parent
     while not os.path.lexists(existing) and existing.parent != existing:
         existing = existing.parent
     if not existing.is_dir():
@@ -196,9 +198,10 @@ def check_output_path(out: Path, option: str = "--out") -> None:
             "(nothing is written into or over a file)"
         )
     name_max = _name_max(existing)
-    new_parts = target.relative_to(existing).parts if existing != target else ()
+    new_parts = target.relative_to(existing).parts if target.is_relative_to(existing) else ()
     for i, part in enumerate(new_parts):
-        extra = len(f"..tmp-{os.getpid()}") if i == len(new_parts) - 1 else 0
+        last = i == len(new_parts) - 1 and not inside
+        extra = len(f"..tmp-{os.getpid()}") if last else 0
         if len(os.fsencode(part)) + extra > name_max:
             raise OutputPathError(
                 f"{option}: the name {part[:40]}… is {len(os.fsencode(part))} bytes long; the "
@@ -429,6 +432,15 @@ def staged_folder(
         raise OutputWriteError(
             f"{out}: could not be written — {exc}; nothing was left at {out}"
         ) from None
+    except Exception as exc:
+        gone = staging is not None and staging.final is None and not staging.path.is_dir()
+        _discard(staging, made)
+        if gone:  # whatever failed, the cause is the folder removed under us
+            raise OutputWriteError(
+                f"{out}: could not be written — the folder being written disappeared "
+                f"({type(exc).__name__}); nothing was left at {out}"
+            ) from None
+        raise
     except BaseException:
         _discard(staging, made)
         raise
