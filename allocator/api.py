@@ -32,6 +32,7 @@ from allocator.run.folder import (
     COMPARE_FORMAT,
     SWEEP_FORMAT,
     check_output_path,
+    clean_stale,
     ensure_free,
     free_folder,
     on_error,
@@ -241,7 +242,8 @@ def sweep(
 
     _check_lang(lang)
     if out is not None and os.path.lexists(out):
-        ensure_free(out)  # a file or symbolic link is named as such
+        if out.is_symlink() or not out.is_dir():
+            ensure_free(out)  # a file or a symbolic link: said as such
         raise OutputExistsError(f"{out}: already exists — give another --out folder")
     if out is not None:
         check_output_path(out)
@@ -331,6 +333,7 @@ def min_cap(
     if out is not None and result.path:
         written = out / MIN_CAP_CSV
         on_error(lambda: out.mkdir(parents=True, exist_ok=True), out)
+        clean_stale(out)  # a half-written min_cap.csv of a killed run
         if os.path.lexists(written):  # appeared during the solve: never replaced
             raise OutputExistsError(f"{written}: appeared while solving — nothing was replaced")
         on_error(lambda: write_csv(min_cap_table(result), written), written)
@@ -371,7 +374,7 @@ def compare(
         )
     if out is not None:
         check_output_path(out)
-        ensure_free(out, force=force, protect=runs)
+        ensure_free(out, force=force, protect=runs, replaces="compare")
     else:
         check_output_path(reports, option="--reports", inside=True)
     cmp = compare_plans([load_solved(p) for p in runs])
@@ -400,7 +403,9 @@ def write_comparison(
     from allocator.run.compare import CSV_NAME, PNG_NAME, comparison_table
     from allocator.run.csvfile import write_csv
 
-    with staged_folder(Path(out), force=force, numbered=numbered, protect=protect) as staging:
+    with staged_folder(
+        Path(out), force=force, numbered=numbered, protect=protect, replaces="compare"
+    ) as staging:
         write_marker(staging.path, COMPARE_FORMAT)
         write_csv(comparison_table(cmp), staging.path / CSV_NAME)
         compare_chart(cmp, staging.path / PNG_NAME, lang)  # type: ignore[arg-type]

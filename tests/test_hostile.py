@@ -477,11 +477,14 @@ def test_out_current_folder_or_its_parent_is_never_replaced(
 def test_compare_never_replaces_a_run_it_compares(ws: Path, small_run: Path) -> None:
     a = _make_run_copy(small_run, ws / "a")
     b = _make_run_copy(small_run, ws / "b")
+    other = _make_run_copy(small_run, ws / "other")  # a run folder, not a comparison
     before = tree(ws)
     code, out = cli(["compare", a, b, "--out", a, "--force"])
     check(out, code, EXIT_USAGE, ("reads from",))
     code, out = cli(["compare", a, b, "--out", ws / "docs", "--force"])
     check(out, code, EXIT_USAGE, ("not a folder written by allocate",))
+    code, out = cli(["compare", a, b, "--out", other, "--force"])
+    check(out, code, EXIT_USAGE, ("is a run folder of allocate", "only comparison folders"))
     unchanged_except(before, tree(ws))
 
 
@@ -1093,7 +1096,7 @@ CASE_COUNT = (
     + len(TAMPER_CASES)
     + 2  # empty signing key (verify, allocate)
     + 2  # --out . and --out ..
-    + 2  # compare refusals
+    + 3  # compare refusals
     + 3  # --force on a run, on a comparison; a name taken meanwhile
     + 4  # left-overs: half-written folder, --force swap, user's folder, half-written file
     + 2  # parent removed, files removed while writing

@@ -244,7 +244,12 @@ def _probe_writable(folder: Path, out: Path) -> None:
 
 
 def ensure_free(
-    out: Path, *, force: bool = False, protect: Iterable[Path] = (), option: str = "--out"
+    out: Path,
+    *,
+    force: bool = False,
+    protect: Iterable[Path] = (),
+    option: str = "--out",
+    replaces: str = "run",
 ) -> None:
     """Refuse an existing ``out`` unless ``force`` is given and it is a folder this tool wrote
     that may be replaced (see the module's rule 1).
@@ -272,13 +277,14 @@ def ensure_free(
         raise OutputExistsError(
             f"{out}: already exists — give --force to replace it, or {option} for another folder"
         )
-    refuse_unless_replaceable(out, protect=protect, option=option)
+    refuse_unless_replaceable(out, protect=protect, option=option, replaces=replaces)
 
 
 def refuse_unless_replaceable(
-    out: Path, *, protect: Iterable[Path] = (), option: str = "--out"
+    out: Path, *, protect: Iterable[Path] = (), option: str = "--out", replaces: str = "run"
 ) -> None:
-    """Raise :class:`OutputPathError` unless ``--force`` may replace the folder ``out``."""
+    """Raise :class:`OutputPathError` unless ``--force`` may replace the folder ``out``: a
+    folder of kind ``replaces`` (``run``, ``compare``) or an empty one, holding nothing else."""
     real = Path(out).resolve()
     cwd = Path.cwd().resolve()
     if real == cwd or real in cwd.parents:
@@ -300,6 +306,12 @@ def refuse_unless_replaceable(
             f"{out}: is not a folder written by allocate (no plan.json of a run, no "
             f"{OUTPUT_MARKER} of a sweep or comparison) — --force replaces only those; give "
             f"{option} a new folder"
+        )
+    if kind not in (replaces, "empty"):
+        names = {"run": "run folder", "sweep": "sweep folder", "compare": "comparison folder"}
+        raise OutputPathError(
+            f"{out}: is a {names[kind]} of allocate; this command's --force replaces only "
+            f"{names[replaces]}s — give {option} a new folder"
         )
     foreign = foreign_entries(out, kind)
     if foreign:
@@ -389,6 +401,7 @@ def staged_folder(
     numbered: bool = False,
     protect: Iterable[Path] = (),
     option: str = "--out",
+    replaces: str = "run",
 ) -> Iterator[Staging]:
     """Yield a :class:`Staging` whose hidden ``path`` is written into; when the block completes,
     rename it to ``out`` (``numbered``: or the first free ``out-2``, ``out-3``, ... at that
@@ -406,7 +419,7 @@ def staged_folder(
     out = Path(os.path.abspath(out)) if str(out) in ("", ".", "..") else Path(out)
     protect = list(protect)
     if not numbered:
-        ensure_free(out, force=force, protect=protect, option=option)
+        ensure_free(out, force=force, protect=protect, option=option, replaces=replaces)
     parent = out.parent
     made: list[Path] = []
     staging: Staging | None = None
@@ -420,8 +433,9 @@ def staged_folder(
         staging = Staging(tmp, cleaned=cleaned)
         yield staging
         staging.final = _place(
-            tmp, out, force=force, numbered=numbered, protect=protect, option=option
-        )
+            tmp, out, force=force, numbered=numbered, protect=protect, option=option,
+            replaces=replaces,
+        )  # fmt: skip
     except OSError as exc:
         _discard(staging, made)
         raise OutputWriteError(
@@ -454,9 +468,12 @@ def atomic_folder(
     numbered: bool = False,
     protect: Iterable[Path] = (),
     option: str = "--out",
+    replaces: str = "run",
 ) -> Iterator[Path]:
     """:func:`staged_folder` for callers that need only the hidden folder's path."""
-    with staged_folder(out, force=force, numbered=numbered, protect=protect, option=option) as s:
+    with staged_folder(
+        out, force=force, numbered=numbered, protect=protect, option=option, replaces=replaces
+    ) as s:
         yield s.path
 
 
@@ -492,12 +509,13 @@ def _place(
     numbered: bool,
     protect: list[Path],
     option: str,
+    replaces: str,
 ) -> Path:
     if not tmp.is_dir():
         raise OutputWriteError(f"the folder being written disappeared ({tmp})")
     with _interrupts_held():
         if force and os.path.lexists(out):
-            ensure_free(out, force=True, protect=protect, option=option)  # again, just before
+            ensure_free(out, force=True, protect=protect, option=option, replaces=replaces)
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             os.rename(out, old)
             try:

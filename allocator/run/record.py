@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -248,11 +249,13 @@ class RunRecord(_Strict):
     # writing and reading
 
     def to_json(self) -> str:
-        data = self.model_dump(mode="json")
+        """The record as JSON text: strict JSON (no ``NaN`` or ``Infinity``; a non-finite
+        number, such as a stage's missing bound, is written as null)."""
+        data = _finite(self.model_dump(mode="json"))
         for key in ("explanation", "verification", "marginal", "files"):
             if data[key] is None:
                 del data[key]
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     def write(self, folder: Path) -> Path:
         """Write ``folder/plan.json``; return its path."""
@@ -329,6 +332,16 @@ def _marginal(result: SolveResult) -> dict[str, dict[str, float]] | None:
             continue
         out.setdefault(str(int(r.rank)), {})[str(int(r.fiscal_year))] = float(value)
     return out
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _rounded(times: dict[str, float]) -> dict[str, float]:
