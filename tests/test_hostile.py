@@ -534,9 +534,13 @@ def test_left_overs_of_killed_runs_are_cleaned_or_restored(ws: Path, small_run: 
     assert cli(["verify", reports / "kept"])[0] == EXIT_OK
 
 
-def test_a_name_taken_while_solving_goes_to_the_next_number(ws: Path, small_run: Path) -> None:
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "with-force"])
+def test_a_name_taken_while_solving_goes_to_the_next_number(
+    ws: Path, small_run: Path, force: list[str]
+) -> None:
     """The default folder is reserved when it is placed, not when the run starts: a folder
-    that appears meanwhile (another run finished first) is never replaced."""
+    that appears meanwhile (another run finished first) is never replaced, --force or not
+    (--force applies to --out only)."""
     import allocator.api
 
     reports = ws / "reports"
@@ -549,7 +553,7 @@ def test_a_name_taken_while_solving_goes_to_the_next_number(ws: Path, small_run:
 
     allocator.api.default_run_dir = taken_meanwhile  # type: ignore[assignment]
     try:
-        code, out = cli(["--plan", ws / "plan", "--reports", reports])
+        code, out = cli(["--plan", ws / "plan", "--reports", reports, *force])
     finally:
         allocator.api.default_run_dir = real  # type: ignore[assignment]
     assert code == EXIT_OK, out
@@ -1097,7 +1101,7 @@ CASE_COUNT = (
     + 2  # empty signing key (verify, allocate)
     + 2  # --out . and --out ..
     + 3  # compare refusals
-    + 3  # --force on a run, on a comparison; a name taken meanwhile
+    + 4  # --force on a run, on a comparison; a name taken meanwhile (with and without --force)
     + 4  # left-overs: half-written folder, --force swap, user's folder, half-written file
     + 2  # parent removed, files removed while writing
     + 6  # read-only and full disks

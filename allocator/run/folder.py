@@ -418,7 +418,9 @@ def staged_folder(
     """
     out = Path(os.path.abspath(out)) if str(out) in ("", ".", "..") else Path(out)
     protect = list(protect)
-    if not numbered:
+    if numbered:
+        force = False  # a default name is never replaced: the next number is taken instead
+    else:
         ensure_free(out, force=force, protect=protect, option=option, replaces=replaces)
     parent = out.parent
     made: list[Path] = []
