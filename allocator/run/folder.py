@@ -416,7 +416,9 @@ def staged_folder(
     OutputWriteError
         For any file-system error while writing or placing (nothing is left behind).
     """
-    out = Path(os.path.abspath(out)) if str(out) in ("", ".", "..") else Path(out)
+    out = Path(out)
+    if out.name in ("", ".", ".."):  # "." or "a/..": name the folder itself
+        out = Path(os.path.abspath(out))
     protect = list(protect)
     if numbered:
         force = False  # a default name is never replaced: the next number is taken instead
