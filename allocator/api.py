@@ -9,6 +9,7 @@ Nothing here prints or exits: problems are raised as :class:`~allocator.errors.A
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from allocator.constants import LANGS, PLAN_JSON
-from allocator.errors import OutputExistsError, UsageError
-from allocator.formatting import cap_slug
+from allocator.errors import OutputExistsError, OutputPathError, UsageError
+from allocator.formatting import cap_slug, number_ranges
 from allocator.optim.analysis import MinCapResult, Progress, SweepResult, marginal_values
 from allocator.optim.diagnose import Diagnosis, explain_infeasibility, precheck
 from allocator.optim.model import build_model
@@ -27,10 +28,23 @@ from allocator.optim.solve import infeasible_result, solve_lexicographic
 from allocator.plan.loading import Overrides, load_plan
 from allocator.plan.schema import Plan
 from allocator.run.compare import Comparison
-from allocator.run.folder import atomic_folder, ensure_free, free_folder, safe_name
+from allocator.run.digests import seal_run
+from allocator.run.folder import (
+    COMPARE_FORMAT,
+    SWEEP_FORMAT,
+    check_output_path,
+    clean_stale,
+    ensure_free,
+    free_folder,
+    on_error,
+    safe_name,
+    staged_folder,
+    write_marker,
+)
 from allocator.run.record import RecordError, RunOptions
+from allocator.run.signing import signing_key
 from allocator.run.verify import VerifyReport, verify_run
-from allocator.run.writer import default_run_dir, write_run_files
+from allocator.run.writer import default_run_dir, plan_folders, write_run_files
 
 if TYPE_CHECKING:
     from allocator.report.worker import ReportWorker
@@ -53,6 +67,8 @@ class Outcome:
     times: dict[str, float]
     explanation: list[str] = field(default_factory=list)
     """For an infeasible plan: which rules conflict, by how much, and what would fix it."""
+    cleaned: tuple[str, ...] = ()
+    """Left-overs of killed runs removed (or put back) before writing: one line each."""
 
 
 def solve_plan(
@@ -97,16 +113,22 @@ def allocate(
     the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``, the
     charts drawn by ``report_worker`` when one is given (see :mod:`allocator.report.worker`).
 
-    Raises PlanError / UsageError for bad input and OutputExistsError for an existing ``out``
-    without ``force`` — all before anything is written.
+    Raises PlanError / UsageError for bad input, OutputExistsError / OutputPathError for an
+    ``out`` that may not be written (or replaced) — all before anything is solved or written —
+    and OutputWriteError when the file system fails while writing (nothing is left behind).
     """
     _check_lang(lang)
+    key = signing_key()
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     plan = load_plan(plan_path, overrides)
     times["load_validate"] = time.perf_counter() - t0
-    if out is not None:
-        ensure_free(out, force=force)  # refuse before solving, not after
+    protect = plan_folders(plan)
+    if out is not None:  # refuse before solving, not after
+        check_output_path(out)
+        ensure_free(out, force=force, protect=protect)
+    else:
+        check_output_path(reports, option="--reports", inside=True)
 
     result, explanation = _solve_or_explain(plan, times, progress)
     if result.status == "no_solution":
@@ -119,21 +141,28 @@ def allocate(
     )
     t1 = time.perf_counter()
     verification: VerifyReport | None = None
-    with atomic_folder(target, force=force) as folder:
+    with staged_folder(target, force=force, numbered=out is None, protect=protect) as staging:
+        folder = staging.path
         record = write_run_files(
-            folder, plan, result, options=_run_options(plan, overrides), times=times,
+            folder, plan, result, options=_run_options(plan, overrides, lang), times=times,
             explanation=explanation,
         )  # fmt: skip
         if result.has_plan:
             t2 = time.perf_counter()
-            verification = verify_run(folder)
+            verification = verify_run(folder, sealed=False)
             times["verify"] = time.perf_counter() - t2
-            record.verified(verification.to_record(), times).write(folder)
+            record = record.verified(verification.to_record(), times)
+            record.write(folder)
         from allocator.report import write_reports
 
-        write_reports(folder, lang, worker=report_worker)
+        written = write_reports(folder, lang, worker=report_worker)
+        seal_run(
+            folder, record, reports=[p.relative_to(folder).as_posix() for p in written], key=key
+        )
     times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
-    return Outcome(plan, result, target, verification, times, explanation)
+    return Outcome(
+        plan, result, staging.final, verification, times, explanation, tuple(staging.cleaned)
+    )
 
 
 def _solve_or_explain(
@@ -167,8 +196,9 @@ def _run_tag(plan: Plan, overrides: Overrides) -> str:
     return "-".join(t for t in tags if t)
 
 
-def _run_options(plan: Plan, overrides: Overrides) -> RunOptions:
+def _run_options(plan: Plan, overrides: Overrides, lang: str | None = None) -> RunOptions:
     return RunOptions(
+        lang=lang,
         cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
         first_year=overrides.first_year,
         years=overrides.years,
@@ -222,8 +252,14 @@ def sweep(
     from allocator.run.tables import frontier_table
 
     _check_lang(lang)
-    if out is not None and out.exists():
+    if out is not None and os.path.lexists(out):
+        if out.is_symlink() or not out.is_dir():
+            ensure_free(out)  # a file or a symbolic link: said as such
         raise OutputExistsError(f"{out}: already exists — give another --out folder")
+    if out is not None:
+        check_output_path(out)
+    else:
+        check_output_path(reports, "--reports", inside=True)
     plan = load_plan(plan_path, overrides)
     target = out or default_sweep_dir(
         plan, reports, caps[0], caps[-1], tag=overrides.gdp_case or ""
@@ -232,7 +268,9 @@ def sweep(
     table = frontier_table(result)
     names = {r.rank: (r.name_ja if lang == "ja" else r.name_en) for r in plan.ranks}
     title = plan.title_ja if lang == "ja" else plan.title_en
-    with atomic_folder(target) as folder:
+    with staged_folder(target, numbered=out is None) as staging:
+        folder = staging.path
+        write_marker(folder, SWEEP_FORMAT)
         write_csv(table, folder / FRONTIER_CSV)
         frontier_chart(
             table,
@@ -241,7 +279,7 @@ def sweep(
             rank_names=names,
             title=f"{title or plan.name} ({plan.gdp_case})",
         )
-    return SweepOutcome(plan, result, target)
+    return SweepOutcome(plan, result, staging.final or target)
 
 
 def default_sweep_dir(
@@ -282,23 +320,34 @@ def min_cap(
     from allocator.run.csvfile import write_csv
     from allocator.run.tables import min_cap_table
 
-    if out is not None and (out / MIN_CAP_CSV).exists():
-        raise OutputExistsError(f"{out / MIN_CAP_CSV}: already exists — give another --out folder")
+    if out is not None:
+        if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
+            raise OutputPathError(
+                f"--out {out}: is a file, not a folder — give --out a folder for {MIN_CAP_CSV}"
+            )
+        if os.path.lexists(out / MIN_CAP_CSV):
+            raise OutputExistsError(
+                f"{out / MIN_CAP_CSV}: already exists — give another --out folder"
+            )
+        check_output_path(out, inside=True)
     plan = load_plan(plan_path, overrides)
     known = sorted(r.rank for r in plan.ranks)
     missing = [r for r in ranks if r not in known]
     if missing:
         raise UsageError(
             "--ranks",
-            f"the plan has no rank {', '.join(map(str, missing))}",
+            f"the plan has no rank {number_ranges(missing)}",
             f"its ranks are {known[0]}–{known[-1]}",
         )
     result = solve_min_cap(plan, list(ranks), step)
     written = None
     if out is not None and result.path:
-        out.mkdir(parents=True, exist_ok=True)
         written = out / MIN_CAP_CSV
-        write_csv(min_cap_table(result), written)
+        on_error(lambda: out.mkdir(parents=True, exist_ok=True), out)
+        clean_stale(out)  # a half-written min_cap.csv of a killed run
+        if os.path.lexists(written):  # appeared during the solve: never replaced
+            raise OutputExistsError(f"{written}: appeared while solving — nothing was replaced")
+        on_error(lambda: write_csv(min_cap_table(result), written), written)
     return MinCapOutcome(plan, result, written)
 
 
@@ -334,32 +383,60 @@ def compare(
             f"give two or more run folders to compare (got {len(runs)})",
             "e.g. allocate compare reports/a reports/b",
         )
+    if out is not None:
+        check_output_path(out)
+        ensure_free(out, force=force, protect=runs, replaces="compare")
+    else:
+        check_output_path(reports, option="--reports", inside=True)
     cmp = compare_plans([load_solved(p) for p in runs])
     target = out if out is not None else default_compare_dir(cmp, reports)
-    return CompareOutcome(cmp, write_comparison(cmp, target, lang=lang, force=force))
+    return CompareOutcome(
+        cmp,
+        write_comparison(cmp, target, lang=lang, force=force, numbered=out is None, protect=runs),
+    )
 
 
-def write_comparison(cmp: Comparison, out: Path, *, lang: str = "ja", force: bool = False) -> Path:
+def write_comparison(
+    cmp: Comparison,
+    out: Path,
+    *,
+    lang: str = "ja",
+    force: bool = False,
+    numbered: bool = False,
+    protect: Sequence[Path] = (),
+) -> Path:
     """Write ``compare.csv`` and ``compare.png`` into the folder ``out``, atomically; return
-    ``out``. Raises OutputExistsError if ``out`` exists and ``force`` is false, UsageError for a
-    chart language other than ja or en."""
+    the folder written (with ``numbered``, ``out`` or the first free ``out-2``, …). Raises
+    OutputExistsError if ``out`` exists and ``force`` is false, OutputPathError if ``force``
+    may not replace it (it holds a compared run, or is not a folder of this tool), UsageError
+    for a chart language other than ja or en."""
     from allocator.report.analysis_charts import compare_chart
     from allocator.run.compare import CSV_NAME, PNG_NAME, comparison_table
     from allocator.run.csvfile import write_csv
 
-    with atomic_folder(Path(out), force=force) as folder:
-        write_csv(comparison_table(cmp), folder / CSV_NAME)
-        compare_chart(cmp, folder / PNG_NAME, lang)  # type: ignore[arg-type]
-    return Path(out)
+    with staged_folder(
+        Path(out), force=force, numbered=numbered, protect=protect, replaces="compare"
+    ) as staging:
+        write_marker(staging.path, COMPARE_FORMAT)
+        write_csv(comparison_table(cmp), staging.path / CSV_NAME)
+        compare_chart(cmp, staging.path / PNG_NAME, lang)  # type: ignore[arg-type]
+    return staging.final or Path(out)
 
 
 def verify(run_dir: Path) -> VerifyReport:
-    """Recompute every rule of a run folder. Raises UsageError if it is not a run folder."""
+    """Recompute every rule of a run folder and check its seal (and its signature, with
+    ``ALLOCATOR_SIGNING_KEY`` set); for a report that differs from its digest, say where by
+    regenerating it from the run's tables. Raises RecordError (exit code 2) if ``run_dir`` is
+    not a run folder, UsageError if the key variable is set but empty."""
+    key = signing_key()
     if not (Path(run_dir) / PLAN_JSON).is_file():
         raise RecordError(
             f"{run_dir}: not a run folder (no plan.json) — give a folder written by allocate"
         )
-    return verify_run(run_dir)
+    report = verify_run(run_dir, key=key)
+    from allocator.report.regenerate import locate_report_changes
+
+    return locate_report_changes(Path(run_dir), report)
 
 
 __all__ = [

@@ -58,3 +58,17 @@ class OutputExistsError(AllocatorError):
     """The output folder exists and --force was not given (exit code 2)."""
 
     exit_code = 2
+
+
+class OutputPathError(AllocatorError):
+    """An output path that cannot be used (exit code 2): a file where a folder is needed, the
+    plan folder itself, a folder --force may not replace, a name too long."""
+
+    exit_code = 2
+
+
+class OutputWriteError(AllocatorError):
+    """The output could not be written (exit code 8): read-only file system, disk full, no
+    permission, or the folder removed while writing. Nothing is left at the output path."""
+
+    exit_code = 8

@@ -99,3 +99,22 @@ def year_ranges(years: list[int], lang: str) -> str:
 def shorten(text: str, width: int) -> str:
     """At most ``width`` characters, cut with ``…``."""
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def number_ranges(numbers: list[int]) -> str:
+    """Whole numbers as ranges: ``[1, 2, 3, 5, 7, 8]`` -> ``1–3, 5, 7–8`` (a million ranks
+    named in one short line).
+
+    >>> number_ranges([7, 8, 9, 10, 12])
+    '7–10, 12'
+    """
+    parts: list[str] = []
+    ordered = sorted(set(numbers))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}–{ordered[j]}")
+        i = j + 1
+    return ", ".join(parts)

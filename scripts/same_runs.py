@@ -3,7 +3,9 @@
 Usage: python scripts/same_runs.py BEFORE AFTER
 
 Every file must exist in both folders with the same bytes, except:
-- plan.json: ``created_at``, ``times_seconds`` and each stage's ``seconds`` are dropped;
+- plan.json: ``created_at``, ``times_seconds`` and each stage's ``seconds`` are dropped, and
+  the digest of ``report.xlsx`` under ``files`` (the workbook holds the creation time);
+- seal.json: holds the digest of plan.json (so it follows plan.json) and is skipped;
 - report.xlsx: compared part by part (the zip's XML), with the creation time and the
   "time ... (seconds)" cells of the run-information sheet masked.
 
@@ -33,6 +35,7 @@ def _plan_json(data: bytes) -> Any:
     record.pop("times_seconds", None)
     for stage in record.get("stages") or []:
         stage.pop("seconds", None)
+    (record.get("files") or {}).pop("report.xlsx", None)
     return record
 
 
@@ -55,7 +58,7 @@ def compare(before: Path, after: Path) -> list[str]:
         problems.append(f"{name}: only in {'before' if name in names_a else 'after'}")
     for name in sorted(names_a & names_b):
         a, b = (before / name).read_bytes(), (after / name).read_bytes()
-        if a == b:
+        if a == b or name.name == "seal.json":
             continue
         if name.name == "plan.json" and _plan_json(a) == _plan_json(b):
             continue

@@ -62,12 +62,14 @@ MSG
   echo "$py" > .venv/.bootstrap-python
 fi
 
+# Editable install in "compat" mode (a plain path in a .pth file): the default import-hook
+# finder costs about 70 ms at every interpreter start, before `allocate` can handle Ctrl-C.
 # Install exactly the versions in requirements.lock (the ones the tests passed with), with uv
 # (seconds from its cache), fetched once into .venv/uv-tool by the bootstrap Python's pip; with
 # pip inside the venv if uv cannot be had. Quiet unless something fails.
 UV_VERSION=0.13.9
 stamp=.venv/.allocator-installed
-want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml requirements.lock scripts/setup.sh | sha256sum | cut -d' ' -f1)
 
 install_locked() {
   local py=.venv/bin/python uv=.venv/uv-tool/bin/uv
@@ -79,11 +81,12 @@ install_locked() {
   fi
   if [ -x "$uv" ]; then
     "$uv" pip install --quiet --python "$py" -r requirements.lock &&
-      "$uv" pip install --quiet --python "$py" --no-deps -e .
+      "$uv" pip install --quiet --python "$py" --no-deps -e . -C editable_mode=compat
   else
     "$py" -m ensurepip --upgrade &&
       "$py" -m pip install --quiet --disable-pip-version-check -r requirements.lock &&
-      "$py" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+      "$py" -m pip install --quiet --disable-pip-version-check --no-deps -e . \
+        --config-settings editable_mode=compat
   fi
 }
 

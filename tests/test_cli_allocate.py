@@ -105,7 +105,7 @@ def test_earlier_run_is_never_overwritten(tmp_path: Path) -> None:
     assert (tmp_path / "japan-defense-2026-cap2pct" / "plan.json").read_bytes() == first
 
 
-def test_existing_out_needs_force(tmp_path: Path) -> None:
+def test_existing_out_needs_force_and_force_replaces_only_a_run_folder(tmp_path: Path) -> None:
     out_dir = tmp_path / "mine"
     out_dir.mkdir()
     (out_dir / "notes.txt").write_text("my notes", encoding="utf-8")
@@ -114,9 +114,16 @@ def test_existing_out_needs_force(tmp_path: Path) -> None:
     assert "already exists" in out and "--force" in out
     assert (out_dir / "notes.txt").read_text(encoding="utf-8") == "my notes"
     code, out = allocate("--cap", "2%", "--out", str(out_dir), "--force")
+    assert code == EXIT_USAGE, "a folder allocate did not write is never replaced"
+    assert "not a folder written by allocate" in out
+    assert (out_dir / "notes.txt").read_text(encoding="utf-8") == "my notes"
+    run_dir = tmp_path / "run"
+    assert allocate("--cap", "2%", "--out", str(run_dir))[0] == EXIT_OK
+    first = (run_dir / "plan.json").read_bytes()
+    code, out = allocate("--cap", "1.9%", "--out", str(run_dir), "--force")
     assert code == EXIT_OK
-    assert not (out_dir / "notes.txt").exists() and (out_dir / "plan.json").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["mine"], "no temporary folder left"
+    assert (run_dir / "plan.json").read_bytes() != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "run"], "no temporary left"
 
 
 def test_infeasible_cap_is_explained(tmp_path: Path) -> None:

@@ -54,7 +54,11 @@ def test_compare_two_runs_prints_and_writes(runs: dict[str, Path], tmp_path: Pat
     assert "new         Q" in out  # Q is funded newly at 3 %
     assert "cap ratio" in out and "A 2%  B 3%" in out
     assert f"written: {tmp_path / 'cmp'}/" in out
-    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == ["compare.csv", "compare.png"]
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == [
+        "compare.csv",
+        "compare.png",
+        "output.json",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]  # no hidden temp folder left
     csv = (tmp_path / "cmp" / "compare.csv").read_text(encoding="utf-8-sig")
     assert csv.splitlines()[0] == "section,key,metric,cap2,cap3,diff_cap3"

@@ -63,7 +63,7 @@ def test_sweep_writes_frontier_and_reports_infeasible_caps(tmp_path: Path) -> No
     assert [row["other_alloc_oku_yen"] for row in rows] == ["", "300", "300", "300"]
     assert [row["total_alloc_oku_yen"] for row in rows] == ["", "300", "800", "1300"]
     assert (out / "frontier.png").read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.png", "output.json"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temp folder left"
     # the table on stdout, one progress line per cap on stderr
     assert "infeasible" in r.stdout and "1,000" in r.stdout and "no plan at: 0.5%" in r.stdout

@@ -51,7 +51,7 @@ def test_input_files_are_never_modified(tmp_path: Path) -> None:
 
 
 def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupt(_: Path) -> None:
+    def interrupt(_: Path, **kw: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(allocator.api, "verify_run", interrupt)  # mid-write, files half there
@@ -64,16 +64,16 @@ def test_forced_replacement_keeps_old_folder_until_new_one_is_complete(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "keep.txt").write_text("old", encoding="utf-8")
+    allocate(DATA, Overrides(cap=parse_cap("1.9%")), out=out)
+    before = digest(out)
 
-    def fail(_: Path) -> None:
+    def fail(_: Path, **kw: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(allocator.api, "verify_run", fail)
     with pytest.raises(RuntimeError):
         allocate(DATA, Overrides(), out=out, force=True)
-    assert (out / "keep.txt").read_text(encoding="utf-8") == "old"
+    assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 

@@ -353,6 +353,8 @@ def test_verify_does_not_share_code_with_the_model() -> None:
         "allocator.plan.cap",
         "allocator.plan.schema",
         "allocator.run.record",
+        "allocator.run.digests",  # the seal's format and the SHA-256 of files: no model code
+        "allocator.run.signing",  # HMAC-SHA256: no model code
     }
 
 
@@ -459,7 +461,8 @@ def test_tampered_summary_is_caught(shipped: Path) -> None:
 
     edit_csv(shipped / "summary.csv", fn)
     report = verify_run(shipped)
-    assert {v.rule for v in report.violations} == {"summary_mismatch"}
+    assert {v.rule for v in report.violations} == {"summary_mismatch", "digest"}
+    assert only(report, "digest", "summary.csv").message.startswith("summary.csv differs")
     cap = [v for v in report.violations if "cap_oku_yen" in v.message]
     assert len(cap) == 1 and cap[0].fiscal_year == 2027 and cap[0].excess_oku_yen == 5
     assert any("gdp_ratio" in v.message and v.fiscal_year == 2027 for v in report.violations)
@@ -468,7 +471,10 @@ def test_tampered_summary_is_caught(shipped: Path) -> None:
 def test_missing_summary_year_is_caught(shipped: Path) -> None:
     edit_csv(shipped / "summary.csv", lambda rows: [r for r in rows if r["fiscal_year"] != "2030"])
     report = verify_run(shipped)
-    assert [(v.rule, v.fiscal_year) for v in report.violations] == [("summary_mismatch", 2030)]
+    assert [(v.rule, v.subject, v.fiscal_year) for v in report.violations] == [
+        ("digest", "summary.csv", None),
+        ("summary_mismatch", "summary.csv", 2030),
+    ]
 
 
 def test_deleted_row_is_caught(shipped: Path) -> None:
@@ -536,7 +542,11 @@ def test_tampered_plan_json_allocations_are_caught(shipped: Path) -> None:
 
     edit_json(shipped, fn)
     report = verify_run(shipped)
-    assert [v.rule for v in report.violations] == ["plan_json_mismatch"]
+    assert [(v.rule, v.subject) for v in report.violations] == [
+        ("digest", "plan.json"),
+        ("plan_json_mismatch", "A02"),
+    ]
+    assert "edited after the run" in only(report, "digest", "plan.json").message
     v = only(report, "plan_json_mismatch", "A02", 2027)
     assert v.excess_oku_yen == 10
 

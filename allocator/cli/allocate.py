@@ -18,14 +18,23 @@ import typer
 from allocator import __version__
 from allocator.cli.exits import (
     EXIT_INFEASIBLE,
-    EXIT_INTERRUPTED,
     EXIT_LIMIT_NO_PLAN,
     EXIT_LIMIT_WITH_PLAN,
     EXIT_USAGE,
     EXIT_VERIFY_FAILED,
     fail,
+    interrupted,
 )
-from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.cli.options import (
+    GdpCaseOption,
+    PlanOption,
+    ReportsOption,
+    parse_first_year,
+    parse_gap,
+    parse_gdp_case,
+    parse_time_limit,
+    parse_years,
+)
 from allocator.errors import AllocatorError
 from allocator.plan.cap import parse_cap
 
@@ -36,16 +45,6 @@ def _version(value: bool) -> None:
 
         typer.echo(f"allocate {__version__} (PuLP {pulp_version()}, HiGHS {highs_version()})")
         raise typer.Exit(0)
-
-
-def _check_cap(text: str | None) -> str | None:
-    if text is None:
-        return None
-    try:
-        parse_cap(text)
-    except AllocatorError as exc:
-        raise typer.BadParameter(str(exc).split(": ", 1)[-1]) from None
-    return text
 
 
 def _progress_printer() -> Callable[[str], None] | None:
@@ -83,7 +82,6 @@ def allocate_command(
             "--cap",
             help="GDP-ratio cap on defence spending: 2%, 2.5 %, 0.02 or ２％. "
             "Default: the plan's own [cap] ratio.",
-            callback=_check_cap,
         ),
     ] = None,
     plan: PlanOption = Path("data"),
@@ -100,22 +98,20 @@ def allocate_command(
         bool, typer.Option("--force", help="Replace an existing --out folder.")
     ] = False,
     first_year: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--first-year",
-            help="Start the plan in this fiscal year (2027 = 2027年度); every "
+            help="Start the plan in this fiscal year (2027 = 2027年度, 1900–2200); every "
             "window, phase and bound moves with it.",
-            min=1900,
-            max=2200,
+            metavar="YEAR",
         ),
     ] = None,
     years: Annotated[
-        int | None,
+        str | None,
         typer.Option(
             "--years",
-            help="Horizon in fiscal years; a shorter horizon cuts windows.",
-            min=1,
-            max=100,
+            help="Horizon in fiscal years (1–100); a shorter horizon cuts windows.",
+            metavar="N",
         ),
     ] = None,
     gdp_case: GdpCaseOption = None,
@@ -129,15 +125,19 @@ def allocate_command(
         ),
     ] = None,
     time_limit: Annotated[
-        float | None,
+        str | None,
         typer.Option(
-            "--time-limit", help="Seconds for the whole solve (all priority stages).", min=0.1
+            "--time-limit",
+            help="Seconds for the whole solve (all priority stages), 0.1–1000000.",
+            metavar="SECONDS",
         ),
     ] = None,
     gap: Annotated[
-        float | None,
+        str | None,
         typer.Option(
-            "--gap", help="Relative MIP gap per stage; 0 proves optimality.", min=0.0, max=0.99
+            "--gap",
+            help="Relative MIP gap per stage, 0–0.99; 0 proves optimality.",
+            metavar="GAP",
         ),
     ] = None,
     lang: Annotated[
@@ -166,11 +166,11 @@ def allocate_command(
             cap_base=base,
             cap_base_year=base_year,
             cap=parse_cap(cap) if cap is not None else None,
-            first_year=first_year,
-            years=years,
-            gdp_case=gdp_case,
-            time_limit_seconds=time_limit,
-            gap=gap,
+            first_year=parse_first_year(first_year) if first_year is not None else None,
+            years=parse_years(years) if years is not None else None,
+            gdp_case=parse_gdp_case(gdp_case),
+            time_limit_seconds=parse_time_limit(time_limit) if time_limit is not None else None,
+            gap=parse_gap(gap) if gap is not None else None,
         )
         outcome = allocate(
             plan,
@@ -185,13 +185,16 @@ def allocate_command(
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:  # also while the solver is still being imported
-        fail("interrupted; no run folder was written", EXIT_INTERRUPTED)
+        interrupted()
     finally:
         if worker is not None:
             worker.close()
-    from allocator.cli.render import render_outcome
+    try:
+        from allocator.cli.render import render_outcome
 
-    typer.echo(render_outcome(outcome))
+        typer.echo(render_outcome(outcome))
+    except KeyboardInterrupt:
+        interrupted()
     status = outcome.result.status
     if status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)

@@ -7,9 +7,11 @@ when it runs, so ``allocate --help`` starts at once.
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import typer
 
+from allocator.cli import INTERRUPTED, interrupted_message
 from allocator.cli.allocate import allocate_command
 from allocator.cli.compare import compare_command
 from allocator.cli.exits import (
@@ -22,6 +24,7 @@ from allocator.cli.exits import (
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VERIFY_FAILED,
+    INTERRUPT_REPORTED,
 )
 from allocator.cli.min_cap import min_cap_command
 from allocator.cli.sweep import sweep_command
@@ -51,8 +54,10 @@ Examples:
 
   allocate min-cap --ranks 1-3
 
-Exit codes: 0 optimal; 2 bad usage; 3 invalid plan; 4 infeasible; 5 time limit, plan written;
-6 time limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
+Exit codes: 0 optimal; 2 bad usage or an output path that cannot be used; 3 invalid plan;
+4 infeasible; 5 time limit, plan written; 6 time limit, no plan; 7 verification failed;
+8 the output could not be written (read-only, disk full, removed while writing); 1 internal
+error; 130 interrupted.
 """
 
 app = typer.Typer(
@@ -71,32 +76,44 @@ app.command("sweep")(sweep_command)
 app.command("min-cap")(min_cap_command)
 
 
-def main() -> None:
-    """Entry point of the ``allocate`` script: no traceback ever reaches the user."""
-    try:
-        code = app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("allocate: interrupted; no run folder was written", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except AllocatorError as exc:
+def _fail_with(exc: Exception) -> NoReturn:
+    """One line on stderr for an exception that left the command, and its exit code."""
+    if isinstance(exc, AllocatorError):
         typer.echo(f"allocate: error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # usage errors found by the option parser
+    if isinstance(exc, typer.TyperException):  # usage errors found by the option parser
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
             typer.echo(f"allocate: error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
-    except Exception as exc:  # a bug: one line, not a traceback
-        typer.echo(
-            f"allocate: internal error: {type(exc).__name__}: {exc} — please report "
-            "this with the command you ran",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL)
+    # a bug: one line, not a traceback
+    typer.echo(
+        f"allocate: internal error: {type(exc).__name__}: {exc} — please report this with "
+        "the command you ran",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
+def main() -> None:
+    """Run the typer app; every library error becomes one line and its exit code (the
+    console script :func:`allocator.cli.main` calls this once it can handle Ctrl-C)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        code = EXIT_INTERRUPTED
+    except Exception as exc:
+        if INTERRUPTED:  # Ctrl-C broke something mid-way (an import, a write): say so
+            code = EXIT_INTERRUPTED
+        else:
+            _fail_with(exc)
+    if code == EXIT_INTERRUPTED and not INTERRUPT_REPORTED:
+        # typer turns Ctrl-C inside a command into a silent exit code 130: say what is true
+        typer.echo(f"allocate: {interrupted_message()}", err=True)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

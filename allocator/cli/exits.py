@@ -4,13 +4,19 @@ Exit codes
 ----------
 0  an optimal plan, written and verified
 1  an unexpected internal error (a bug: please report it)
-2  bad usage: an option value, or an output folder that exists without --force
+2  bad usage: an option value, an output folder that exists without --force, or an output
+   path that cannot be used (a file in the way, the plan folder, not a run folder for
+   --force, a name too long for the file system)
 3  invalid plan files (the message names file, row and column)
 4  infeasible: no plan satisfies every rule
 5  stopped at the time limit with a usable plan (written, verified, marked not optimal)
 6  stopped at the time limit before any plan was found
-7  the written plan failed independent verification (a bug: please report it)
-130 interrupted (Ctrl-C); nothing was written
+7  the written plan failed independent verification (a bug: please report it); for
+   ``allocate verify``: the folder was changed or breaks a rule
+8  the output could not be written (read-only file system, disk full, no permission, the
+   folder removed while writing); nothing was left at the output path
+130 interrupted (Ctrl-C); nothing was written, unless the message names a folder that was
+   already complete
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ EXIT_INFEASIBLE = 4
 EXIT_LIMIT_WITH_PLAN = 5
 EXIT_LIMIT_NO_PLAN = 6
 EXIT_VERIFY_FAILED = 7
+EXIT_OUTPUT_FAILED = 8
 EXIT_INTERRUPTED = 130
 
 
@@ -34,3 +41,19 @@ def fail(message: str, code: int) -> NoReturn:
     """Print ``allocate: error: <message>`` on stderr and exit with ``code``."""
     typer.echo(f"allocate: error: {message}", err=True)
     raise typer.Exit(code)
+
+
+INTERRUPT_REPORTED: list[bool] = []
+"""Set once the interruption has been reported (typer turns Ctrl-C into a silent exit code
+130; :func:`allocator.cli.app.main` reports it unless a command already did)."""
+
+
+def interrupted() -> NoReturn:
+    """After Ctrl-C: print what is true (nothing written, or which folder is complete) on
+    stderr and exit with 130."""
+    from allocator.cli import interrupted_message
+
+    if not INTERRUPT_REPORTED:
+        typer.echo(f"allocate: {interrupted_message()}", err=True)
+        INTERRUPT_REPORTED.append(True)
+    raise typer.Exit(EXIT_INTERRUPTED)

@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from allocator.cli.exits import EXIT_INFEASIBLE, fail
-from allocator.cli.options import GdpCaseOption, PlanOption, parse_ranks
+from allocator.cli.options import (
+    GdpCaseOption,
+    PlanOption,
+    parse_gdp_case,
+    parse_ranks,
+    parse_time_limit,
+)
 from allocator.errors import AllocatorError
 from allocator.plan.cap import parse_cap
 
@@ -26,7 +32,10 @@ def min_cap_command(
     step: Annotated[str, typer.Option("--step", help="Resolution of the single cap.")] = "0.01%",
     gdp_case: GdpCaseOption = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Seconds for each solve.", min=0.1)
+        str | None,
+        typer.Option(
+            "--time-limit", help="Seconds for each solve, 0.1–1000000.", metavar="SECONDS"
+        ),
     ] = None,
 ) -> None:
     """The smallest GDP-ratio cap at which the given ranks are fully funded.
@@ -48,7 +57,10 @@ def min_cap_command(
             plan,
             wanted,
             resolution,
-            Overrides(gdp_case=gdp_case, time_limit_seconds=time_limit),
+            Overrides(
+                gdp_case=parse_gdp_case(gdp_case),
+                time_limit_seconds=None if time_limit is None else parse_time_limit(time_limit),
+            ),
             out=out,
         )
     except AllocatorError as exc:

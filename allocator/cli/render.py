@@ -29,6 +29,7 @@ def render_outcome(outcome: Outcome) -> str:
         f"status: {_STATUS_TEXT.get(result.status, result.status)}",
     ]
     lines += [f"note: {n}" for n in plan.notes]
+    lines += [f"note: {n}" for n in outcome.cleaned]
     if not result.has_plan:
         if result.status == "infeasible":
             lines += outcome.explanation
@@ -123,6 +124,8 @@ def render_verification(report: VerifyReport, run_dir: Path) -> str:
     if report.ok and any("no schedule" in note for note in report.notes):
         verdict = "no schedule to verify; plan.json and inputs/ are consistent"
     lines = [f"{run_dir}: {verdict} ({n:,} checks, {len(report.violations)} violations)"]
+    if report.signature:
+        lines.append(f"signature: {report.signature}")
     lines += [f"  {rule:<24}{count:>8} checked" for rule, count in report.checks if count]
     lines += [f"note: {note}" for note in report.notes]
     for v in report.violations:

@@ -3,6 +3,7 @@ the cap; writes ``frontier.csv`` and ``frontier.png``."""
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from fractions import Fraction
@@ -12,7 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from allocator.cli.exits import fail
-from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.cli.options import (
+    GdpCaseOption,
+    PlanOption,
+    ReportsOption,
+    parse_gdp_case,
+    parse_time_limit,
+)
 from allocator.errors import AllocatorError, UsageError
 from allocator.formatting import format_cap
 from allocator.plan.cap import cap_grid, parse_cap, parse_cap_range
@@ -62,8 +69,12 @@ def sweep_command(
     lang: Annotated[str, typer.Option("--lang", help="Chart labels: ja or en.")] = "ja",
     gdp_case: GdpCaseOption = None,
     time_limit: Annotated[
-        float | None,
-        typer.Option("--time-limit", help="Seconds for each cap's whole solve.", min=0.1),
+        str | None,
+        typer.Option(
+            "--time-limit",
+            help="Seconds for each cap's whole solve, 0.1–1000000.",
+            metavar="SECONDS",
+        ),
     ] = None,
     workers: Annotated[
         int | None,
@@ -96,11 +107,14 @@ def sweep_command(
     try:
         low, high = parse_cap_range(cap)
         delta = parse_cap(step, option="--step")
-        caps = cap_grid(low, high, delta)
-        if len(caps) > MAX_POINTS:
+        count = (high - low) / delta + 1  # before building the grid: 1e-9 steps would not fit
+        if count > MAX_POINTS:
             raise UsageError(
-                "--step", f"{len(caps)} caps is too many", f"at most {MAX_POINTS}: a larger step"
+                "--step",
+                f"{math.ceil(count):,} caps is too many",
+                f"at most {MAX_POINTS}: a larger step",
             )
+        caps = cap_grid(low, high, delta)
         if lang not in ("ja", "en"):
             raise UsageError("--lang", f"{lang!r} is not a language", "give ja or en")
         tick, bar = _progress_printer(len(caps))
@@ -108,7 +122,10 @@ def sweep_command(
             outcome = sweep(
                 plan,
                 caps,
-                Overrides(gdp_case=gdp_case, time_limit_seconds=time_limit),
+                Overrides(
+                    gdp_case=parse_gdp_case(gdp_case),
+                    time_limit_seconds=None if time_limit is None else parse_time_limit(time_limit),
+                ),
                 reports=reports,
                 out=out,
                 lang=lang,

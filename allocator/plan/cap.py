@@ -9,6 +9,10 @@ from fractions import Fraction
 from allocator.errors import UsageError
 from allocator.formatting import format_cap
 
+MAX_CAP_DENOMINATOR = 10**9
+"""A cap is exact to 9 decimals as a ratio (7 in percent); finer ones are refused (they mean
+nothing at 億円 resolution and would make grids and stored fractions enormous)."""
+
 
 def parse_cap(text: str, option: str = "--cap") -> Fraction:
     """Parse a cap such as ``2%``, ``2.5 %``, ``0.02`` or full-width ``２％``.
@@ -18,7 +22,8 @@ def parse_cap(text: str, option: str = "--cap") -> Fraction:
     Raises
     ------
     UsageError
-        If the text is not a number, or not a ratio strictly between 0 and 100 %.
+        If the text is not a number, not a ratio strictly between 0 and 100 %, or has more
+        than 9 decimals as a ratio.
 
     Examples
     --------
@@ -30,6 +35,8 @@ def parse_cap(text: str, option: str = "--cap") -> Fraction:
     Fraction(1, 50)
     """
     raw = str(text)
+    if len(raw) > 100:
+        raise UsageError(option, f"{len(raw):,} characters is not a ratio", "write it as 2%")
     s = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     percent = s.endswith("%")
     if percent:
@@ -45,11 +52,18 @@ def parse_cap(text: str, option: str = "--cap") -> Fraction:
     if percent:
         value /= 100
     if not (0 < value < 1):
-        shown = f"{float(value) * 100:g}%"
+        # no float() here: 1e309 is a valid Fraction but overflows a float
+        where = "0 or below" if value <= 0 else "100% or more"
         raise UsageError(
             option,
-            f"{raw!r} ({shown}) is not a ratio between 0 and 100%",
+            f"{raw!r} is {where}, not a ratio between 0 and 100%",
             "give a cap such as 2% or 0.02",
+        )
+    if value.denominator > MAX_CAP_DENOMINATOR:
+        raise UsageError(
+            option,
+            f"{raw!r} has more decimals than a cap can use",
+            "give at most 7 decimals in percent (e.g. 2.1234567%) or 9 as a ratio",
         )
     return value
 

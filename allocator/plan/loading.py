@@ -21,6 +21,7 @@ from typing import Any
 from allocator.errors import PlanError, UsageError
 from allocator.plan.cap import parse_cap
 from allocator.plan.checks import check_groups, check_plan
+from allocator.plan.consistency import check_rank_areas, check_year_keys
 from allocator.plan.csvfile import CsvTable
 from allocator.plan.groups import groups_from_toml, groups_in_horizon
 from allocator.plan.programs import PROGRAM_COLUMNS, read_gdp, read_programs
@@ -87,8 +88,24 @@ class _Horizon:
 
 
 def resolve_plan_file(path: Path) -> Path:
-    """``plan.toml`` of a plan folder (or the file itself)."""
-    return path / PLAN_FILE if path.is_dir() else path
+    """``plan.toml`` of a plan folder (or the file itself).
+
+    Raises
+    ------
+    UsageError
+        If ``path`` is another file (``programs.csv``, ``gdp.csv``, a workbook): the message
+        says to give the folder or its plan.toml.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return path / PLAN_FILE
+    if path.suffix.lower() != ".toml" and (path.is_file() or path.suffix):
+        raise UsageError(
+            "--plan",
+            f"{path} is not a plan: give the plan folder or its {PLAN_FILE}, not {path.name}",
+            f"e.g. --plan {path.parent} or --plan {path.parent / PLAN_FILE}",
+        )
+    return path
 
 
 def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
@@ -110,6 +127,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     ]
     cap_ratio = ov.cap if ov.cap is not None else _plan_cap(files)
     horizon = _horizon(files, ov)
+    _check_year_tables(files, horizon, notes)
     gdp_case = _gdp_case(files, ov)
     programs = _programs_in_horizon(files.programs, horizon, notes)
     groups = _groups(files, programs, notes)
@@ -146,6 +164,13 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         toml_path=files.toml_path,
         programs_path=files.programs_table.path,
         clipped=horizon.shortened,
+    )
+    check_rank_areas(
+        files.raw.ranks,
+        files.raw.areas,
+        files.programs,
+        toml_path=files.toml_path,
+        programs_path=files.programs_table.path,
     )
     return plan
 
@@ -257,6 +282,19 @@ def _groups(files: _Files, programs: list[Program], notes: list[str]) -> tuple[G
     return groups_in_horizon(groups, {p.program_id for p in programs}, notes)
 
 
+def _check_year_tables(files: _Files, horizon: _Horizon, notes: list[str]) -> None:
+    own = range(files.raw.plan.first_year, files.raw.plan.first_year + files.raw.plan.years)
+    run = range(horizon.first_year, horizon.last_year + 1)
+    for table, mapping in (
+        ("baseline.by_year", files.raw.baseline.by_year),
+        ("fiscal.per_year_oku_yen", files.raw.fiscal.per_year_oku_yen),
+    ):
+        years = [_year_key(files.toml_path, table, key) for key in mapping]
+        check_year_keys(
+            table, years, own=own, run=run, moved=horizon.moved, path=files.toml_path, notes=notes
+        )
+
+
 def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
     raw = files.raw.cap
     base, base_year = raw.base, raw.base_year
@@ -296,6 +334,7 @@ def _fiscal(files: _Files, horizon: _Horizon) -> FiscalCaps:
         (horizon.moved(_year_key(files.toml_path, "fiscal.per_year_oku_yen", key)), value)
         for key, value in raw.per_year_oku_yen.items()
     ]
+    per_year = [(y, v) for y, v in per_year if horizon.first_year <= y <= horizon.last_year]
     return FiscalCaps(
         max_new_per_year_oku_yen=raw.max_new_per_year_oku_yen,
         per_year_oku_yen=tuple(sorted(per_year)),

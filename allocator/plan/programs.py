@@ -8,6 +8,7 @@ from pathlib import Path
 
 from allocator.errors import PlanError
 from allocator.plan.csvfile import CsvTable, cell_bool, cell_int, opt_int, read_csv
+from allocator.plan.limits import MAX_DIGITS, MAX_OKU_YEN, MAX_OKU_YEN_TEXT, MAX_VALUE
 from allocator.plan.schema import Predecessor, Program
 
 
@@ -26,6 +27,15 @@ def _parse_profile(t: CsvTable, row: int, text: str) -> tuple[tuple[int, int], .
                 row=row,
                 column=col,
                 fix="write fixed payments as 2026:120;2027:300 (fiscal year:億円)",
+            )
+        if len(m.group(2).lstrip("+-")) > MAX_DIGITS or int(m.group(2)) > MAX_OKU_YEN:
+            raise PlanError(
+                t.path,
+                f"payment {m.group(2)[:30]} in {m.group(1)} is above the largest amount the "
+                f"model can hold, {MAX_OKU_YEN_TEXT}",
+                row=row,
+                column=col,
+                fix="payments are in 億円 (1 兆円 = 10,000 億円)",
             )
         year, amount = int(m.group(1)), int(m.group(2))
         if amount < 0:
@@ -97,6 +107,9 @@ PROGRAM_COLUMNS_REQUIRED = [
     "high_oku_yen",
     "source",
 ]
+GDP_COLUMNS = ["fiscal_year", "gdp_case", "gdp_oku_yen", "source"]
+"""Every column of gdp.csv (``source`` optional, as in docs/plan-format.md)."""
+
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -161,6 +174,14 @@ def _program_from_row(t: CsvTable, row: int, c: dict[str, str]) -> Program:
                 column="value",
                 fix="write a number ≥ 0 or leave it empty",
             )
+        if value > MAX_VALUE:
+            raise PlanError(
+                t.path,
+                f"{value_text!r} is above the largest value the model can hold, {MAX_VALUE:g}",
+                row=row,
+                column="value",
+                fix="values are relative weights: scale them down, or leave the cell empty",
+            )
     unit_cost = opt_int(t, row, c, "unit_cost_oku_yen", minimum=1)
     return Program(
         program_id=pid,
@@ -190,7 +211,7 @@ def _program_from_row(t: CsvTable, row: int, c: dict[str, str]) -> Program:
 
 
 def read_programs(path: Path) -> tuple[list[Program], CsvTable]:
-    t = read_csv(path, PROGRAM_COLUMNS_REQUIRED)
+    t = read_csv(path, PROGRAM_COLUMNS_REQUIRED, allowed=PROGRAM_COLUMNS)
     programs: list[Program] = []
     seen: dict[str, int] = {}
     for row, cells in t.rows:
@@ -209,7 +230,7 @@ def read_programs(path: Path) -> tuple[list[Program], CsvTable]:
 
 
 def read_gdp(path: Path) -> tuple[dict[str, dict[int, int]], CsvTable]:
-    t = read_csv(path, ["fiscal_year", "gdp_case", "gdp_oku_yen"])
+    t = read_csv(path, ["fiscal_year", "gdp_case", "gdp_oku_yen"], allowed=GDP_COLUMNS)
     cases: dict[str, dict[int, int]] = {}
     for row, c in t.rows:
         year = cell_int(t, row, "fiscal_year", c["fiscal_year"])

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
 
 from allocator.errors import PlanError
+from allocator.plan.limits import MAX_FILE_BYTES, check_toml_numbers
 from allocator.plan.schema import AggregateBound, Area, Phase, Rank
 
 
@@ -105,6 +106,12 @@ def read_toml(path: Path) -> tuple[RawFile, bytes]:
         raise PlanError(path, "file not found", fix="give --plan a plan folder or its plan.toml")
     if path.is_dir():
         raise PlanError(path, "is a folder, not a file", fix="give the plan.toml inside it")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise PlanError(
+            path,
+            f"is {path.stat().st_size:,} bytes, more than a plan file can be ({MAX_FILE_BYTES:,})",
+            fix="give the plan.toml of a plan folder",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise PlanError(path, "the file is empty", fix="start from data/plan.toml")
@@ -112,6 +119,13 @@ def read_toml(path: Path) -> tuple[RawFile, bytes]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PlanError(path, "is not UTF-8 text", fix="save it as UTF-8") from None
+    if text.startswith("\ufeff"):
+        raise PlanError(
+            path,
+            "starts with two byte-order marks (BOM), so its first line cannot be read",
+            row=1,
+            fix="save it again as UTF-8 (one BOM or none)",
+        )
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -127,6 +141,13 @@ def read_toml(path: Path) -> tuple[RawFile, bytes]:
             column=col,
             fix="correct the TOML syntax (strings in quotes, one key = value per line)",
         ) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise PlanError(
+            path,
+            f"a value cannot be read ({str(exc).split(';')[0]})",
+            fix="check the numbers in the file: money is a whole number of 億円",
+        ) from None
+    check_toml_numbers(doc, path)
     try:
         raw = RawFile.model_validate(doc)
     except ValidationError as exc:

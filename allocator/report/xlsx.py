@@ -633,3 +633,36 @@ def write_workbook(data: RunData, path: Path, lang: str) -> None:
     archive.fixed_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
     ExcelWriter(wb, archive).save()  # not openpyxl.save_workbook: it stamps "modified" = now
     write_bytes_atomic(path, buf.getvalue())
+
+
+def workbook_difference(path: Path, data: RunData, lang: str) -> str | None:
+    """Where the workbook at ``path`` differs from the one the run's files give now: the first
+    sheet and cell whose value differs (``None`` when every value is the same, so only bytes
+    such as styles or zip entries changed). Used by ``allocate verify``.
+
+    Raises
+    ------
+    OSError, ValueError, KeyError, zipfile.BadZipFile
+        If ``path`` is not a workbook.
+    """
+    from openpyxl import load_workbook
+
+    want = build_workbook(data, lang)
+    got = load_workbook(path, read_only=False, data_only=False)
+    if got.sheetnames != want.sheetnames:
+        return f"its sheets are {got.sheetnames}, regenerated {want.sheetnames}"
+    for name in want.sheetnames:
+        a, b = got[name], want[name]
+        rows = max(a.max_row, b.max_row)
+        cols = max(a.max_column, b.max_column)
+        for r in range(1, rows + 1):
+            for c in range(1, cols + 1):
+                x, y = a.cell(r, c).value, b.cell(r, c).value
+                if x != y and not (_number(x) and _number(y) and abs(x - y) <= 1e-9):
+                    where = a.cell(r, c).coordinate
+                    return f"sheet {name!r} cell {where} is {x!r}, regenerated {y!r}"
+    return None
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)

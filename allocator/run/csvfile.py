@@ -5,6 +5,7 @@ cells that Excel would evaluate as formulas neutralised with a leading ``'``. On
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,16 @@ RATIO_COLUMNS = frozenset({"cap_ratio", "gdp_ratio", "share_funded", "gap", "cap
 """CSV columns of ratios: read as floats even when a cell looks whole."""
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
 def neutralise_cell(value: Any) -> Any:
-    """Prefix text that Excel would evaluate as a formula with ``'`` (CSV injection)."""
+    """Prefix text that Excel would evaluate as a formula with ``'`` (CSV injection). A plain
+    number written as text (``-100`` in a column of values) is left alone: Excel reads it as the
+    number it is, and evaluates nothing."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
+        if _PLAIN_NUMBER.fullmatch(value):
+            return value
         return "'" + value
     return value
 

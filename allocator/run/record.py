@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -68,6 +69,8 @@ class RunOptions(_Strict):
     gap: float | None = None
     cap_base: str | None = None
     cap_base_year: int | None = None
+    lang: str | None = None
+    """Language of report.md, report.xlsx and the charts (``ja`` or ``en``)."""
 
     def overrides(self) -> Overrides:
         """The loader overrides these options stand for.
@@ -156,6 +159,11 @@ class RunRecord(_Strict):
     notes: tuple[str, ...]
     explanation: tuple[str, ...] | None = None
     verification: VerificationRecord | None = None
+    marginal: dict[str, dict[str, float]] | None = None
+    """{rank: {fiscal year: value per 100 億円 more cap}} as in summary.csv's marginal columns."""
+    files: dict[str, str] | None = None
+    """{path inside the run folder: SHA-256} of every file but plan.json, seal.json and
+    inputs/ (see :mod:`allocator.run.digests`); written last, when the folder is sealed."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -211,7 +219,7 @@ class RunRecord(_Strict):
                 )
                 for s in result.stages
             ),
-            objective_per_rank={str(k): v for k, v in sorted(result.rank_values().items())},
+            objective_per_rank={str(k): v for k, v in sorted(_rank_values(plan, result).items())},
             times_seconds=_rounded(times),
             funded=dict(sorted(result.funded.items())),
             allocations=tuple(
@@ -225,6 +233,7 @@ class RunRecord(_Strict):
             ),
             notes=tuple(plan.notes),
             explanation=tuple(explanation) if explanation else None,
+            marginal=_marginal(result),
         )
 
     def verified(self, verification: dict[str, Any], times: dict[str, float]) -> RunRecord:
@@ -240,11 +249,13 @@ class RunRecord(_Strict):
     # writing and reading
 
     def to_json(self) -> str:
-        data = self.model_dump(mode="json")
-        for key in ("explanation", "verification"):
+        """The record as JSON text: strict JSON (no ``NaN`` or ``Infinity``; a non-finite
+        number, such as a stage's missing bound, is written as null)."""
+        data = _finite(self.model_dump(mode="json"))
+        for key in ("explanation", "verification", "marginal", "files"):
             if data[key] is None:
                 del data[key]
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     def write(self, folder: Path) -> Path:
         """Write ``folder/plan.json``; return its path."""
@@ -297,6 +308,40 @@ class RunRecord(_Strict):
 
     def rank_values(self) -> dict[int, float]:
         return {int(k): v for k, v in self.objective_per_rank.items()}
+
+
+def _rank_values(plan: Plan, result: SolveResult) -> dict[int, float]:
+    """The value each rank receives from the final schedule (not each stage's objective: a
+    later stage may add value within the holds, and the record states what the plan gives)."""
+    if not result.has_plan:
+        return result.rank_values()
+    from allocator.plan.values import rank_values
+
+    totals = result.schedule.groupby("program_id")["amount_oku_yen"].sum()
+    return rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded)
+
+
+def _marginal(result: SolveResult) -> dict[str, dict[str, float]] | None:
+    table = result.marginal
+    if table is None or not len(table):
+        return None
+    out: dict[str, dict[str, float]] = {}
+    for r in table.itertuples(index=False):
+        value = r.value_per_100_oku_yen
+        if value is None or value != value:
+            continue
+        out.setdefault(str(int(r.rank)), {})[str(int(r.fiscal_year))] = float(value)
+    return out
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _rounded(times: dict[str, float]) -> dict[str, float]:

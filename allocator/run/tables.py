@@ -14,6 +14,7 @@ import pandas as pd
 from allocator.formatting import format_cap
 from allocator.optim.result import SolveResult
 from allocator.plan.schema import Plan
+from allocator.plan.values import rank_areas, rank_values
 
 if TYPE_CHECKING:
     from allocator.optim.analysis import MinCapResult, SweepResult
@@ -140,9 +141,16 @@ def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
 
 
 def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
-    """Per rank: 億円 funded, the most its programs could take, share funded, solver value."""
+    """Per rank: 億円 funded, the most its programs could take, share funded, the value the
+    final schedule gives it (as ``plan.json`` objective_per_rank), and its stage's bound, gap
+    and status. ``areas`` are the areas of the rank's programs."""
     sched = result.schedule
-    values = result.rank_values()
+    totals = sched.groupby("program_id")["amount_oku_yen"].sum() if len(sched) else {}
+    values = (
+        rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded)
+        if result.has_plan
+        else result.rank_values()
+    )
     by_stage = {s.rank: s for s in result.stages if s.rank is not None}
     rows = []
     for r in plan.ranks:
@@ -155,7 +163,7 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
                 "rank": r.rank,
                 "name_ja": r.name_ja,
                 "name_en": r.name_en,
-                "areas": " ".join(r.areas),
+                "areas": " ".join(rank_areas(plan, r.rank)),
                 "programs": len(ids),
                 "programs_funded": sum(1 for i in ids if result.funded.get(i)),
                 "funded_oku_yen": funded,

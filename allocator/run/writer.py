@@ -23,8 +23,10 @@ from allocator.formatting import cap_slug
 from allocator.optim.result import SolveResult
 from allocator.plan.schema import Plan
 from allocator.run.csvfile import write_csv
+from allocator.run.digests import seal_run
 from allocator.run.folder import atomic_folder, free_folder, safe_name
 from allocator.run.record import RunOptions, RunRecord
+from allocator.run.signing import signing_key
 from allocator.run.tables import programs_table, ranks_table, schedule_table, summary_table
 
 
@@ -87,16 +89,24 @@ def write_run(
     force: bool = False,
     explanation: list[str] | None = None,
 ) -> Path:
-    """Write a run folder at ``out`` atomically, without verifying it or adding the reports
-    (:func:`allocator.api.allocate` does both); return ``out``.
+    """Write a run folder at ``out`` atomically and seal it, without verifying it or adding
+    the reports (:func:`allocator.api.allocate` does both); return ``out``.
 
     Raises
     ------
     OutputExistsError
         If ``out`` exists and ``force`` is false.
+    OutputPathError
+        If ``force`` may not replace ``out`` (see :func:`allocator.run.folder.ensure_free`).
     """
-    with atomic_folder(out, force=force) as folder:
-        write_run_files(
+    with atomic_folder(out, force=force, protect=plan_folders(plan)) as folder:
+        record = write_run_files(
             folder, plan, result, options=options, times=times or {}, explanation=explanation
         )
+        seal_run(folder, record, key=signing_key())
     return Path(out)
+
+
+def plan_folders(plan: Plan) -> list[Path]:
+    """The folders the plan was read from (``--force`` never replaces them or their parents)."""
+    return sorted({Path(source).parent for source, _ in plan.input_files})

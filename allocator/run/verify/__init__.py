@@ -16,6 +16,7 @@ from allocator.constants import (
     NO_PLAN_STATUSES,
     PLAN_JSON,
     PROGRAMS_CSV,
+    RANKS_CSV,
     SCHEDULE_CSV,
     SUMMARY_CSV,
 )
@@ -32,6 +33,7 @@ from allocator.run.verify.aggregate_rules import (
 )
 from allocator.run.verify.common import (
     PROGRAMS_COLUMNS,
+    RANKS_COLUMNS,
     SCHEDULE_COLUMNS,
     SUMMARY_COLUMNS,
     exact_cap,
@@ -46,6 +48,7 @@ from allocator.run.verify.files import (
     reload_plan,
 )
 from allocator.run.verify.group_rules import check_groups
+from allocator.run.verify.integrity import check_file_digests, check_seal
 from allocator.run.verify.outputs import (
     check_input_files,
     check_plan_json,
@@ -63,43 +66,64 @@ from allocator.run.verify.program_rules import (
     check_window,
     check_year_max,
 )
+from allocator.run.verify.ranks import check_rank_values, check_ranks_table, schedule_rank_values
+from allocator.run.verify.record_checks import (
+    check_explanation,
+    check_marginal_columns,
+    check_program_sources,
+    check_record_fields,
+)
 from allocator.run.verify.tally import RULES, Tally, VerifyReport, Violation
 
 
-def verify_run(run_dir: Path) -> VerifyReport:
-    """Recompute every rule of a run folder from its inputs and outputs.
+def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) -> VerifyReport:
+    """Recompute every rule of a run folder from its inputs and outputs, and check its seal.
 
     Parameters
     ----------
     run_dir : Path
-        A folder written by ``allocate`` (``plan.json``, ``inputs/``, the CSV files).
+        A folder written by ``allocate`` (``plan.json``, ``seal.json``, ``inputs/``, the CSV
+        files, the reports).
+    sealed : bool
+        Check the digests of every file and of ``plan.json`` (False only while the run is
+        being written, before it is sealed).
+    key : bytes, optional
+        The signing key (``ALLOCATOR_SIGNING_KEY``): the signature is then checked, and an
+        unsigned folder fails.
 
     Returns
     -------
     VerifyReport
-        ``ok`` is False when any rule is broken or a file is missing or unreadable; nothing is
+        ``ok`` is False when any rule is broken, a file is missing, unreadable or changed;
+        ``signature`` says whether the folder is signed and the signature valid. Nothing is
         raised for a bad folder.
     """
     run_dir = Path(run_dir)
     t = Tally()
     record = read_record(run_dir, t)
+    signature = check_seal(run_dir, key, t) if sealed and record is not None else ""
     if record is None:
         return t.report()
+    if sealed:
+        check_file_digests(run_dir, record, t)
     plan = reload_plan(run_dir, record, t)
     if plan is None:
-        return t.report()
+        return t.report(signature)
     check_input_files(run_dir, record, t)
+    check_record_fields(plan, record, t)
+    check_explanation(run_dir, record, t)
     status = record.status
     if status in NO_PLAN_STATUSES:
         _verify_no_plan(plan, record, run_dir, status, t)
-        return t.report()
+        return t.report(signature)
     schedule = read_table(run_dir / SCHEDULE_CSV, SCHEDULE_COLUMNS, t)
     summary = read_table(run_dir / SUMMARY_CSV, SUMMARY_COLUMNS, t)
     programs = read_table(run_dir / PROGRAMS_CSV, PROGRAMS_COLUMNS, t)
+    ranks = read_table(run_dir / RANKS_CSV, RANKS_COLUMNS, t)
     if schedule is None:
         t.notes.append("schedule.csv could not be read: no rule on the money was checked")
         check_plan_json(plan, record, None, None, t)
-        return t.report()
+        return t.report(signature)
     rows = check_schedule_rows(plan, schedule, t)
     amounts = amounts_by_program(rows)
     funded = funded_map(plan, programs, record, amounts)
@@ -122,10 +146,15 @@ def verify_run(run_dir: Path) -> VerifyReport:
     check_fiscal_growth(plan, amounts, t)
     if summary is not None:
         check_summary(plan, amounts, summary, t)
+        check_marginal_columns(plan, record, summary, t)
     if programs is not None:
         check_programs_table(plan, amounts, programs, t)
+        check_program_sources(plan, programs, t)
     check_plan_json(plan, record, rows, funded, t)
-    return t.report()
+    check_rank_values(plan, record, schedule_rank_values(plan, amounts, funded), t)
+    if ranks is not None:
+        check_ranks_table(plan, amounts, funded, record, ranks, t)
+    return t.report(signature)
 
 
 def _verify_no_plan(plan: Plan, record: RunRecord, run_dir: Path, status: str, t: Tally) -> None:

@@ -59,6 +59,21 @@ PROGRAMS_COLUMNS = (
     "window_last_year",
     "mandatory",
 )
+RANKS_COLUMNS = (
+    "rank",
+    "name_ja",
+    "name_en",
+    "areas",
+    "programs",
+    "programs_funded",
+    "funded_oku_yen",
+    "sum_of_highs_oku_yen",
+    "share_funded",
+    "value",
+    "best_bound",
+    "gap",
+    "status",
+)
 INT_RE = re.compile(r"[+-]?\d+")
 SIX_DECIMALS_RE = re.compile(r"-?\d+\.\d{6}")
 

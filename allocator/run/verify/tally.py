@@ -8,6 +8,8 @@ from typing import Any
 
 RULES: tuple[str, ...] = (
     "file",
+    "digest",
+    "signature",
     "schedule_row",
     "window",
     "funded",
@@ -31,6 +33,8 @@ RULES: tuple[str, ...] = (
     "fiscal_growth",
     "summary_mismatch",
     "programs_mismatch",
+    "ranks_mismatch",
+    "rank_value",
     "plan_json_mismatch",
 )
 """Every rule the verifier checks, in the order of the report."""
@@ -75,12 +79,17 @@ class VerifyReport:
         For every rule, how many instances were checked.
     notes : tuple of str
         What was not checked and why (e.g. a run without a schedule).
+    signature : str
+        Whether the folder is signed, and whether the signature is valid.
     """
 
     ok: bool
     violations: tuple[Violation, ...]
     checks: tuple[tuple[str, int], ...]
     notes: tuple[str, ...] = ()
+    signature: str = ""
+    """``not signed``, ``signature valid (key …)``, ``signature INVALID``, or for a signed
+    folder verified without a key, a line saying so; empty when the seal was not checked."""
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-serialisable record for ``plan.json``.
@@ -122,7 +131,7 @@ class Tally:
         """Record a violation of ``rule``."""
         self.violations.append(Violation(rule, subject, year, excess, message))
 
-    def report(self) -> VerifyReport:
+    def report(self, signature: str = "") -> VerifyReport:
         """The report of everything tallied so far."""
         extra = sorted(set(self.checked) - set(RULES))
         checks = tuple((r, self.checked[r]) for r in (*RULES, *extra))
@@ -131,4 +140,5 @@ class Tally:
             violations=tuple(self.violations),
             checks=checks,
             notes=tuple(self.notes),
+            signature=signature,
         )
