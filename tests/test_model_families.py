@@ -12,8 +12,10 @@ import pytest
 from conftest import amounts, solve_folder, totals
 from planbuilder import program, write_plan
 
+from allocator.optim.model import build_model
+from allocator.optim.solve import solve_lexicographic
 from allocator.plan.cap import parse_cap
-from allocator.plan.loading import Overrides
+from allocator.plan.loading import Overrides, load_plan
 
 
 def test_range_funds_up_to_high(tmp_path: Path) -> None:
@@ -235,3 +237,15 @@ def test_explicit_value_counts_per_share_of_high(tmp_path: Path) -> None:
     _, r = solve_folder(write_plan(tmp_path, progs, cap="1%"))
     assert totals(r) == {"V1": 500, "V2": 500}
     assert r.rank_values()[1] == pytest.approx(95)
+
+
+def test_ids_that_pulp_would_merge_keep_rows_of_their_own(tmp_path: Path) -> None:
+    """PuLP writes '-' as '_' in row names: A-01 and A_01 must still give two sets of rows."""
+    folder = write_plan(
+        tmp_path / "plan", [program("A-01", 0, 1500), program("A_01", 0, 1500, rank=2)], ranks=2
+    )
+    m = build_model(load_plan(folder))
+    assert len(m.rows) == len(m.constraints) == m.prob.numConstraints()
+    assert set(m.rows.values()) == set(m.constraints)
+    result = solve_lexicographic(m, time_limit=30, gap=0.0)
+    assert result.rank_values() == {1: 1500.0, 2: 500.0}  # the 2 % cap is 2,000 億円

@@ -18,6 +18,9 @@ from allocator.plan.schema import Plan, Program
 
 Index = tuple[Any, ...]
 
+_PULP_NAME = str.maketrans("-+[] ", "_____")
+"""How PuLP rewrites a constraint's name (``LpAffineExpression.trans``)."""
+
 
 @dataclass
 class ModelHandles:
@@ -69,6 +72,14 @@ class ModelHandles:
         if family not in FAMILIES:
             raise KeyError(f"constraint family {family!r} is not in allocator.constants.FAMILIES")
         name = f"{family}[{','.join(str(i) for i in index)}]"
+        # PuLP writes '-', '+', '[', ']' and ' ' as '_': ids such as A-01 and A_01 would give
+        # two rows one name; a suffix keeps every row's name its own (rows maps it back)
+        plain = name.translate(_PULP_NAME)
+        if plain in self.rows:
+            n = 2
+            while f"{plain}_{n}" in self.rows:
+                n += 1
+            name = f"{name}_{n}"
         c = self.prob.addConstraint(constraint, name)
         if family in self.elastic:
             s = self.prob.add_variable(f"slack[{family},{','.join(map(str, index))}]", 0)
