@@ -24,6 +24,8 @@ from allocator.cli.exits import (
     EXIT_VERIFY_FAILED,
 )
 from allocator.cli.min_cap import min_cap_command
+from allocator.cli.montecarlo import montecarlo_command
+from allocator.cli.risk import risk_command
 from allocator.cli.sweep import sweep_command
 from allocator.cli.verify import verify_command
 from allocator.errors import AllocatorError
@@ -51,6 +53,10 @@ Examples:
 
   allocate min-cap --ranks 1-3
 
+  allocate risk reports/japan-defense-2026-cap2pct --draws 1000
+
+  allocate montecarlo --draws 1000 --robust-years 2
+
 Exit codes: 0 optimal; 2 bad usage; 3 invalid plan; 4 infeasible; 5 time limit, plan written;
 6 time limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
 """
@@ -69,6 +75,8 @@ app.command("verify")(verify_command)
 app.command("compare")(compare_command)
 app.command("sweep")(sweep_command)
 app.command("min-cap")(min_cap_command)
+app.command("montecarlo")(montecarlo_command)
+app.command("risk")(risk_command)
 
 
 def main() -> None:

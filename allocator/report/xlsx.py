@@ -633,3 +633,13 @@ def write_workbook(data: RunData, path: Path, lang: str) -> None:
     archive.fixed_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
     ExcelWriter(wb, archive).save()  # not openpyxl.save_workbook: it stamps "modified" = now
     write_bytes_atomic(path, buf.getvalue())
+
+
+def write_workbook_file(wb: Workbook, path: Path, when: dt.datetime) -> None:
+    """Write any workbook ``wb`` at ``path`` with every zip entry dated ``when``, so the bytes
+    depend on the content only (used by the Monte Carlo and risk workbooks)."""
+    buf = io.BytesIO()
+    archive = _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive.fixed_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    ExcelWriter(wb, archive).save()
+    write_bytes_atomic(path, buf.getvalue())
