@@ -30,9 +30,9 @@ from allocator.plan.loading import Overrides, load_plan
 from allocator.plan.schema import Plan
 from allocator.plan.uncertainty import UNCERTAINTY_FILE, Uncertainty, load_uncertainty
 from allocator.run.compare import Comparison
-from allocator.run.folder import atomic_folder, ensure_free, free_folder, safe_name
 from allocator.run.draw_tables import status_counts
 from allocator.run.draws import DrawsRecord, DrawsRequest, ResumeError
+from allocator.run.folder import atomic_folder, ensure_free, free_folder, safe_name
 from allocator.run.montecarlo import DrawProgress
 from allocator.run.record import RecordError, RunOptions
 from allocator.run.robust import ROBUST_FIRST_YEARS_CSV, NoRobustPlan, RobustRun
@@ -432,11 +432,13 @@ def montecarlo(
     """
     from allocator.optim.draws import Sampler
     from allocator.optim.montecarlo import solve_inputs, worker_model
+    from allocator.parallel import check_workers
     from allocator.run.montecarlo import montecarlo_draws, new_folder
     from allocator.run.robust import read_first_years, run_robust
 
     _check_lang(lang)
     _check_draws(draws, robust_years, robust_scenarios)
+    check_workers(workers)
     if resume is not None:
         record = DrawsRecord.read(resume)
         req = record.request
@@ -460,8 +462,8 @@ def montecarlo(
         )
         _check_robust_years(plan, robust_years)
         folder = out or free_folder(reports, f"{safe_name(plan.name)}-montecarlo-seed{req.seed}")
+        ensure_free(folder)
         n_draws = draws or u.draws
-        new_folder(folder, plan, u)
     limit = plan.solver.time_limit_seconds
     w = worker_model(plan, u)
     central = solve_inputs(w, Sampler(plan, u).case(plan.gdp_case), limit)
@@ -480,7 +482,10 @@ def montecarlo(
                 time_limit=limit, workers=workers, scheduler=scheduler, progress=say,
             )  # fmt: skip
             first_years = robust.robust
-            _write_robust(folder, plan, robust)
+    if resume is None:
+        new_folder(folder, plan, u)
+    if robust is not None:
+        _write_robust(folder, plan, robust)
     if say is not None:
         say(f"montecarlo: {n_draws} draws on {'the cluster' if scheduler else 'this machine'}")
     run = montecarlo_draws(
@@ -521,11 +526,13 @@ def risk(
     files, OutputExistsError for an existing ``out``, ResumeError for a folder that cannot be
     resumed (or whose held run changed).
     """
+    from allocator.parallel import check_workers
     from allocator.run.compare import load_solved
     from allocator.run.montecarlo import file_sha256, new_folder, risk_draws
 
     _check_lang(lang)
     _check_draws(draws, None, None)
+    check_workers(workers)
     if resume is not None:
         record = DrawsRecord.read(resume)
         req = record.request
@@ -534,7 +541,9 @@ def risk(
         solved = load_solved(Path(req.held_run))
         if file_sha256(Path(req.held_run) / PLAN_JSON) != req.held_run_hash:
             raise ResumeError(f"{req.held_run}: changed since the risk run began — start a new run")
-        u = load_uncertainty(Path(resume) / "inputs" / UNCERTAINTY_FILE, solved.plan)
+        u = _same_uncertainty(
+            load_uncertainty(Path(resume) / "inputs" / UNCERTAINTY_FILE, solved.plan), req
+        )
         folder, n_draws = Path(resume), max(record.draws, draws or 0)
     else:
         if run_dir is None:
@@ -573,7 +582,9 @@ def _check_draws(draws: int | None, robust_years: int | None, scenarios: int | N
     if draws is not None and not 1 <= draws <= 1_000_000:
         raise UsageError("--draws", f"{draws} is not a number of draws", "give 1 to 1,000,000")
     if robust_years is not None and robust_years < 1:
-        raise UsageError("--robust-years", f"{robust_years} is not a number of years", "give 1 or more")
+        raise UsageError(
+            "--robust-years", f"{robust_years} is not a number of years", "give 1 or more"
+        )
     if scenarios is not None and not 0 <= scenarios <= 1000:
         raise UsageError("--scenarios", f"{scenarios} is not a number of draws", "give 0 to 1000")
 
@@ -622,7 +633,13 @@ def _reload_inputs(folder: Path, req: DrawsRequest) -> tuple[Plan, Uncertainty]:
     )
     if plan.input_hash != req.plan_hash:
         raise ResumeError(f"{inputs}: the plan files changed since the run began — start a new run")
-    return plan, load_uncertainty(inputs / UNCERTAINTY_FILE, plan)
+    return plan, _same_uncertainty(load_uncertainty(inputs / UNCERTAINTY_FILE, plan), req)
+
+
+def _same_uncertainty(u: Uncertainty, req: DrawsRequest) -> Uncertainty:
+    if u.input_hash != req.uncertainty_hash:
+        raise ResumeError(f"{u.path}: changed since the run began — start a new run")
+    return u
 
 
 def _write_robust(folder: Path, plan: Plan, robust: RobustRun) -> None:
@@ -635,8 +652,13 @@ def _write_robust(folder: Path, plan: Plan, robust: RobustRun) -> None:
         scenarios_table,
     )
 
-    write_csv(first_years_table(plan, robust.robust, robust.central), folder / ROBUST_FIRST_YEARS_CSV)
-    write_csv(scenarios_table(plan, robust.specs, robust.free, robust.fixed), folder / ROBUST_SCENARIOS_CSV)
+    write_csv(
+        first_years_table(plan, robust.robust, robust.central), folder / ROBUST_FIRST_YEARS_CSV
+    )
+    write_csv(
+        scenarios_table(plan, robust.specs, robust.free, robust.fixed),
+        folder / ROBUST_SCENARIOS_CSV,
+    )
     write_csv(cost_table(plan, robust.free, robust.fixed), folder / ROBUST_COST_CSV)
 
 
@@ -649,9 +671,7 @@ def _robust_notes(robust: RobustRun | None) -> list[str]:
         f"{len(robust.fixed)} scenarios of the set"
     ]
     if robust.left_out:
-        notes.append(
-            "left out of the set (no plan at all in them): " + ", ".join(robust.left_out)
-        )
+        notes.append("left out of the set (no plan at all in them): " + ", ".join(robust.left_out))
     return notes
 
 
@@ -674,7 +694,7 @@ def _montecarlo_tables(
         (str(r.program_id), int(r.fiscal_year)): int(r.amount_oku_yen)
         for r in central.schedule.itertuples(index=False)
     }
-    paid = yen_by_year(plan, sched, case.factor)
+    paid = yen_by_year(plan, {k: float(v) for k, v in sched.items()}, case.factor)
     ratios = {y: (plan.baseline(y) + paid[y]) / case.gdp[y] for y in plan.fiscal_years}
     totals: dict[str, int] = {}
     for (pid, _), a in sched.items():
@@ -684,7 +704,11 @@ def _montecarlo_tables(
         "ranks": mc_ranks_table(folder, plan, central.rank_values()),
         "programs": mc_programs_table(folder, plan, totals),
     }
-    for key, name in (("years", MC_YEARS_CSV), ("ranks", MC_RANKS_CSV), ("programs", MC_PROGRAMS_CSV)):
+    for key, name in (
+        ("years", MC_YEARS_CSV),
+        ("ranks", MC_RANKS_CSV),
+        ("programs", MC_PROGRAMS_CSV),
+    ):
         write_csv(tables[key], folder / name)
     return tables
 
@@ -708,9 +732,7 @@ def _risk_tables(
             defence[y] += a
     spend = {y: plan.baseline(y) + defence[y] for y in plan.fiscal_years}
     planned = {y: spend[y] / plan.gdp(y) for y in plan.fiscal_years}
-    cases = {
-        c: {y: spend[y] / u.gdp.path(c)[y] for y in plan.fiscal_years} for c in u.gdp.cases
-    }
+    cases = {c: {y: spend[y] / u.gdp.path(c)[y] for y in plan.fiscal_years} for c in u.gdp.cases}
     shares = {c.program_id: c.dollar_share for c in u.programs}
     overruns = {c.program_id: c.overrun.expected for c in u.programs}
     tables = {

@@ -63,12 +63,12 @@ def progress_printer(label: str) -> tuple[Callable[[int, int], None], Callable[[
 
     def tick(done: int, total: int) -> None:
         if sys.stderr.isatty():
-            if state["bar"] is None:
-                state["bar"] = typer.progressbar(length=total, label=label, file=sys.stderr)
-                state["bar"].__enter__()
-                state["bar"].update(done - 1)
-                state["shown"] = done - 1
-            state["bar"].update(done - state["shown"])
+            bar = state["bar"]
+            if bar is None:
+                bar = typer.progressbar(length=total, label=label, file=sys.stderr)
+                bar.__enter__()
+                state["bar"] = bar
+            bar.update(done - state["shown"])
             state["shown"] = done
             return
         if done >= state["next"] or done == total:

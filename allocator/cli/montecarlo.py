@@ -27,7 +27,9 @@ from allocator.errors import AllocatorError
 
 def montecarlo_command(
     plan: PlanOption = Path("data"),
-    cap: Annotated[str | None, typer.Option("--cap", help="GDP-ratio cap (default: the plan's).")] = None,
+    cap: Annotated[
+        str | None, typer.Option("--cap", help="GDP-ratio cap (default: the plan's).")
+    ] = None,
     gdp_case: GdpCaseOption = None,
     uncertainty: UncertaintyOption = None,
     draws: DrawsOption = None,

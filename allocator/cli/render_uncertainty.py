@@ -83,7 +83,9 @@ def render_risk(o: DrawsOutcome) -> str:
             f"{_r(r.ratio_p50):>9}{_r(r.ratio_p95):>9}{_n(r.excess_p95_oku_yen):>12}"
             f"{_p(r.p_exceed_budget):>15}"
         )
-    lines.append("ratio: spending to deliver the plan as signed (cost growth and the yen paid) / GDP")
+    lines.append(
+        "ratio: spending to deliver the plan as signed (cost growth and the yen paid) / GDP"
+    )
     lines.append("program  rank  planned   power 5%   50%     P(below floor)")
     for r in o.tables["programs"].itertuples(index=False):
         lines.append(

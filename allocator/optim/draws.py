@@ -111,7 +111,11 @@ class Sampler:
     # -----------------------------------------------------------------------------------------
 
     def _factor(self, overrun: np.ndarray, fx: np.ndarray) -> np.ndarray:
-        mix = 1.0 - self.shares[:, None] + self.shares[:, None] * (fx[None, :] / self.u.fx.costing_rate)
+        mix = (
+            1.0
+            - self.shares[:, None]
+            + self.shares[:, None] * (fx[None, :] / self.u.fx.costing_rate)
+        )
         return (1.0 + overrun)[:, None] * mix
 
     def _gdp_path(self, case: str, deviation: np.ndarray | None) -> dict[int, int]:
@@ -138,23 +142,28 @@ class Sampler:
         g = self.u.gdp
         deviation = None
         if g.distribution == "lognormal":
-            k = np.arange(1, n_years + 1, dtype=float)
-            deviation = np.cumsum(g.growth_mean + g.growth_sd * z_gdp) + k * g.trend_sd * z_trend
+            position = np.arange(1, n_years + 1, dtype=float)
+            deviation = (
+                np.cumsum(g.growth_mean + g.growth_sd * z_gdp) + position * g.trend_sd * z_trend
+            )
         gdp = self._gdp_path(self.plan.gdp_case, deviation)
 
         fx = self.fx_case.copy()
         if self.u.fx.distribution == "lognormal":
-            d = np.empty(n_years)
+            levels = []
             level = 0.0
-            for k in range(n_years):
-                level = self.u.fx.persistence * level + self.u.fx.annual_sd * float(z_fx[k])
-                d[k] = level
-            fx = fx * np.exp(d)
+            for z in z_fx:
+                level = self.u.fx.persistence * level + self.u.fx.annual_sd * float(z)
+                levels.append(level)
+            fx = fx * np.exp(np.array(levels))
 
         rho = self.u.correlation
         z = math.sqrt(rho) * z_common + math.sqrt(1.0 - rho) * z_own
         overrun = np.array(
-            [overrun_quantile(o, normal_cdf(float(zp)), float(zp)) for o, zp in zip(self.overruns, z, strict=True)]
+            [
+                overrun_quantile(o, normal_cdf(float(zp)), float(zp))
+                for o, zp in zip(self.overruns, z, strict=True)
+            ]
         )
         return DrawInputs(
             label=f"draw {index}",

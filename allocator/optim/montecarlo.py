@@ -31,7 +31,13 @@ from allocator.constants import has_plan
 from allocator.optim.draws import DRAW_STREAM, DrawInputs, Sampler
 from allocator.optim.model import ModelHandles, build_model
 from allocator.optim.result import SolveResult
-from allocator.optim.solve import fixed_decisions, rhs, set_rhs, solve_lexicographic
+from allocator.optim.solve import (
+    expression_value,
+    fixed_decisions,
+    rhs,
+    set_rhs,
+    solve_lexicographic,
+)
 from allocator.plan.schema import Plan
 from allocator.plan.uncertainty import Uncertainty
 
@@ -43,14 +49,20 @@ NOMINAL_FAMILIES = ("gdp_cap", "fiscal_year_cap", "fiscal_total_cap", "fiscal_gr
 # applying a draw to a built model
 
 
-def _row_terms(m: ModelHandles, family: str, index: tuple[Any, ...]) -> list[tuple[float, str, int]]:
+def _row_terms(
+    m: ModelHandles, family: str, index: tuple[Any, ...]
+) -> list[tuple[float, str, int]]:
     """(coefficient, program, year) of the amounts in row ``family[index]``, as
     :mod:`allocator.optim.families.caps` builds it (``≤`` rows, amounts on the left)."""
     plan = m.plan
     keys = [(p.program_id, p) for p in plan.programs]
     if family == "gdp_cap":
         (y,) = index
-        return [(1.0, pid, y) for pid, p in keys if plan.counts_toward_defense(p) and (pid, y) in m.amount]
+        return [
+            (1.0, pid, y)
+            for pid, p in keys
+            if plan.counts_toward_defense(p) and (pid, y) in m.amount
+        ]
     if family == "fiscal_year_cap":
         (y,) = index
         return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.amount]
@@ -73,7 +85,9 @@ class PricedRows:
     the coefficients can be set for any cost factors: ``coef(v) = Σ c · f[p,y]`` over the
     amounts ``amount[p,y]`` of the row in which ``v`` appears with coefficient ``c``."""
 
-    rows: list[tuple[Any, list[tuple[Any, list[tuple[float, int, int]]]]]] = field(default_factory=list)
+    rows: list[tuple[Any, list[tuple[Any, list[tuple[float, int, int]]]]]] = field(
+        default_factory=list
+    )
     """(row, [(variable, [(c, program position, year position), ...]), ...])."""
 
     @classmethod
@@ -148,7 +162,9 @@ class FirstYears:
         return next((a for p, y, a in self.amounts if p == program_id and y == year), 0)
 
 
-def first_year_variables(m: ModelHandles, years: Iterable[int]) -> tuple[list[tuple[str, int, Any, int]], list[tuple[str, Any]]]:
+def first_year_variables(
+    m: ModelHandles, years: Iterable[int]
+) -> tuple[list[tuple[str, int, Any, int]], list[tuple[str, Any]]]:
     """The first-stage variables of ``m`` for ``years``: ([(program, year, variable, 億円 per
     unit)], [(program, go variable)]) — ``alloc`` (1 億円 per unit) or ``units`` (the unit cost),
     and ``go`` of fixed-profile programs paying in those years."""
@@ -299,7 +315,9 @@ def input_row(plan: Plan, index: int, draw: DrawInputs) -> Row:
     return row
 
 
-def yen_by_year(plan: Plan, schedule: dict[tuple[str, int], float], factor: np.ndarray) -> dict[int, float]:
+def yen_by_year(
+    plan: Plan, schedule: dict[tuple[str, int], float], factor: np.ndarray
+) -> dict[int, float]:
     """New defence money paid per year (yen at the draw's prices), 億円."""
     pos = {p.program_id: i for i, p in enumerate(plan.programs)}
     year_pos = {y: k for k, y in enumerate(plan.fiscal_years)}
@@ -311,24 +329,56 @@ def yen_by_year(plan: Plan, schedule: dict[tuple[str, int], float], factor: np.n
     return out
 
 
-def result_row(plan: Plan, index: int, draw: DrawInputs, result: SolveResult, seconds: float) -> Row:
+def solved_amounts(m: ModelHandles, result: SolveResult) -> dict[tuple[str, int], float]:
+    """億円 at planning prices per (program, year) as solved, not rounded (a draw's amounts are
+    continuous: rounding each would move the yen paid past the cap by up to half a 億円 per
+    program and year). Falls back to the rounded schedule when the last stage did not solve."""
+    last = result.stages[-1] if result.stages else None
+    if last is None or last.objective is None:
+        return {
+            (str(r.program_id), int(r.fiscal_year)): float(r.amount_oku_yen)
+            for r in result.schedule.itertuples(index=False)
+        }
+    out = {}
+    for key, expr in m.amount.items():
+        value = expression_value(expr)
+        if abs(value) > 1e-9:
+            out[key] = value
+    return out
+
+
+def result_row(
+    plan: Plan,
+    index: int,
+    draw: DrawInputs,
+    result: SolveResult,
+    seconds: float,
+    amounts: dict[tuple[str, int], float] | None = None,
+) -> Row:
     """One row of ``draws.csv``: status; value per rank; per program funded (0/1) and 億円 at
-    planning prices; per year total defence spending in yen (baseline + new at the draw's
-    prices) and its ratio to the draw's GDP. Empty cells when the draw has no plan."""
+    planning prices (``amounts``: as solved; default: the rounded schedule); per year total
+    defence spending in yen (baseline + new at the draw's prices) and its ratio to the draw's
+    GDP. Empty cells when the draw has no plan."""
     row: Row = dict.fromkeys(result_columns(plan))
     row.update({"draw": index, "status": result.status, "solve_seconds": round(seconds, 4)})
     if not has_plan(result.status):
         return row
     for r, v in result.rank_values().items():
         row[f"value_rank{r}"] = round(v, 6)
-    sched: dict[tuple[str, int], float] = {}
-    totals = dict.fromkeys((p.program_id for p in plan.programs), 0)
-    for r in result.schedule.itertuples(index=False):
-        sched[(str(r.program_id), int(r.fiscal_year))] = int(r.amount_oku_yen)
-        totals[str(r.program_id)] += int(r.amount_oku_yen)
+    sched: dict[tuple[str, int], float] = (
+        amounts
+        if amounts is not None
+        else {
+            (str(r.program_id), int(r.fiscal_year)): float(r.amount_oku_yen)
+            for r in result.schedule.itertuples(index=False)
+        }
+    )
+    totals = dict.fromkeys((p.program_id for p in plan.programs), 0.0)
+    for (pid, _), amount in sched.items():
+        totals[pid] += amount
     for p in plan.programs:
         row[f"funded_{p.program_id}"] = int(bool(result.funded.get(p.program_id, False)))
-        row[f"real_oku_yen_{p.program_id}"] = totals[p.program_id]
+        row[f"real_oku_yen_{p.program_id}"] = round(totals[p.program_id], 2)
     paid = yen_by_year(plan, sched, draw.factor)
     for y in plan.fiscal_years:
         total = plan.baseline(y) + paid[y]
@@ -345,7 +395,9 @@ def solve_draw(job: DrawJob, index: int) -> tuple[Row, Row]:
     t0 = time.perf_counter()
     result = solve_inputs(w, draw, job.time_limit, job.first_years)
     seconds = time.perf_counter() - t0
-    return result_row(job.plan, index, draw, result, seconds), input_row(job.plan, index, draw)
+    amounts = solved_amounts(w.m, result) if has_plan(result.status) else None
+    row = result_row(job.plan, index, draw, result, seconds, amounts)
+    return row, input_row(job.plan, index, draw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,7 +495,6 @@ __all__ = [
     "RiskJob",
     "apply_draw",
     "chunks",
-    "relax_amounts",
     "first_year_variables",
     "first_years_of",
     "fixing",
@@ -451,6 +502,7 @@ __all__ = [
     "held_matrix",
     "input_columns",
     "input_row",
+    "relax_amounts",
     "result_columns",
     "result_row",
     "risk_chunk",
@@ -458,5 +510,6 @@ __all__ = [
     "risk_row",
     "solve_draw",
     "solve_inputs",
+    "solved_amounts",
     "worker_model",
 ]

@@ -168,7 +168,12 @@ def build_extensive_form(
         apply_draw(m, PricedRows.of(m), spec.inputs(sampler, seed))
         copies.append(m)
     first = copies[0]
-    master.go, master.alloc, master.units, master.amount = first.go, first.alloc, first.units, first.amount
+    master.go, master.alloc, master.units, master.amount = (
+        first.go,
+        first.alloc,
+        first.units,
+        first.amount,
+    )
     master.started, master.finished = first.started, first.finished
     for r in plan.ranks:
         master.rank_value[r.rank] = master.linear_sum(c.rank_value[r.rank] for c in copies)

@@ -312,11 +312,17 @@ def _validate(file: Path, text: str) -> _RawFile:
         table, entry, key = _split_loc(path)
         kind = err["type"]
         if kind == "missing":
-            raise loc.error(table, entry, key, "is missing", "add it (see docs/plan-format.md)")
+            raise loc.error(
+                table, entry, key, "is missing", "add it (see docs/plan-format.md)"
+            ) from None
         if kind == "extra_forbidden":
             raise loc.error(
-                table, entry, key, "is not a known setting", "check its spelling in docs/plan-format.md"
-            )
+                table,
+                entry,
+                key,
+                "is not a known setting",
+                "check its spelling in docs/plan-format.md",
+            ) from None
         raise loc.error(
             table,
             entry,
@@ -364,7 +370,7 @@ class _Locator:
         headers = self._headers()
         start = None
         count = 0
-        for i, (n, name, _) in enumerate(headers):
+        for i, (_, name, _) in enumerate(headers):
             if name == table:
                 count += 1
                 if entry is None or count == entry:
@@ -503,7 +509,14 @@ def _fx_model(loc: _Locator, raw: _RawFile, plan: Plan) -> FxModel:
                     "fx.cases", i, f"by_year.{key}", f"rate {rate} is not positive", "give 円/ドル"
                 )
             by_year.append((int(key), float(rate)))
-        cases.append(FxCase(name=c.name, jpy_per_usd=c.jpy_per_usd, by_year=tuple(sorted(by_year)), source=c.source))
+        cases.append(
+            FxCase(
+                name=c.name,
+                jpy_per_usd=c.jpy_per_usd,
+                by_year=tuple(sorted(by_year)),
+                source=c.source,
+            )
+        )
     if f.around not in seen:
         raise loc.error(
             "fx",
@@ -532,7 +545,11 @@ def _selector(loc: _Locator, i: int, rule: _RawCostRule, plan: Plan) -> tuple[in
     given = [k for k in SELECTORS if getattr(rule, k) is not None]
     if len(given) > 1:
         raise loc.error(
-            "costs", i, given[1], f"and {given[0]} are both given", "an entry applies to one program, area or rank"
+            "costs",
+            i,
+            given[1],
+            f"and {given[0]} are both given",
+            "an entry applies to one program, area or rank",
         )
     if not given:
         return 0, "every program"
@@ -552,7 +569,7 @@ def _selector(loc: _Locator, i: int, rule: _RawCostRule, plan: Plan) -> tuple[in
             "costs",
             i,
             key,
-            f"{value!r} is not a {key} of the plan",
+            f"{value!r} is not {'an' if key == 'area' else 'a'} {key} of the plan",
             f"choose from: {', '.join(known)}",
         )
     return specificity, f"{key} {value}"
@@ -560,7 +577,9 @@ def _selector(loc: _Locator, i: int, rule: _RawCostRule, plan: Plan) -> tuple[in
 
 def _overrun(loc: _Locator, i: int, rule: _RawCostRule) -> Overrun | None:
     kind = rule.overrun
-    params = {k: getattr(rule, k) for k in ("low_pct", "mode_pct", "high_pct", "mean_pct", "sd_pct")}
+    params = {
+        k: getattr(rule, k) for k in ("low_pct", "mode_pct", "high_pct", "mean_pct", "sd_pct")
+    }
     wanted = {
         "triangular": ("low_pct", "mode_pct", "high_pct"),
         "normal": ("mean_pct", "sd_pct"),
@@ -584,18 +603,19 @@ def _overrun(loc: _Locator, i: int, rule: _RawCostRule) -> Overrun | None:
     if kind is None:
         return None
     if kind == "triangular":
-        low, mode, high = (params[k] / 100 for k in wanted)  # type: ignore[operator]
+        low, mode, high = (float(params[k] or 0.0) / 100 for k in wanted)
         if not (-1 < low <= mode <= high):
             raise loc.error(
                 "costs",
                 i,
                 "low_pct",
-                f"needs −100 < low ≤ mode ≤ high (got {params['low_pct']}, {params['mode_pct']}, {params['high_pct']})",
+                "needs −100 < low ≤ mode ≤ high (got "
+                f"{params['low_pct']}, {params['mode_pct']}, {params['high_pct']})",
                 "order the three percentages",
             )
         return Overrun(distribution="triangular", low=low, mode=mode, high=high)
     if kind == "normal":
-        mean, sd = params["mean_pct"] / 100, params["sd_pct"] / 100  # type: ignore[operator]
+        mean, sd = float(params["mean_pct"] or 0.0) / 100, float(params["sd_pct"] or 0.0) / 100
         if sd < 0 or mean <= -1:
             raise loc.error("costs", i, "sd_pct", "needs sd ≥ 0 and mean > −100", "fix the spread")
         return Overrun(distribution="normal", mean=mean, sd=sd)
@@ -613,8 +633,13 @@ def _program_costs(loc: _Locator, raw: _RawFile, plan: Plan) -> tuple[ProgramCos
                 "costs", i, None, f"({what}) sets nothing", "give overrun = ... or dollar_share"
             )
         if not rule.source:
-            raise loc.error("costs", i, "source", "is missing", "cite the figures or write assumption: why")
-        for part, present in (("overrun", overrun is not None), ("dollar_share", rule.dollar_share is not None)):
+            raise loc.error(
+                "costs", i, "source", "is missing", "cite the figures or write assumption: why"
+            )
+        for part, present in (
+            ("overrun", overrun is not None),
+            ("dollar_share", rule.dollar_share is not None),
+        ):
             if not present:
                 continue
             if (what, part) in seen:

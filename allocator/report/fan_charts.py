@@ -75,12 +75,36 @@ def _pct(series: pd.Series) -> list[float]:
     return [float("nan") if pd.isna(v) else 100 * float(v) for v in series]
 
 
-def _fan(ax: Any, years: list[int], table: pd.DataFrame, t: dict[str, str], *, quartiles: bool) -> None:
-    ax.fill_between(years, _pct(table["ratio_p5"]), _pct(table["ratio_p95"]), color="#2980b9", alpha=0.18, label=t["band90"], step=None)
+def _fan(
+    ax: Any, years: list[int], table: pd.DataFrame, t: dict[str, str], *, quartiles: bool
+) -> None:
+    ax.fill_between(
+        years,
+        _pct(table["ratio_p5"]),
+        _pct(table["ratio_p95"]),
+        color="#2980b9",
+        alpha=0.18,
+        label=t["band90"],
+        step=None,
+    )
     if quartiles:
-        ax.fill_between(years, _pct(table["ratio_p25"]), _pct(table["ratio_p75"]), color="#2980b9", alpha=0.35, label=t["band50"])
+        ax.fill_between(
+            years,
+            _pct(table["ratio_p25"]),
+            _pct(table["ratio_p75"]),
+            color="#2980b9",
+            alpha=0.35,
+            label=t["band50"],
+        )
     ax.plot(years, _pct(table["ratio_p50"]), color="#1f4e79", linewidth=2, label=t["median"])
-    ax.plot(years, _pct(table["cap_ratio"]), color="#c0392b", linestyle="--", linewidth=1.5, label=t["cap"])
+    ax.plot(
+        years,
+        _pct(table["cap_ratio"]),
+        color="#c0392b",
+        linestyle="--",
+        linewidth=1.5,
+        label=t["cap"],
+    )
 
 
 def ratio_fan_chart(table: pd.DataFrame, path: Path, lang: str, *, draws: int, kind: str) -> Path:
@@ -90,19 +114,44 @@ def ratio_fan_chart(table: pd.DataFrame, path: Path, lang: str, *, draws: int, k
     plt = pyplot()
     years = [int(y) for y in table["fiscal_year"]]
     if kind == "risk":
-        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1.2]})
+        fig, (ax, ax2) = plt.subplots(
+            2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1.2]}
+        )
     else:
         fig, ax = plt.subplots(figsize=(9, 5))
         ax2 = None
     _fan(ax, years, table, t, quartiles=kind == "montecarlo")
     if kind == "montecarlo":
-        ax.plot(years, _pct(table["central_ratio"]), color="#333333", linestyle=":", marker="o", markersize=3, label=t["central"])
+        ax.plot(
+            years,
+            _pct(table["central_ratio"]),
+            color="#333333",
+            linestyle=":",
+            marker="o",
+            markersize=3,
+            label=t["central"],
+        )
         ax.set_title(t["mc_title"].format(n=draws))
     else:
-        ax.plot(years, _pct(table["planned_ratio"]), color="#333333", linestyle=":", marker="o", markersize=3, label=t["planned"])
+        ax.plot(
+            years,
+            _pct(table["planned_ratio"]),
+            color="#333333",
+            linestyle=":",
+            marker="o",
+            markersize=3,
+            label=t["planned"],
+        )
         styles = ["-.", (0, (3, 1, 1, 1)), (0, (5, 2))]
         for i, col in enumerate(c for c in table.columns if str(c).startswith("case_ratio_")):
-            ax.plot(years, _pct(table[col]), color="#7f8c8d", linestyle=styles[i % len(styles)], linewidth=1.2, label=t["case"].format(c=str(col).removeprefix("case_ratio_")))
+            ax.plot(
+                years,
+                _pct(table[col]),
+                color="#7f8c8d",
+                linestyle=styles[i % len(styles)],
+                linewidth=1.2,
+                label=t["case"].format(c=str(col).removeprefix("case_ratio_")),
+            )
         ax.set_title(t["risk_title"].format(n=draws))
         assert ax2 is not None
         ax2.bar(years, _pct(table["p_exceed"]), color="#c0392b", alpha=0.8)
@@ -133,11 +182,28 @@ def ranks_chart(table: pd.DataFrame, path: Path, lang: str, *, draws: int) -> Pa
         if pd.isna(row.value_p50):
             stats.append({"med": 0, "q1": 0, "q3": 0, "whislo": 0, "whishi": 0, "fliers": []})
         else:
-            stats.append({"med": row.value_p50, "q1": row.value_p25, "q3": row.value_p75, "whislo": row.value_p5, "whishi": row.value_p95, "fliers": []})
+            stats.append(
+                {
+                    "med": row.value_p50,
+                    "q1": row.value_p25,
+                    "q3": row.value_p75,
+                    "whislo": row.value_p5,
+                    "whishi": row.value_p95,
+                    "fliers": [],
+                }
+            )
         name = row.name_ja if lang == "ja" else row.name_en
         labels.append(f"{t['rank'].format(r=int(row.rank))} {str(name)[:18]}")
     positions = list(range(len(stats), 0, -1))
-    ax.bxp(stats, positions=positions, vert=False, showfliers=False, widths=0.5, patch_artist=True, boxprops={"facecolor": "#aed6f1"})
+    ax.bxp(
+        stats,
+        positions=positions,
+        orientation="horizontal",
+        showfliers=False,
+        widths=0.5,
+        patch_artist=True,
+        boxprops={"facecolor": "#aed6f1"},
+    )
     ax.plot(list(table["central_value"]), positions, "D", color="#c0392b", label=t["central"])
     ax.set_yticks(positions)
     ax.set_yticklabels(labels, fontsize="small")
@@ -159,10 +225,24 @@ def programs_chart(table: pd.DataFrame, path: Path, lang: str, *, draws: int) ->
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(table) + 1.8))
     ys = list(range(len(table), 0, -1))
-    ax.barh([y + 0.18 for y in ys], list(table["p_funded"]), height=0.36, color="#2980b9", label=t["funded"])
-    ax.barh([y - 0.18 for y in ys], list(table["p_high"]), height=0.36, color="#16a085", label=t["high"])
+    ax.barh(
+        [y + 0.18 for y in ys],
+        list(table["p_funded"]),
+        height=0.36,
+        color="#2980b9",
+        label=t["funded"],
+    )
+    ax.barh(
+        [y - 0.18 for y in ys], list(table["p_high"]), height=0.36, color="#16a085", label=t["high"]
+    )
     ax.set_yticks(ys)
-    ax.set_yticklabels([f"{r.program_id} ({t['rank'].format(r=int(r.rank))})" for r in table.itertuples(index=False)], fontsize="small")
+    ax.set_yticklabels(
+        [
+            f"{r.program_id} ({t['rank'].format(r=int(r.rank))})"
+            for r in table.itertuples(index=False)
+        ],
+        fontsize="small",
+    )
     ax.set_xlim(0, 1)
     ax.set_xlabel(t["prob"])
     ax.set_title(t["prog_title"].format(n=draws))
@@ -191,7 +271,13 @@ def purchasing_power_chart(table: pd.DataFrame, path: Path, lang: str, *, draws:
     ax.plot(floor, ys, "|", color="#c0392b", markersize=14, markeredgewidth=2, label=t["floor"])
     ax.axvline(1.0, color="#333333", linewidth=0.8, linestyle=":")
     ax.set_yticks(ys)
-    ax.set_yticklabels([f"{r.program_id} ({t['rank'].format(r=int(r.rank))})" for r in table.itertuples(index=False)], fontsize="small")
+    ax.set_yticklabels(
+        [
+            f"{r.program_id} ({t['rank'].format(r=int(r.rank))})"
+            for r in table.itertuples(index=False)
+        ],
+        fontsize="small",
+    )
     ax.set_xlabel(t["power"])
     ax.set_title(t["power_title"].format(n=draws))
     ax.grid(alpha=0.3, axis="x")

@@ -45,7 +45,10 @@ def _info(record: DrawsRecord) -> list[tuple[str, Any]]:
         ("draws_done", record.draws_done),
         ("state", record.state),
         ("status_counts", ", ".join(f"{k} {v}" for k, v in record.status_counts.items())),
-        ("workers", record.workers if record.workers is not None else f"cluster {record.scheduler}"),
+        (
+            "workers",
+            record.workers if record.workers is not None else f"cluster {record.scheduler}",
+        ),
         ("seconds", ", ".join(f"{k} {v:.1f}" for k, v in record.seconds.items())),
         ("plan_hash", r.plan_hash),
         ("uncertainty_hash", r.uncertainty_hash),
@@ -82,10 +85,15 @@ def write_draw_reports(folder: Path, lang: str = "ja") -> list[Path]:
             "ranks": read_run_csv(folder / MC_RANKS_CSV),
             "programs": read_run_csv(folder / MC_PROGRAMS_CSV),
         }
-        for key, name in (("robust_cost", ROBUST_COST_CSV), ("robust_first_years", ROBUST_FIRST_YEARS_CSV)):
+        for key, name in (
+            ("robust_cost", ROBUST_COST_CSV),
+            ("robust_first_years", ROBUST_FIRST_YEARS_CSV),
+        ):
             if (folder / name).is_file():
                 tables[key] = read_run_csv(folder / name)
-        written.append(ratio_fan_chart(tables["years"], folder / RATIO_FAN_PNG, lang, draws=n, kind=kind))
+        written.append(
+            ratio_fan_chart(tables["years"], folder / RATIO_FAN_PNG, lang, draws=n, kind=kind)
+        )
         written.append(ranks_chart(tables["ranks"], folder / RANKS_PNG, lang, draws=n))
         written.append(programs_chart(tables["programs"], folder / PROGRAMS_PNG, lang, draws=n))
     else:
@@ -93,12 +101,18 @@ def write_draw_reports(folder: Path, lang: str = "ja") -> list[Path]:
             "years": read_run_csv(folder / RISK_YEARS_CSV),
             "programs": read_run_csv(folder / RISK_PROGRAMS_CSV),
         }
-        written.append(ratio_fan_chart(tables["years"], folder / RATIO_FAN_PNG, lang, draws=n, kind=kind))
+        written.append(
+            ratio_fan_chart(tables["years"], folder / RATIO_FAN_PNG, lang, draws=n, kind=kind)
+        )
         if len(tables["programs"]):
-            written.append(purchasing_power_chart(tables["programs"], folder / PROGRAMS_PNG, lang, draws=n))
+            written.append(
+                purchasing_power_chart(tables["programs"], folder / PROGRAMS_PNG, lang, draws=n)
+            )
     book = folder / f"{kind}.xlsx"
     clean = {k: v.astype(object).where(pd.notna(v), None) for k, v in tables.items()}
-    written.append(write_uncertainty_workbook(kind, clean, _info(record), book, lang, _when(record)))
+    written.append(
+        write_uncertainty_workbook(kind, clean, _info(record), book, lang, _when(record))
+    )
     return written
 
 

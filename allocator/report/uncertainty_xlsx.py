@@ -10,6 +10,7 @@ workbook is deterministic for a given folder (dates from its record's ``created_
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -123,13 +124,20 @@ def table_sheet(ws: Worksheet, df: pd.DataFrame, lang: str) -> dict[str, int]:
     return cols
 
 
-def _fan_chart(ws: Worksheet, table: pd.DataFrame, cols: dict[str, int], lang: str, title: str, quantiles: list[str]) -> Any:
+def _fan_chart(
+    ws: Worksheet,
+    table: pd.DataFrame,
+    cols: dict[str, int],
+    lang: str,
+    title: str,
+    quantiles: list[str],
+) -> Any:
     """Stacked areas between successive quantiles (helper columns right of the table), the
     lowest transparent; the cap (and the median) as lines."""
     n = len(table)
     helper = len(table.columns) + 2
     put(ws, 1, helper, "fan")
-    series = [quantiles[0]] + [f"{b}-{a}" for a, b in zip(quantiles, quantiles[1:], strict=False)]
+    series = [quantiles[0]] + [f"{b}-{a}" for a, b in itertools.pairwise(quantiles)]
     for j, name in enumerate(series):
         put(ws, 1, helper + j, name)
         for i in range(n):
@@ -140,7 +148,9 @@ def _fan_chart(ws: Worksheet, table: pd.DataFrame, cols: dict[str, int], lang: s
     area = AreaChart()
     area.grouping = "stacked"
     for j in range(len(series)):
-        area.add_data(Reference(ws, min_col=helper + j, min_row=1, max_row=n + 1), titles_from_data=True)
+        area.add_data(
+            Reference(ws, min_col=helper + j, min_row=1, max_row=n + 1), titles_from_data=True
+        )
     cats = Reference(ws, min_col=cols["fiscal_year"], min_row=2, max_row=n + 1)
     area.set_categories(cats)
     shades = ["D6EAF8", "AED6F1", "AED6F1", "D6EAF8"] if len(series) == 5 else ["AED6F1", "AED6F1"]
@@ -151,7 +161,9 @@ def _fan_chart(ws: Worksheet, table: pd.DataFrame, cols: dict[str, int], lang: s
         s.graphicalProperties.line.noFill = True
     line = LineChart()
     for name in ("ratio_p50", "cap_ratio"):
-        line.add_data(Reference(ws, min_col=cols[name], min_row=1, max_row=n + 1), titles_from_data=True)
+        line.add_data(
+            Reference(ws, min_col=cols[name], min_row=1, max_row=n + 1), titles_from_data=True
+        )
     line.set_categories(cats)
     for s, (colour, dash) in zip(line.series, (("1F4E79", None), ("C0392B", "dash")), strict=True):
         s.graphicalProperties.line.solidFill = colour
@@ -173,11 +185,22 @@ def _fan_chart(ws: Worksheet, table: pd.DataFrame, cols: dict[str, int], lang: s
     return area
 
 
-def _bar_chart(ws: Worksheet, cols: dict[str, int], n: int, series: list[str], cat: str, title: str, fmt: str, anchor: str) -> None:
+def _bar_chart(
+    ws: Worksheet,
+    cols: dict[str, int],
+    n: int,
+    series: list[str],
+    cat: str,
+    title: str,
+    fmt: str,
+    anchor: str,
+) -> None:
     chart = BarChart()
     chart.type = "bar"
     for name in series:
-        chart.add_data(Reference(ws, min_col=cols[name], min_row=1, max_row=n + 1), titles_from_data=True)
+        chart.add_data(
+            Reference(ws, min_col=cols[name], min_row=1, max_row=n + 1), titles_from_data=True
+        )
     chart.set_categories(Reference(ws, min_col=cols[cat], min_row=2, max_row=n + 1))
     chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.number_format = fmt
@@ -190,7 +213,9 @@ def _bar_chart(ws: Worksheet, cols: dict[str, int], n: int, series: list[str], c
     ws.add_chart(chart, anchor)
 
 
-def montecarlo_workbook(tables: dict[str, pd.DataFrame], info: list[tuple[str, Any]], lang: str, when: dt.datetime) -> Workbook:
+def montecarlo_workbook(
+    tables: dict[str, pd.DataFrame], info: list[tuple[str, Any]], lang: str, when: dt.datetime
+) -> Workbook:
     wb = Workbook()
     first = wb.active
     assert first is not None
@@ -199,16 +224,44 @@ def montecarlo_workbook(tables: dict[str, pd.DataFrame], info: list[tuple[str, A
     years = tables["years"]
     ws = wb.create_sheet("年度" if ja else "Years")
     cols = table_sheet(ws, years, lang)
-    _fan_chart(ws, years, cols, lang, "防衛費のGDP比の分布" if ja else "Defence ratio to GDP, fan of the draws", ["ratio_p5", "ratio_p25", "ratio_p50", "ratio_p75", "ratio_p95"])
+    _fan_chart(
+        ws,
+        years,
+        cols,
+        lang,
+        "防衛費のGDP比の分布" if ja else "Defence ratio to GDP, fan of the draws",
+        ["ratio_p5", "ratio_p25", "ratio_p50", "ratio_p75", "ratio_p95"],
+    )
     ranks = tables["ranks"]
     ws = wb.create_sheet("優先順位" if ja else "Ranks")
     cols = table_sheet(ws, ranks, lang)
-    _bar_chart(ws, cols, len(ranks), ["value_p5", "value_p50", "value_p95", "central_value"], "rank", "優先順位ごとの価値" if ja else "Value per rank", OKU_FORMAT, f"A{len(ranks) + 4}")
+    _bar_chart(
+        ws,
+        cols,
+        len(ranks),
+        ["value_p5", "value_p50", "value_p95", "central_value"],
+        "rank",
+        "優先順位ごとの価値" if ja else "Value per rank",
+        OKU_FORMAT,
+        f"A{len(ranks) + 4}",
+    )
     programs = tables["programs"]
     ws = wb.create_sheet("事業" if ja else "Programs")
     cols = table_sheet(ws, programs, lang)
-    _bar_chart(ws, cols, len(programs), ["p_funded", "p_high"], "program_id", "事業ごとの確率" if ja else "Probability per program", "0%", f"A{len(programs) + 4}")
-    for key, (name_ja, name_en) in (("robust_cost", ("頑健性のコスト", "Robustness cost")), ("robust_first_years", ("初年度の決定", "First years"))):
+    _bar_chart(
+        ws,
+        cols,
+        len(programs),
+        ["p_funded", "p_high"],
+        "program_id",
+        "事業ごとの確率" if ja else "Probability per program",
+        "0%",
+        f"A{len(programs) + 4}",
+    )
+    for key, (name_ja, name_en) in (
+        ("robust_cost", ("頑健性のコスト", "Robustness cost")),
+        ("robust_first_years", ("初年度の決定", "First years")),
+    ):
         if key in tables:
             table_sheet(wb.create_sheet(name_ja if ja else name_en), tables[key], lang)
     _info_sheet(wb.create_sheet("実行情報" if ja else "Run info"), info)
@@ -216,7 +269,9 @@ def montecarlo_workbook(tables: dict[str, pd.DataFrame], info: list[tuple[str, A
     return wb
 
 
-def risk_workbook(tables: dict[str, pd.DataFrame], info: list[tuple[str, Any]], lang: str, when: dt.datetime) -> Workbook:
+def risk_workbook(
+    tables: dict[str, pd.DataFrame], info: list[tuple[str, Any]], lang: str, when: dt.datetime
+) -> Workbook:
     wb = Workbook()
     first = wb.active
     assert first is not None
@@ -225,13 +280,38 @@ def risk_workbook(tables: dict[str, pd.DataFrame], info: list[tuple[str, Any]], 
     years = tables["years"]
     ws = wb.create_sheet("年度" if ja else "Years")
     cols = table_sheet(ws, years, lang)
-    _fan_chart(ws, years, cols, lang, "計画を固定した場合のGDP比" if ja else "Defence ratio to GDP with the plan held", ["ratio_p5", "ratio_p50", "ratio_p95"])
-    _bar_chart(ws, cols, len(years), ["p_exceed"], "fiscal_year", "上限超過確率" if ja else "Probability of exceeding the cap", "0%", f"P{len(years) + 4}")
+    _fan_chart(
+        ws,
+        years,
+        cols,
+        lang,
+        "計画を固定した場合のGDP比" if ja else "Defence ratio to GDP with the plan held",
+        ["ratio_p5", "ratio_p50", "ratio_p95"],
+    )
+    _bar_chart(
+        ws,
+        cols,
+        len(years),
+        ["p_exceed"],
+        "fiscal_year",
+        "上限超過確率" if ja else "Probability of exceeding the cap",
+        "0%",
+        f"P{len(years) + 4}",
+    )
     programs = tables["programs"]
     ws = wb.create_sheet("事業" if ja else "Programs")
     cols = table_sheet(ws, programs, lang)
     if len(programs):
-        _bar_chart(ws, cols, len(programs), ["p_below_floor"], "program_id", "下限割れ確率" if ja else "Probability of falling below the floor", "0%", f"A{len(programs) + 4}")
+        _bar_chart(
+            ws,
+            cols,
+            len(programs),
+            ["p_below_floor"],
+            "program_id",
+            "下限割れ確率" if ja else "Probability of falling below the floor",
+            "0%",
+            f"A{len(programs) + 4}",
+        )
     _info_sheet(wb.create_sheet("実行情報" if ja else "Run info"), info)
     _stamp(wb, when, lang)
     return wb
@@ -255,7 +335,12 @@ def _stamp(wb: Workbook, when: dt.datetime, lang: str) -> None:
 
 
 def write_uncertainty_workbook(
-    kind: str, tables: dict[str, pd.DataFrame], info: list[tuple[str, Any]], path: Path, lang: str, when: dt.datetime
+    kind: str,
+    tables: dict[str, pd.DataFrame],
+    info: list[tuple[str, Any]],
+    path: Path,
+    lang: str,
+    when: dt.datetime,
 ) -> Path:
     """Write ``montecarlo.xlsx`` or ``risk.xlsx`` at ``path`` (deterministic bytes)."""
     wb = (montecarlo_workbook if kind == "montecarlo" else risk_workbook)(tables, info, lang, when)

@@ -34,6 +34,11 @@ HIGH_SLACK = 0.5
 """A program reaches its high when its 億円 at planning prices are within this of it (amounts
 of a draw are rounded to whole 億円 when written)."""
 
+BELOW_TOLERANCE = 2e-4
+"""A rank's value counts as below the central case's when it is lower by more than this share:
+the stages of a draw are solved to a relative gap of 1e-4 (values are fractional in a draw),
+so smaller differences are the solver's tolerance, not the draw."""
+
 MC_YEARS_CSV = "mc_years.csv"
 MC_RANKS_CSV = "mc_ranks.csv"
 MC_PROGRAMS_CSV = "mc_programs.csv"
@@ -56,7 +61,9 @@ def _share(mask: np.ndarray, n: int) -> float | None:
 
 
 def _statuses(folder: Path) -> pd.Series:
-    return pd.read_csv(folder / DRAWS_CSV, encoding="utf-8-sig", usecols=["status"], dtype=str)["status"]
+    return pd.read_csv(folder / DRAWS_CSV, encoding="utf-8-sig", usecols=["status"], dtype=str)[
+        "status"
+    ]
 
 
 def status_counts(folder: Path) -> dict[str, int]:
@@ -113,16 +120,16 @@ def mc_ranks_table(folder: Path, plan: Plan, central: dict[int, float]) -> pd.Da
         row["value_max"] = float(np.nanmax(values)) if values.size else None
         c = central.get(r.rank)
         row["p_below_central"] = (
-            _share(values < (c - 1e-6 * max(1.0, abs(c))), values.size) if c is not None else None
+            _share(values < c - BELOW_TOLERANCE * max(1.0, abs(c)), values.size)
+            if c is not None
+            else None
         )
         row["draws_with_plan"] = int(ok.sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def mc_programs_table(
-    folder: Path, plan: Plan, central: dict[str, int]
-) -> pd.DataFrame:
+def mc_programs_table(folder: Path, plan: Plan, central: dict[str, int]) -> pd.DataFrame:
     """Per program: probability of being funded, of reaching its low and its high (over all
     draws), and its 億円 at planning prices (5/50/95 % over the draws with a plan)."""
     statuses = _statuses(folder)
@@ -168,7 +175,9 @@ def risk_years_table(
     and at each named GDP case."""
     rows = []
     for y in plan.fiscal_years:
-        d = read_columns(folder / DRAWS_CSV, [f"ratio_{y}", f"budget_ratio_{y}", f"excess_oku_yen_{y}"])
+        d = read_columns(
+            folder / DRAWS_CSV, [f"ratio_{y}", f"budget_ratio_{y}", f"excess_oku_yen_{y}"]
+        )
         g = read_columns(folder / DRAW_INPUTS_CSV, [f"gdp_oku_yen_{y}"])[f"gdp_oku_yen_{y}"]
         n = len(d)
         ratio = d[f"ratio_{y}"].to_numpy(dtype=float)

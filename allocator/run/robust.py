@@ -127,7 +127,9 @@ def cost_table(
                 "name_en": r.name_en,
                 "central_case_central_plan": base,
                 "central_case_robust_plan": rob,
-                "cost_in_central_case": (base - rob) if base is not None and rob is not None else None,
+                "cost_in_central_case": (base - rob)
+                if base is not None and rob is not None
+                else None,
                 "mean_free": _mean([free[i].values.get(k) for i in in_set]),
                 "mean_robust": _mean([fixed[i][0].values.get(k) for i in robust_ok]),
                 "mean_central_plan_where_feasible": _mean(
@@ -244,10 +246,10 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 __all__ = [
-    "NoRobustPlan",
     "ROBUST_COST_CSV",
     "ROBUST_FIRST_YEARS_CSV",
     "ROBUST_SCENARIOS_CSV",
+    "NoRobustPlan",
     "RobustRun",
     "cost_table",
     "first_years_table",
