@@ -121,3 +121,18 @@ def test_a_gdp_case_without_every_horizon_year_is_refused(tmp_path: Path) -> Non
     )
     with pytest.raises(PlanError, match="no GDP for 2027年度"):
         load_uncertainty(folder, load_plan(folder))
+
+
+def test_the_documented_example_loads_against_the_shipped_plan(tmp_path: Path) -> None:
+    import re
+
+    text = (DATA.parent / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    section = text[text.index("## `uncertainty.toml`") : text.index("## A complete small example")]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    path = tmp_path / "uncertainty.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    plan = load_plan(DATA)
+    u = load_uncertainty(path, plan)
+    assert u.cost("B02").overrun.high == 0.54 and u.cost("A01").dollar_share == 0.0
+    assert u.fx.persistence == 0.8 and u.gdp.growth_sd == pytest.approx(0.014)

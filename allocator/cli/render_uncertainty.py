@@ -51,11 +51,16 @@ def render_montecarlo(o: DrawsOutcome) -> str:
             f"{r.rank:<5}{_n(r.central_value):>9}{_n(r.value_p5):>9}{_n(r.value_p50):>9}"
             f"{_n(r.value_p95):>9}   {_p(r.p_below_central):>7}"
         )
-    lines.append("program  rank  P(funded)  P(low)  P(high)")
+    lines.append("program  rank  P(funded)  P(low)  P(high)   if a plan: P(funded)  P(high)")
     for r in o.tables["programs"].itertuples(index=False):
         lines.append(
             f"{r.program_id:<9}{r.rank:<6}{_p(r.p_funded):>9}{_p(r.p_low):>8}{_p(r.p_high):>9}"
+            f"{_p(r.p_funded_if_plan):>23}{_p(r.p_high_if_plan):>9}"
         )
+    lines.append(
+        "P over all draws: a draw with no plan (its floors cost more yen than its cap allows) "
+        "funds nothing"
+    )
     if o.robust is not None:
         rb = o.robust
         lines.append(

@@ -8,6 +8,7 @@ of floats, however wide the files. Definitions (also in ``docs/model.md``, "Unce
 - ``montecarlo``: per program ``p_funded`` = share of **all** draws in which the re-solved
   plan funds the program (a draw without a plan funds nothing); ``p_low`` = share of all draws
   in which it is funded at no less than its low; ``p_high`` = … at its high (within 0.5 億円);
+  ``p_funded_if_plan`` and ``p_high_if_plan`` the same over the draws with a plan;
   per rank the distribution of its value over the draws **with a plan**; per year the
   distribution of total defence spending in yen over the draw's GDP (draws with a plan);
 - ``risk``: per year ``p_exceed`` = share of draws in which delivering the held plan costs
@@ -155,9 +156,15 @@ def mc_programs_table(folder: Path, plan: Plan, central: dict[str, int]) -> pd.D
                 "p_funded": _share(funded, n),
                 "p_low": _share(funded & (real0 >= p.low_oku_yen - HIGH_SLACK), n),
                 "p_high": _share(funded & (real0 >= p.high_oku_yen - HIGH_SLACK), n),
+                "p_funded_if_plan": _share(funded[ok], int(ok.sum())),
+                "p_high_if_plan": _share(
+                    (funded & (real0 >= p.high_oku_yen - HIGH_SLACK))[ok], int(ok.sum())
+                ),
                 "real_p5_oku_yen": _round(_q(real[ok], 5)),
                 "real_p50_oku_yen": _round(_q(real[ok], 50)),
                 "real_p95_oku_yen": _round(_q(real[ok], 95)),
+                "draws_with_plan": int(ok.sum()),
+                "draws": n,
             }
         )
     return pd.DataFrame(rows)
