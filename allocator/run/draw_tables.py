@@ -54,7 +54,12 @@ def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
 
 def _q(values: np.ndarray, q: float) -> float | None:
     v = values[~np.isnan(values)]
-    return float(np.percentile(v, q)) if v.size else None
+    return _tidy(float(np.percentile(v, q))) if v.size else None
+
+
+def _tidy(x: float) -> float:
+    """Ten significant digits: the interpolation's float noise (0.019879249999999998) dropped."""
+    return float(f"{x:.10g}")
 
 
 def _share(mask: np.ndarray, n: int) -> float | None:
@@ -93,7 +98,7 @@ def mc_years_table(folder: Path, plan: Plan, central: dict[int, float]) -> pd.Da
         }
         for q in QUANTILES:
             row[f"ratio_p{q}"] = _q(ratio, q)
-        row["ratio_mean"] = float(np.nanmean(ratio)) if ratio.size else None
+        row["ratio_mean"] = _tidy(float(np.nanmean(ratio))) if ratio.size else None
         row["defense_total_p50_oku_yen"] = _round(_q(total, 50))
         row["draws_with_plan"] = int(ok.sum())
         rows.append(row)
@@ -113,7 +118,7 @@ def mc_ranks_table(folder: Path, plan: Plan, central: dict[int, float]) -> pd.Da
             "name_ja": r.name_ja,
             "name_en": r.name_en,
             "central_value": central.get(r.rank),
-            "value_mean": float(np.nanmean(values)) if values.size else None,
+            "value_mean": _tidy(float(np.nanmean(values))) if values.size else None,
             "value_min": float(np.nanmin(values)) if values.size else None,
         }
         for q in QUANTILES:
@@ -202,7 +207,7 @@ def risk_years_table(
             "ratio_p5": _q(ratio, 5),
             "ratio_p50": _q(ratio, 50),
             "ratio_p95": _q(ratio, 95),
-            "excess_mean_oku_yen": float(excess.mean()) if n else None,
+            "excess_mean_oku_yen": round(float(excess.mean()), 2) if n else None,
             "excess_p95_oku_yen": _q(excess, 95),
             "p_exceed_budget": _share(budget > float(plan.cap.ratio), n),
             "budget_ratio_p5": _q(budget, 5),
