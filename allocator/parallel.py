@@ -139,3 +139,65 @@ def run_tasks(
         }
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+
+def stream_tasks(
+    fn: Callable[..., Any],
+    items: Sequence[Any],
+    *,
+    shared: Any = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    window: int | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """``fn(shared, item)`` for every item, yielded **in item order** as ``(index, result)``,
+    with at most ``window`` items submitted beyond the first one not yet yielded.
+
+    The window is the backpressure that keeps memory flat however many items there are: no
+    more than ``window`` results are ever held here (those that finished ahead of a slower one
+    wait for it), and the cluster is never handed more than ``window`` tasks at once, so a
+    caller appending each result to a file as it comes writes the file in order and can stop
+    at any point with every earlier item written. Default window: four tasks per worker.
+    With one worker and no scheduler everything runs here, in order.
+
+    Raises
+    ------
+    UsageError
+        For fewer than one worker, a window below 1, or an unreachable scheduler.
+    """
+    n = check_workers(workers)
+    if window is not None and window < 1:
+        raise UsageError("window", f"{window} is not a number of tasks", "give 1 or more")
+    if scheduler is None and (n == 1 or len(items) <= 1):
+        for i, item in enumerate(items):
+            yield i, fn(shared, item)
+        return
+    from distributed import as_completed
+
+    with dask_client(min(n, max(1, len(items))), scheduler) as client:
+        if window is None:
+            cores = sum(client.nthreads().values()) if scheduler is not None else n
+            window = 4 * max(1, cores)
+        shared_future = client.scatter(shared, broadcast=True) if shared is not None else None
+        running: dict[Any, int] = {}
+        done: dict[int, Any] = {}
+        next_submit = 0
+        next_yield = 0
+        pending = as_completed()
+
+        def submit_up_to(limit: int) -> None:
+            nonlocal next_submit
+            while next_submit < min(limit, len(items)):
+                future = client.submit(fn, shared_future, items[next_submit], pure=False)
+                running[future] = next_submit
+                pending.add(future)
+                next_submit += 1
+
+        submit_up_to(window)
+        while next_yield < len(items):
+            future = next(pending)
+            done[running.pop(future)] = future.result()
+            while next_yield in done:
+                yield next_yield, done.pop(next_yield)
+                next_yield += 1
+                submit_up_to(next_yield + window)

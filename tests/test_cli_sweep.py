@@ -131,4 +131,4 @@ def test_parse_cap_range() -> None:
 
 def test_every_command_is_registered_once() -> None:
     names = [c.name for c in app.registered_commands]
-    assert sorted(names) == ["compare", "min-cap", "sweep", "verify"]
+    assert sorted(names) == ["compare", "min-cap", "montecarlo", "risk", "sweep", "verify"]

@@ -43,7 +43,7 @@ OUTSIDE = {
     "rich": {"allocator.cli"},
     "matplotlib": {"allocator.report"},
     "matplotlib_fontja": {"allocator.report"},
-    "openpyxl": {"allocator.report.xlsx"},
+    "openpyxl": {"allocator.report.xlsx", "allocator.report.uncertainty_xlsx"},
     "dask": {"allocator.parallel"},
     "distributed": {"allocator.parallel"},
 }

@@ -27,6 +27,8 @@ from allocator.cli.exits import (
     INTERRUPT_REPORTED,
 )
 from allocator.cli.min_cap import min_cap_command
+from allocator.cli.montecarlo import montecarlo_command
+from allocator.cli.risk import risk_command
 from allocator.cli.sweep import sweep_command
 from allocator.cli.verify import verify_command
 from allocator.errors import AllocatorError
@@ -54,6 +56,10 @@ Examples:
 
   allocate min-cap --ranks 1-3
 
+  allocate risk reports/japan-defense-2026-cap2pct --draws 1000
+
+  allocate montecarlo --draws 1000 --robust-years 2
+
 Exit codes: 0 optimal; 2 bad usage or an output path that cannot be used; 3 invalid plan;
 4 infeasible; 5 time limit, plan written; 6 time limit, no plan; 7 verification failed;
 8 the output could not be written (read-only, disk full, removed while writing); 1 internal
@@ -74,6 +80,8 @@ app.command("verify")(verify_command)
 app.command("compare")(compare_command)
 app.command("sweep")(sweep_command)
 app.command("min-cap")(min_cap_command)
+app.command("montecarlo")(montecarlo_command)
+app.command("risk")(risk_command)
 
 
 def _fail_with(exc: Exception) -> NoReturn:

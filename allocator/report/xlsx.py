@@ -666,3 +666,13 @@ def workbook_difference(path: Path, data: RunData, lang: str) -> str | None:
 
 def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def write_workbook_file(wb: Workbook, path: Path, when: dt.datetime) -> None:
+    """Write any workbook ``wb`` at ``path`` with every zip entry dated ``when``, so the bytes
+    depend on the content only (used by the Monte Carlo and risk workbooks)."""
+    buf = io.BytesIO()
+    archive = _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive.fixed_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    ExcelWriter(wb, archive).save()
+    write_bytes_atomic(path, buf.getvalue())
