@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,8 @@ def main() -> int:
     loads: list[float] = []
     for round_ in range(args.warmup + args.n):
         for label, (cmd, env) in commands.items():
+            if cmd[1] == "sweep":  # a sweep refuses an existing --out: make room
+                shutil.rmtree(cmd[-1], ignore_errors=True)
             wall, cpu, code = run_once(cmd, env)
             if code != 0:
                 print(f"{label}: exit code {code}", file=sys.stderr)
@@ -113,10 +116,6 @@ def main() -> int:
                 continue
             walls[label].append(wall)
             cpus[label].append(cpu)
-            if cmd[1] == "sweep":  # a sweep refuses an existing --out: make room
-                import shutil
-
-                shutil.rmtree(cmd[-1], ignore_errors=True)
             if cmd is run:
                 times = json.loads((out / "plan.json").read_text(encoding="utf-8"))["times_seconds"]
                 solve.append(times["solve"])

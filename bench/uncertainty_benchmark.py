@@ -32,7 +32,7 @@ RISK_CHILD = """
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
 tracemalloc.start()
-from allocator.api import risk
+from allocator.api_uncertainty import risk
 t0 = time.perf_counter()
 o = risk(Path(sys.argv[1]), uncertainty=Path(sys.argv[2]), draws=int(sys.argv[3]),
          out=Path(sys.argv[4]), workers=1, lang="en")

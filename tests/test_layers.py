@@ -83,6 +83,8 @@ def layer_of(module: str) -> str:
     parts = module.split(".")
     if len(parts) == 1 or parts[1] in ("constants", "errors", "formatting", "parallel"):
         return "foundation"
+    if parts[1].startswith("api"):  # api.py and api_uncertainty.py: one function per action
+        return "api"
     return parts[1]
 
 

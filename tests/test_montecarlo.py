@@ -12,7 +12,7 @@ from conftest import DATA, solve_folder
 from planbuilder import program, write_plan
 from uncertaintybuilder import WITH_COSTS, one_program_plan
 
-from allocator.api import montecarlo
+from allocator.api_uncertainty import montecarlo
 from allocator.optim.draws import Sampler
 from allocator.optim.model import build_model
 from allocator.optim.montecarlo import PricedRows, apply_draw, solve_inputs, worker_model

@@ -9,7 +9,7 @@ import pytest
 from conftest import DATA
 from uncertaintybuilder import GDP_ONLY, two_rank_plan
 
-from allocator.api import montecarlo
+from allocator.api_uncertainty import montecarlo
 from allocator.optim.robust import ScenarioSpec, scenario_set, solve_first_years
 from allocator.plan.loading import Overrides, load_plan
 from allocator.plan.uncertainty import load_uncertainty

@@ -72,7 +72,7 @@ def montecarlo_command(
 
     Example:  allocate montecarlo --draws 1000 --seed 7 --robust-years 2
     """
-    from allocator.api import montecarlo
+    from allocator.api_uncertainty import montecarlo
     from allocator.cli.render_uncertainty import render_montecarlo
     from allocator.plan.cap import parse_cap
     from allocator.plan.loading import Overrides

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.api import DrawsOutcome
+from allocator.api_uncertainty import DrawsOutcome
 from allocator.formatting import format_cap
 
 

@@ -51,7 +51,7 @@ def risk_command(
 
     Example:  allocate risk reports/japan-defense-2026-cap2pct --draws 1000
     """
-    from allocator.api import risk
+    from allocator.api_uncertainty import risk
     from allocator.cli.render_uncertainty import render_risk
 
     tick, close = progress_printer("risk")
