@@ -197,6 +197,17 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
             program("P3", "", "", first=2026, last=2027, payment_profile="2026:10;2027:10"),
             program("P4", 0, 50, first=2026, last=2027, max_ramp_oku_yen=20, predecessor="P1"),
             program("P5", 0, 50, first=2026, last=2027, predecessor="P1:finish", rank=2),
+            # a multi-year contract paid by either of two vehicles (contract families)
+            program(
+                "P6",
+                0,
+                50,
+                first=2026,
+                last=2027,
+                rank=2,
+                contract_pattern="60%;40%",
+                vehicles="initial;fund",
+            ),
         ],
         years=2,
         ranks=2,
@@ -208,6 +219,12 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
         'last_year = 2027\nlow_oku_yen = 1\nhigh_oku_yen = 10000\nsource = "test"\n',
         fiscal="max_new_per_year_oku_yen = 1000\nmax_new_total_oku_yen = 2000\n"
         "max_growth_ratio = 5.0\n",
+        extra_toml="[contracts]\nwindow_first_year = 2027\nmax_new_per_year_oku_yen = 40\n"
+        "max_outstanding_oku_yen = 100\n\n"
+        '[[vehicles]]\nid = "initial"\nname_ja = "当初"\nname_en = "Initial"\ndefault = true\n'
+        "max_per_year_oku_yen = 5000\n\n"
+        '[[vehicles]]\nid = "fund"\nname_ja = "基金"\nname_en = "Fund"\nkind = "fund"\n'
+        "opening_balance_oku_yen = 10\n",
     )
     m = build_model(load_plan(folder))
     used = {family for family, _ in m.rows.values()}

@@ -66,6 +66,9 @@ def render_outcome(outcome: Outcome) -> str:
             f"{r.rank:<5}{oku(r.funded_oku_yen):>12}{oku(r.sum_of_highs_oku_yen):>12}"
             f"{share:>8}  {gap:>8}  {r.name_en}"
         )
+    from allocator.cli.render_contracts import render_contracts
+
+    lines += render_contracts(outcome)
     lines.append("")
     if outcome.verification is not None:
         v = outcome.verification

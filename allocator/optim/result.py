@@ -12,7 +12,11 @@ import pandas as pd
 
 from allocator.constants import has_plan
 
-SCHEDULE_COLUMNS = ["program_id", "fiscal_year", "amount_oku_yen", "units"]
+SCHEDULE_COLUMNS = ["program_id", "fiscal_year", "amount_oku_yen", "units", "contract_oku_yen"]
+"""``amount_oku_yen``: paid in the fiscal year (歳出); ``contract_oku_yen``: contracted in it
+(the same as the amount for a program without a contract pattern); ``units``: whole units of
+the contract (or of the amount)."""
+VEHICLE_COLUMNS = ["program_id", "fiscal_year", "vehicle", "oku_yen"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class StageReport:
     best_bound: float | None
     gap: float | None
     seconds: float
+    name: str | None = None
+    """The stage after earliness: ``vehicles`` (pay from the default vehicles first)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class SolveResult:
     limit was reached before any plan was found."""
     stages: tuple[StageReport, ...]
     schedule: pd.DataFrame
-    """Columns program_id, fiscal_year, amount_oku_yen, units (nonzero rows only)."""
+    """Columns program_id, fiscal_year, amount_oku_yen, units, contract_oku_yen (rows with a
+    nonzero payment or contract only, years of the horizon)."""
     funded: dict[str, bool]
     solver_name: str
     solver_version: str
@@ -49,6 +56,9 @@ class SolveResult:
     marginal: pd.DataFrame | None = None
     """Value per rank of 100 億円 more cap, per fiscal year (see
     :func:`allocator.optim.analysis.marginal_values`)."""
+    vehicle_payments: pd.DataFrame | None = None
+    """For a plan with vehicles: who pays what (columns program_id, fiscal_year, vehicle,
+    oku_yen; nonzero rows only)."""
 
     @property
     def has_plan(self) -> bool:
@@ -64,3 +74,7 @@ class SolveResult:
 
 def empty_schedule() -> pd.DataFrame:
     return pd.DataFrame(columns=SCHEDULE_COLUMNS)
+
+
+def empty_vehicle_payments() -> pd.DataFrame:
+    return pd.DataFrame(columns=VEHICLE_COLUMNS)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from allocator.errors import PlanError
+from allocator.plan.contracts import RawContracts, RawVehicle
 from allocator.plan.schema import AggregateBound, Area, Phase, Rank
 
 
@@ -70,6 +71,8 @@ class RawFile(_Raw):
     areas: list[Area]
     phases: list[Phase]
     bounds: list[AggregateBound] = []
+    contracts: RawContracts = RawContracts()
+    vehicles: list[RawVehicle] = []
 
 
 def _toml_location(loc: tuple[Any, ...]) -> str:

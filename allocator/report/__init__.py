@@ -8,7 +8,8 @@ including the complete hidden folder before the pipeline renames it into place. 
 - ``report.xlsx`` (:mod:`allocator.report.xlsx`): summary, schedule pivot, programs, ranks,
   marginal values and run information, with native Excel charts;
 - ``charts/allocation_by_area.png`` and ``charts/funding_by_rank.png``
-  (:mod:`allocator.report.charts`).
+  (:mod:`allocator.report.charts`), and for a plan with contracts
+  ``charts/contracts_and_payments.png`` (:mod:`allocator.report.contract_charts`).
 
 An infeasible run folder (no ``summary.csv``) gets ``report.md`` only, quoting
 ``explanation.txt``. Every file is deterministic for a given run folder: no timestamps in the
@@ -23,7 +24,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from allocator.constants import AREA_CHART, CHARTS_DIR, LANGS, RANK_CHART, REPORT_MD, WORKBOOK
+from allocator.constants import (
+    AREA_CHART,
+    CHARTS_DIR,
+    LANGS,
+    OBLIGATIONS_CHART,
+    RANK_CHART,
+    REPORT_MD,
+    WORKBOOK,
+)
 from allocator.report.data import read_run
 from allocator.report.markdown import report_markdown
 from allocator.run.folder import write_text_atomic
@@ -58,6 +67,11 @@ def write_reports(run_dir: Path, lang: str = "ja") -> list[Path]:
         area_chart(data, charts / AREA_CHART, lang)
         rank_chart(data, charts / RANK_CHART, lang)
         written += [charts / AREA_CHART, charts / RANK_CHART]
+        if data.has_contracts:
+            from allocator.report.contract_charts import contracts_chart
+
+            contracts_chart(data, charts / OBLIGATIONS_CHART, lang)
+            written.append(charts / OBLIGATIONS_CHART)
     report = run_dir / REPORT_MD
     write_text_atomic(report, report_markdown(data, lang))
     written.append(report)

@@ -107,6 +107,8 @@ class StageRecord(_Strict):
     best_bound: float | None
     gap: float | None
     seconds: float
+    name: str | None = None
+    """``vehicles`` for the stage after earliness (pay from the default vehicles first)."""
 
 
 class ViolationRecord(_Strict):
@@ -132,6 +134,10 @@ class VerificationRecord(_Strict):
 
 Allocation = tuple[str, int, int, int | None]
 """(program_id, fiscal_year, 億円, units or None)."""
+Contract = tuple[str, int, int]
+"""(program_id, fiscal_year, 億円 contracted) of a contract program."""
+VehiclePayment = tuple[str, int, str, int]
+"""(program_id, fiscal_year, vehicle, 億円 paid)."""
 
 
 class RunRecord(_Strict):
@@ -153,9 +159,14 @@ class RunRecord(_Strict):
     times_seconds: dict[str, float]
     funded: dict[str, bool]
     allocations: tuple[Allocation, ...]
+    """What each program pays in each fiscal year (歳出)."""
     notes: tuple[str, ...]
     explanation: tuple[str, ...] | None = None
     verification: VerificationRecord | None = None
+    contracts: tuple[Contract, ...] = ()
+    """What each contract program contracts in each fiscal year (only for plans with them)."""
+    vehicle_payments: tuple[VehiclePayment, ...] = ()
+    """Who pays what (only for plans with vehicles)."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -208,6 +219,7 @@ class RunRecord(_Strict):
                     best_bound=s.best_bound,
                     gap=s.gap,
                     seconds=s.seconds,
+                    name=s.name,
                 )
                 for s in result.stages
             ),
@@ -225,6 +237,8 @@ class RunRecord(_Strict):
             ),
             notes=tuple(plan.notes),
             explanation=tuple(explanation) if explanation else None,
+            contracts=_contracts(plan, result),
+            vehicle_payments=_vehicle_payments(result),
         )
 
     def verified(self, verification: dict[str, Any], times: dict[str, float]) -> RunRecord:
@@ -244,6 +258,12 @@ class RunRecord(_Strict):
         for key in ("explanation", "verification"):
             if data[key] is None:
                 del data[key]
+        for key in ("contracts", "vehicle_payments"):
+            if not data[key]:
+                del data[key]
+        for stage in data["stages"]:
+            if stage["name"] is None:
+                del stage["name"]
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
     def write(self, folder: Path) -> Path:
@@ -297,6 +317,26 @@ class RunRecord(_Strict):
 
     def rank_values(self) -> dict[int, float]:
         return {int(k): v for k, v in self.objective_per_rank.items()}
+
+
+def _contracts(plan: Plan, result: SolveResult) -> tuple[Contract, ...]:
+    ids = {p.program_id for p in plan.programs if p.is_contract}
+    return tuple(
+        (str(r.program_id), int(r.fiscal_year), int(r.contract_oku_yen))
+        for r in result.schedule.sort_values(["program_id", "fiscal_year"]).itertuples()
+        if str(r.program_id) in ids and int(r.contract_oku_yen)
+    )
+
+
+def _vehicle_payments(result: SolveResult) -> tuple[VehiclePayment, ...]:
+    if result.vehicle_payments is None:
+        return ()
+    return tuple(
+        (str(r.program_id), int(r.fiscal_year), str(r.vehicle), int(r.oku_yen))
+        for r in result.vehicle_payments.sort_values(
+            ["program_id", "fiscal_year", "vehicle"]
+        ).itertuples()
+    )
 
 
 def _rounded(times: dict[str, float]) -> dict[str, float]:
