@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from allocator.api import allocate, compare
 from allocator.cli.app import app
 from allocator.cli.exits import EXIT_INVALID_PLAN as EXIT_PLAN
-from allocator.cli.exits import EXIT_OK, EXIT_VERIFY_FAILED
+from allocator.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_VERIFY_FAILED
 from allocator.constants import FAMILIES
 from allocator.optim.analysis import min_cap, sweep
 from allocator.optim.model import build_model
@@ -349,3 +349,15 @@ def test_same_contract_plan_gives_byte_identical_files(tmp_path: Path) -> None:
         )
     assert digests[0] == digests[1]
     assert "obligations.csv" in digests[0]
+
+
+def test_an_infeasible_contract_ceiling_is_explained(tmp_path: Path) -> None:
+    # S1 must contract 2,000 in FY2026–27 but only 900 a year may be contracted
+    folder = hand_plan(tmp_path / "plan", ceiling=900)
+    _edit_program(folder, "S1", low_oku_yen="2000", mandatory="yes")
+    result = runner.invoke(app, ["--plan", str(folder), "--out", str(tmp_path / "run")])
+    assert result.exit_code == EXIT_INFEASIBLE, result.output
+    assert "the ceiling on new contracts in 202" in result.output
+    assert "is short by 200 億円" in result.output  # 2,000 − 2 × 900
+    assert "drop the mandatory flag on S1" in result.output
+    assert "Traceback" not in result.output

@@ -52,7 +52,6 @@ def contracts_markdown(data: RunData, lang: str) -> list[str]:
     ja = lang == "ja"
     o = data.obligations
     inside = horizon_rows(data)
-    after = o[o.in_horizon != "yes"]
     new = float(inside.new_contracts_oku_yen.sum())
     paid_new = float(inside.paid_on_new_contracts_oku_yen.sum())
     paid_old = float(inside.paid_on_earlier_obligations_oku_yen.sum())
@@ -102,7 +101,9 @@ def contracts_markdown(data: RunData, lang: str) -> list[str]:
         ]
     )
     lines += [
-        "億円。" if ja else "億円.",
+        "年度別(億円、* は計画期間後の年度):"
+        if ja
+        else "Per fiscal year (億円; * = a year after the horizon):",
         "",
         "| " + " | ".join(head) + " |",
         "|---:|" + "---:|" * (len(head) - 1),
@@ -119,13 +120,6 @@ def contracts_markdown(data: RunData, lang: str) -> list[str]:
             oku(r.owed_past_horizon_oku_yen),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    if len(after):
-        lines += [
-            "",
-            "\\* 計画期間後の年度(その年度に支払われる分)。"
-            if ja
-            else "\\* A year after the horizon (what falls due in it).",
-        ]
     vehicles = vehicle_columns(data)
     if vehicles:
         table = vehicle_table(data)
