@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from allocator.api import allocate, compare
 from allocator.cli.app import app
-from allocator.cli.exits import EXIT_INVALID_PLAN as EXIT_PLAN
 from allocator.cli.exits import EXIT_INFEASIBLE, EXIT_OK, EXIT_VERIFY_FAILED
+from allocator.cli.exits import EXIT_INVALID_PLAN as EXIT_PLAN
 from allocator.constants import FAMILIES
 from allocator.optim.analysis import min_cap, sweep
 from allocator.optim.model import build_model
