@@ -38,6 +38,7 @@ RUN_FORMAT = "allocator-run/1"
 PLAN_JSON = "plan.json"
 INPUTS_DIR = "inputs"
 SCHEDULE_CSV = "schedule.csv"
+OBLIGATIONS_CSV = "obligations.csv"
 SUMMARY_CSV = "summary.csv"
 PROGRAMS_CSV = "programs.csv"
 RANKS_CSV = "ranks.csv"
@@ -47,6 +48,7 @@ WORKBOOK = "report.xlsx"
 CHARTS_DIR = "charts"
 AREA_CHART = "allocation_by_area.png"
 RANK_CHART = "funding_by_rank.png"
+OBLIGATIONS_CHART = "contracts_and_payments.png"
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make Excel evaluate a text cell as a formula (CSV injection)."""
@@ -126,6 +128,22 @@ FAMILIES: dict[str, Family] = {
                "新規支出の伸びは上限以内"),
         Family("priority_hold", "priority", "a higher rank keeps the value it reached",
                "上位の順位は達成した価値を保つ"),
+        Family("payment_rounding", "program",
+               "a contract's payments are whole 億円: each share rounded down, the rest last",
+               "契約の各年度の支払は整数億円(各年度は切り捨て、端数は最終年度)"),
+        Family("contract_window", "program", "multi-year contracts are signed only in the window",
+               "国庫債務負担行為は契約可能年度内にのみ結ぶ"),
+        Family("new_contract_cap", "cap",
+               "new contracts (or their later-year part) within the year's ceiling",
+               "新規契約額(新規後年度負担)は年度の上限以内"),
+        Family("outstanding_cap", "cap", "obligations outstanding at year end within the ceiling",
+               "年度末の後年度負担残高は上限以内"),
+        Family("vehicle_split", "link", "a payment is split among the vehicles that may pay it",
+               "支払は充当可能な財源(当初・補正・基金)に配分する"),
+        Family("vehicle_cap", "cap", "a vehicle pays at most its ceiling in a year",
+               "各財源の年度の支払は上限以内"),
+        Family("fund_balance", "cap", "a fund's balance never goes below zero",
+               "基金の残高は負にならない"),
     )
 }  # fmt: skip
 """Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""

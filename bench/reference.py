@@ -21,13 +21,16 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 
 from allocator.optim.solve import quiet_stdout
+from allocator.plan.contracts import contract_ceiling
 from allocator.plan.schema import MULTI_PHASE, Plan
 
 F64 = npt.NDArray[np.float64]
@@ -123,11 +126,135 @@ class _Rows:
         )
 
 
+class _Contracts:
+    """Multi-year contracts, written from the plan (not from the allocator's model): for each
+    contract column c (amount contracted in year t, or units × unit cost) its payments
+    q_k = ⌊s_k c⌋ (k < K−1) and the rest in the last year, with c = ℓu + r (ℓ the pattern's
+    least common denominator, 0 ≤ r < ℓ) so that only r is rounded; whole units whose shares
+    are whole 億円 need no variable. Then the ceilings on new contracts and on obligations
+    outstanding, and the contract window."""
+
+    def __init__(self, plan: Plan, n_cols: int) -> None:
+        self.plan = plan
+        self.n_cols = n_cols
+        self.upper: list[int] = []
+        self.pay_prog: list[int] = []
+        self.pay_year: list[int] = []
+        self.pay_col: list[int] = []
+        self.pay_coef: list[float] = []
+        self.rounding: list[tuple[list[int], list[float], float, float]] = []
+        self.parts: dict[tuple[int, int], list[tuple[list[int], list[float]]]] = {}
+        self.decision: dict[tuple[int, int], tuple[int, float]] = {}
+
+    def _col(self, upper: int) -> int:
+        self.upper.append(upper)
+        self.n_cols += 1
+        return self.n_cols - 1
+
+    def add(self, i: int, t: int, col: int, coef: float) -> None:
+        p = self.plan.programs[i]
+        pattern = p.contract_pattern
+        assert pattern is not None
+        self.decision[i, t] = (col, coef)
+        c_ub = contract_ceiling(p, t, self.plan.last_year)
+        unit = p.unit_cost_oku_yen
+        lot = math.lcm(*(s.denominator for s in pattern))
+        lots = rest = None
+        if unit is None and lot > 1:
+            lots, rest = self._col(c_ub // lot), self._col(lot - 1)
+            self.rounding.append(([col, lots, rest], [1.0, -float(lot), -1.0], 0.0, 0.0))
+        parts: list[tuple[list[int], list[float]]] = []
+        for share in pattern[:-1]:
+            n, d = share.numerator, share.denominator
+            if n == 0:
+                parts.append(([], []))
+            elif unit is not None and (n * unit) % d == 0:
+                parts.append(([col], [float(n * unit // d)]))
+            elif lots is not None and rest is not None:
+                if d == 1:
+                    parts.append(([col], [float(n)]))
+                    continue
+                f = self._col(n * (lot - 1) // d)
+                self.rounding.append(([f, rest], [float(d), -float(n)], -float(d - 1), 0.0))
+                parts.append(([lots, f], [float(n * lot // d), 1.0]))
+            else:
+                q = self._col(n * c_ub // d)
+                self.rounding.append(([q, col], [float(d), -float(n) * coef], -float(d - 1), 0.0))
+                parts.append(([q], [1.0]))
+        last_cols, last_vals = [col], [coef]
+        for cols, vals in parts:
+            last_cols += cols
+            last_vals += [-v for v in vals]
+        parts.append((last_cols, last_vals))
+        self.parts[i, t] = parts
+        for k, (cols, vals) in enumerate(parts):
+            if t + k <= self.plan.last_year:
+                for c, v in zip(cols, vals, strict=True):
+                    self.pay_prog.append(i)
+                    self.pay_year.append(t + k)
+                    self.pay_col.append(c)
+                    self.pay_coef.append(v)
+
+    def rounding_rows(self, rows: _Rows) -> None:
+        """One row per equality; two per floor (≤ and ≥, as PuLP writes them)."""
+        inf = highspy.kHighsInf
+        for cols, vals, lo, hi in self.rounding:
+            c, v = np.array(cols, dtype=np.int64), np.array(vals)
+            if lo == hi:
+                rows.one(c, v, lo, hi)
+            else:
+                rows.one(c, v, -inf, hi)
+                rows.one(c, v, lo, inf)
+
+    def ceiling_rows(self, rows: _Rows) -> None:
+        inf = highspy.kHighsInf
+        c = self.plan.contracts
+        years = self.plan.fiscal_years
+
+        def row(terms: list[tuple[int, float]], lo: float, hi: float) -> None:
+            if terms:
+                cols, vals = zip(*terms, strict=True)
+                rows.one(np.array(cols, dtype=np.int64), np.array(vals), lo, hi)
+
+        if c.window_first_year is not None or c.window_last_year is not None:
+            for y in years:
+                if not c.in_window(y):
+                    row([d for (i, t), d in self.decision.items() if t == y], -inf, 0.0)
+        for y in years:
+            ceiling = c.new_ceiling(y)
+            if ceiling is None:
+                continue
+            terms = []
+            for (i, t), (col, coef) in sorted(self.decision.items()):
+                if t == y:
+                    terms.append((col, coef))
+                    if c.new_measure == "later_years":
+                        cols, vals = self.parts[i, t][0]
+                        terms += [(cc, -v) for cc, v in zip(cols, vals, strict=True)]
+            row(terms, -inf, float(ceiling))
+        for y in years:
+            ceiling = c.outstanding_ceiling(y)
+            if ceiling is None:
+                continue
+            earlier = sum(o.oku_yen for o in self.plan.obligations if o.fiscal_year > y)
+            terms = []
+            for (i, t), (col, coef) in sorted(self.decision.items()):
+                if t > y:
+                    continue
+                terms.append((col, coef))
+                for k, (cols, vals) in enumerate(self.parts[i, t]):
+                    if t + k <= y:
+                        terms += [(cc, -v) for cc, v in zip(cols, vals, strict=True)]
+            row(terms, -inf, float(ceiling - earlier))
+
+
 def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
     inf = highspy.kHighsInf
     progs = plan.programs
     if any(p.max_ramp_oku_yen is not None or p.predecessors for p in progs):
         raise NotImplementedError("the reference model has no ramps or predecessors")
+    if plan.vehicles:
+        raise NotImplementedError("the reference model has no budget vehicles")
     n = len(progs)
     first_year, last_year = plan.first_year, plan.last_year
     # --- one pass over the plan into per-program arrays
@@ -157,6 +284,7 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
     )
     counts = np.fromiter((plan.counts_toward_defense(p) for p in progs), bool, n)
     mandatory = np.flatnonzero(np.fromiter((p.mandatory for p in progs), bool, n))
+    is_con = np.fromiter((p.is_contract for p in progs), bool, n)
 
     # --- columns: go[p], then alloc[p,y] / units[p,y] for y in the window (not for profiles)
     n_years = np.where(last >= first, last - first + 1, 0)
@@ -173,6 +301,13 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
     col_upper[a_col] = np.where(
         unit[a_prog] > 0, ub[a_prog] // np.maximum(unit[a_prog], 1), ub[a_prog]
     )
+    # a contract program's column is what it contracts in the year: its own per-year bound
+    a_ub = col_upper[a_col].copy()
+    for j in np.flatnonzero(is_con[a_prog]):
+        p = progs[a_prog[j]]
+        c_ub = contract_ceiling(p, int(a_year[j]), last_year)
+        a_ub[j] = c_ub // p.unit_cost_oku_yen if p.unit_cost_oku_yen else c_ub
+    col_upper[a_col] = a_ub
     # amount entries: (program, year, column, coefficient); a profile's money is pay × go
     pp: list[int] = []
     py: list[int] = []
@@ -191,12 +326,43 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
     e_prog, e_year, e_col, e_coef = e_prog[order], e_year[order], e_col[order], e_coef[order]
 
     rows = _Rows()
+    # --- contracts: what each contract pays (payment_rounding), new columns after every
+    # go/alloc column (as PuLP adds them after define_allocations)
+    con = _Contracts(plan, n_cols)
+    for j in np.flatnonzero(is_con[a_prog]):
+        con.add(int(a_prog[j]), int(a_year[j]), int(a_col[j]), float(a_coef[j]))
+    con.rounding_rows(rows)
+    n_cols = con.n_cols
+    col_lower = np.concatenate((col_lower, np.zeros(len(con.upper))))
+    col_upper = np.concatenate((col_upper, np.array(con.upper, dtype=np.float64)))
+    # payments (歳出): the decisions of programs without a pattern, the contracts' payments
+    plain = ~is_con[e_prog]
+    p_prog = np.concatenate((e_prog[plain], np.array(con.pay_prog, dtype=np.int64)))
+    p_year = np.concatenate((e_year[plain], np.array(con.pay_year, dtype=np.int64)))
+    p_col = np.concatenate((e_col[plain], np.array(con.pay_col, dtype=np.int64)))
+    p_coef = np.concatenate((e_coef[plain], np.array(con.pay_coef, dtype=np.float64)))
+    order = np.lexsort((p_year, p_prog))
+    p_prog, p_year, p_col, p_coef = p_prog[order], p_year[order], p_col[order], p_coef[order]
+    # what a program's range and value count: payments, or (basis = contract) its decisions
+    by_contract = np.fromiter((p.basis == "contract" or not p.is_contract for p in progs), bool, n)
+    keep_e, keep_p = by_contract[e_prog], ~by_contract[p_prog]
+    b_prog = np.concatenate((e_prog[keep_e], p_prog[keep_p]))
+    b_year = np.concatenate((e_year[keep_e], p_year[keep_p]))
+    b_col = np.concatenate((e_col[keep_e], p_col[keep_p]))
+    b_coef = np.concatenate((e_coef[keep_e], p_coef[keep_p]))
+    order = np.lexsort((b_year, b_prog))
+    b_prog, b_year, b_col, b_coef = b_prog[order], b_year[order], b_col[order], b_coef[order]
     # --- range_low (≥ max(low, 1)·go: funded means money), range_high, year_max: one block per
     # non-profile program, in program order
     if np.any(n_years[~is_prof] == 0):
         raise NotImplementedError("a program without years in the horizon")
-    ranged = np.flatnonzero(~is_prof)
-    block = np.where(is_prof, 0, 2 + n_alloc)
+    # (contract programs: their rows below, counting their basis)
+    a_keep = ~is_con[a_prog]
+    a_prog_all, a_col_all, a_coef_all, a_year_all = a_prog, a_col, a_coef, a_year
+    a_prog, a_col, a_coef, a_k = a_prog[a_keep], a_col[a_keep], a_coef[a_keep], a_k[a_keep]
+    n_alloc = np.where(is_con, 0, n_alloc)
+    ranged = np.flatnonzero(~is_prof & ~is_con)
+    block = np.where(is_prof | is_con, 0, 2 + n_alloc)
     start = np.concatenate(([0], np.cumsum(block)[:-1]))
     s_a = start[a_prog]
     r_rows = np.concatenate(
@@ -219,12 +385,35 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
     lower[start[ranged]] = 0.0
     upper[start[ranged]] = inf
     rows.block(r_rows, r_cols, r_vals, lower, upper)
+    for i in np.flatnonzero(is_con):
+        mine = b_prog == i
+        go = np.array([go_col[i]])
+        cols, vals = b_col[mine], b_coef[mine]
+        rows.one(np.concatenate((cols, go)), np.concatenate((vals, [-max(low[i], 1.0)])), 0.0, inf)
+        rows.one(np.concatenate((cols, go)), np.concatenate((vals, [-high[i]])), -inf, 0.0)
+        for j in np.flatnonzero(a_prog_all == i):
+            c_ub = contract_ceiling(progs[i], int(a_year_all[j]), last_year)
+            rows.one(
+                np.array([a_col_all[j], go_col[i]]), np.array([a_coef_all[j], -c_ub]), -inf, 0.0
+            )
     # --- mandatory
     for i in mandatory:
         rows.one(np.array([go_col[i]]), np.array([1.0]), 1.0, inf)
 
-    def bounded(mask: npt.NDArray[np.bool_], lo: int | None, hi: int | None) -> None:
-        cols, vals = e_col[mask], e_coef[mask]
+    entries = {  # what an aggregate of each basis counts (per program: all of it)
+        "contract": (e_prog, e_year, e_col, e_coef),
+        "payment": (p_prog, p_year, p_col, p_coef),
+    }
+
+    def bounded(
+        basis: str,
+        pick: Callable[[I64, I64], npt.NDArray[np.bool_]],
+        lo: int | None,
+        hi: int | None,
+    ) -> None:
+        g_prog, g_year, g_col, g_coef = entries[basis]
+        mask = pick(g_prog, g_year)
+        cols, vals = g_col[mask], g_coef[mask]
         if lo is not None and lo > 0:
             rows.one(cols, vals, float(lo), inf)
         if hi is not None:
@@ -232,39 +421,44 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
 
     for a, ar_ in enumerate(plan.areas):
         if ar_.low_oku_yen is not None or ar_.high_oku_yen is not None:
-            bounded(area[e_prog] == a, ar_.low_oku_yen, ar_.high_oku_yen)
+            bounded(ar_.basis, lambda gp, _gy, a=a: area[gp] == a, ar_.low_oku_yen,
+                    ar_.high_oku_yen)  # fmt: skip
     for k, ph in enumerate(plan.phases):
         if ph.low_oku_yen is not None or ph.high_oku_yen is not None:
-            bounded(phase[e_prog] == k, ph.low_oku_yen, ph.high_oku_yen)
+            bounded(ph.basis, lambda gp, _gy, k=k: phase[gp] == k, ph.low_oku_yen,
+                    ph.high_oku_yen)  # fmt: skip
     for b in plan.bounds:
-        mask = (e_year >= b.first_year) & (e_year <= b.last_year)
-        if b.areas:
-            mask &= np.isin(area[e_prog], [area_ids.index(x) for x in b.areas])
-        bounded(mask, b.low_oku_yen, b.high_oku_yen)
-    # --- GDP cap and fiscal caps
+        in_areas = [area_ids.index(x) for x in b.areas]
+
+        def pick(gp: I64, gy: I64, b: Any = b, in_areas: list[int] = in_areas) -> Any:
+            mask = (gy >= b.first_year) & (gy <= b.last_year)
+            return mask & np.isin(area[gp], in_areas) if in_areas else mask
+
+        bounded(b.basis, pick, b.low_oku_yen, b.high_oku_yen)
+    # --- GDP cap (room less the obligations already owed) and fiscal caps: payments
     for y in plan.fiscal_years:
-        room = plan.cap_oku_yen(y) - plan.baseline(y)
-        mask = (e_year == y) & counts[e_prog]
-        rows.one(e_col[mask], e_coef[mask], -inf, float(room))
+        mask = (p_year == y) & counts[p_prog]
+        rows.one(p_col[mask], p_coef[mask], -inf, float(plan.cap_room(y)))
     f = plan.fiscal
     for y in plan.fiscal_years:
         ceiling = f.ceiling(y)
         if ceiling is not None:
-            mask = e_year == y
-            rows.one(e_col[mask], e_coef[mask], -inf, float(ceiling))
+            mask = p_year == y
+            rows.one(p_col[mask], p_coef[mask], -inf, float(ceiling))
     if f.max_new_total_oku_yen is not None:
-        rows.one(e_col, e_coef, -inf, float(f.max_new_total_oku_yen))
+        rows.one(p_col, p_coef, -inf, float(f.max_new_total_oku_yen))
     if f.max_growth_ratio is not None:
         g = 1 + f.max_growth_ratio
         years = plan.fiscal_years
         for prev, y in itertools.pairwise(years):
-            m1, m0 = e_year == y, e_year == prev
+            m1, m0 = p_year == y, p_year == prev
             rows.one(
-                np.concatenate((e_col[m1], e_col[m0])),
-                np.concatenate((e_coef[m1], -g * e_coef[m0])),
+                np.concatenate((p_col[m1], p_col[m0])),
+                np.concatenate((p_coef[m1], -g * p_coef[m0])),
                 -inf,
                 0.0,
             )
+    con.ceiling_rows(rows)
 
     # --- objectives: V[r] for each rank, then earliness
     rank_cost: dict[int, F64] = {}
@@ -272,12 +466,12 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
     has_value = ~np.isnan(value)
     for r in plan.ranks:
         c = np.zeros(n_cols)
-        mine = rank[e_prog] == r.rank
-        plain = mine & ~has_value[e_prog]
-        np.add.at(c, e_col[plain], e_coef[plain])
-        valued = mine & has_value[e_prog] & ~is_prof[e_prog]
-        scale = value[e_prog[valued]] / high[e_prog[valued]]
-        np.add.at(c, e_col[valued], scale * e_coef[valued])
+        mine = rank[b_prog] == r.rank
+        plain = mine & ~has_value[b_prog]
+        np.add.at(c, b_col[plain], b_coef[plain])
+        valued = mine & has_value[b_prog] & ~is_prof[b_prog]
+        scale = value[b_prog[valued]] / high[b_prog[valued]]
+        np.add.at(c, b_col[valued], scale * b_coef[valued])
         vp = np.flatnonzero((rank == r.rank) & has_value & is_prof)
         np.add.at(c, go_col[vp], value[vp])
         rank_cost[r.rank] = c
@@ -291,7 +485,7 @@ def build_reference(plan: Plan, *, time_limit: float, gap: float) -> RefModel:
         nz = np.flatnonzero(rank_cost[r.rank])
         rows.one(nz, rank_cost[r.rank][nz], 0.0, inf)
     earliness = np.zeros(n_cols)
-    np.add.at(earliness, e_col, (last_year - e_year + 1) * e_coef)
+    np.add.at(earliness, p_col, (last_year - p_year + 1) * p_coef)
 
     starts, index, coef, row_lower, row_upper = rows.csr()
     with quiet_stdout():

@@ -1,7 +1,7 @@
 """Benchmark of the allocator pipeline on synthetic plans, against a direct highspy reference.
 
     .venv/bin/python bench/run_benchmark.py [--sizes 30,300,2000,10000] [--repeats 3]
-        [--time-limit 300] [--gap 0.0] [--json results.json]
+        [--time-limit 300] [--gap 0.0] [--json results.json] [--contracts]
 
 For each plan size: generate a plan folder (``bench/synthetic.py``, not timed), then time
 ``load_plan`` (split into parsing and ``check_plan``), ``build_model``, ``solve_lexicographic``,
@@ -10,6 +10,12 @@ highspy (``bench/reference.py``). Prints medians (and minima) over ``--repeats``
 ratios allocator / reference, where the time goes, and checks that both reach the same value
 for every rank. Exits 1 if an instance is infeasible, a run fails, the verifier rejects a run
 or the two disagree on a value.
+
+``--contracts``: the contract variant of the same plans (``synthetic.py``: multi-year contracts
+on about a quarter of the programs, obligations owed before the horizon, ceilings on new
+contracts and on obligations outstanding); the reference writes the contracts' payments itself
+(``reference.py``, ``_Contracts``). Budget vehicles are not in the variant: the reference does
+not write them.
 """
 
 from __future__ import annotations
@@ -187,9 +193,7 @@ def _binding_years(plan: Plan, result: SolveResult) -> tuple[list[int], list[int
         new[int(y)] = new.get(int(y), 0) + int(amount)
         if counts[pid]:
             defence[int(y)] = defence.get(int(y), 0) + int(amount)
-    gdp = [
-        y for y in plan.fiscal_years if defence.get(y, 0) == plan.cap_oku_yen(y) - plan.baseline(y)
-    ]
+    gdp = [y for y in plan.fiscal_years if defence.get(y, 0) == plan.cap_room(y)]
     fiscal = [
         y
         for y in plan.fiscal_years
@@ -527,6 +531,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="reference stages start from the previous stage's solution (auto: if the "
         "allocator's solve does)",
     )
+    ap.add_argument(
+        "--contracts",
+        action="store_true",
+        help="the contract variant: multi-year contracts, obligations, contract ceilings",
+    )
     ap.add_argument("--json", type=Path, help="also write the raw figures to this file")
     ap.add_argument("--keep", type=Path, help="write the plan folders here and keep them")
     return ap.parse_args(argv)
@@ -549,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     log(
         f"settings: time limit {args.time_limit:g} s per run (all stages), gap {args.gap:g}, "
         f"seed {args.seed}, threads 1"
+        + (", contract variant (--contracts)" if args.contracts else "")
     )
     allocator_warm = (
         "warm"
@@ -574,7 +584,11 @@ def main(argv: list[str] | None = None) -> int:
                     shutil.rmtree(folder)
                 t0 = time.perf_counter()
                 gen = generate_plan(
-                    folder, n, seed=args.seed, fractional_values=args.fractional_values
+                    folder,
+                    n,
+                    seed=args.seed,
+                    fractional_values=args.fractional_values,
+                    contracts=args.contracts,
                 )
                 sr = SizeResult(n, gen.features, time.perf_counter() - t0)
                 results.append(sr)

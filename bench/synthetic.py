@@ -108,10 +108,36 @@ def _profile(rng: random.Random, first: int, last: int, total: int) -> str:
     return ";".join(f"{y}:{a}" for y, a in zip(years, pays, strict=True))
 
 
+CONTRACT_PATTERNS = (
+    "20%;25%;15%;20%;20%",  # ships: the DBP portfolio pattern of data/obligations.csv
+    "10%;20%;30%;40%",  # aircraft, paid as they are delivered
+    "25%;25%;25%;25%",  # missiles
+    "40%;30%;20%;10%",  # munitions and equipment
+    "50%;50%",  # maintenance
+)
+CONTRACT_AREAS = {"B", "C", "D", "G"}
+CONTRACT_SHARE = 0.6
+"""Contract variant: this share of the programs of areas B, C, D and G (air, sea, missile
+defence, industrial base) are multi-year contracts (about 25 % of all programs)."""
+NEW_CONTRACTS_PER_YEAR = 45_000
+OUTSTANDING_MAX = 120_000
+OBLIGATIONS = {2026: 30_000, 2027: 22_000, 2028: 12_000, 2029: 5_000}
+"""Contract variant: owed on contracts signed before the horizon (within the baseline)."""
+
+
 def generate_plan(
-    folder: Path, n: int, seed: int = 20260401, *, fractional_values: bool = False
+    folder: Path,
+    n: int,
+    seed: int = 20260401,
+    *,
+    fractional_values: bool = False,
+    contracts: bool = False,
 ) -> SyntheticPlan:
-    """Write ``plan.toml``, ``programs.csv`` and ``gdp.csv`` for ``n`` programs into ``folder``."""
+    """Write ``plan.toml``, ``programs.csv`` and ``gdp.csv`` for ``n`` programs into ``folder``.
+
+    ``contracts``: the contract variant (the same plan, then multi-year contracts on about a
+    quarter of the programs, obligations owed before the horizon, and ceilings on new
+    contracts and on obligations outstanding; see :data:`CONTRACT_SHARE`)."""
     rng = random.Random(seed * 1_000_003 + n)
     folder.mkdir(parents=True, exist_ok=True)
     weights = [a[3] for a in AREAS]
@@ -185,10 +211,33 @@ def generate_plan(
         ):
             r["mandatory"] = "yes"
             features["mandatory"] += 1
+    if contracts:
+        # drawn after every other choice, from its own generator: the rest of the plan is the
+        # same as without contracts
+        crng = random.Random(seed * 7 + n)
+        features["contract_pattern"] = 0
+        for r in rows:
+            if (
+                str(r["area"]) in CONTRACT_AREAS
+                and not r.get("payment_profile")
+                and crng.random() < CONTRACT_SHARE
+            ):
+                r["contract_pattern"] = crng.choice(CONTRACT_PATTERNS)
+                r["basis"] = "payment"
+                features["contract_pattern"] += 1
+        _write_obligations(folder / "obligations.csv")
     _write_programs(folder / "programs.csv", rows)
     _write_gdp(folder / "gdp.csv")
-    _write_toml(folder / "plan.toml", rows, n)
+    _write_toml(folder / "plan.toml", rows, n, contracts=contracts)
     return SyntheticPlan(folder, n, features)
+
+
+def _write_obligations(path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["fiscal_year", "oku_yen", "source"])
+        for y, a in sorted(OBLIGATIONS.items()):
+            w.writerow([y, a, "assumption: synthetic"])
 
 
 def _demand(rows: list[dict[str, object]], key: str, value: str) -> int:
@@ -220,7 +269,9 @@ def _write_gdp(path: Path) -> None:
             w.writerow([y, GDP_CASE, g, "assumption: 6,400,000 億円 in 2026, +1 %/yr"])
 
 
-def _write_toml(path: Path, rows: list[dict[str, object]], n: int) -> None:
+def _write_toml(
+    path: Path, rows: list[dict[str, object]], n: int, *, contracts: bool = False
+) -> None:
     lines = [
         "[plan]",
         f'name = "synthetic-{n}"',
@@ -307,4 +358,14 @@ def _write_toml(path: Path, rows: list[dict[str, object]], n: int) -> None:
         'source = "assumption: synthetic"',
         "",
     ]
+    if contracts:
+        lines += [
+            "[contracts]",
+            f"max_new_per_year_oku_yen = {NEW_CONTRACTS_PER_YEAR}",
+            f"max_outstanding_oku_yen = {OUTSTANDING_MAX}",
+            'obligations = "obligations.csv"',
+            "baseline_includes_obligations = true",
+            'source = "assumption: synthetic"',
+            "",
+        ]
     path.write_text("\n".join(lines), encoding="utf-8")

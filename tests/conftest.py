@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from plainplan import strip_contracts
 
 from allocator.optim.model import build_model
 from allocator.optim.solve import SolveResult, solve_lexicographic
@@ -11,6 +15,11 @@ from allocator.plan.schema import Plan
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
+_PLAIN_ROOT = Path(tempfile.mkdtemp(prefix="allocator-plain-"))
+atexit.register(shutil.rmtree, _PLAIN_ROOT, ignore_errors=True)
+PLAIN = strip_contracts(DATA, _PLAIN_ROOT / "plain")
+"""The shipped plan without its contract data (see tests/plainplan.py): the plan whose
+figures the older tests were worked out on."""
 
 
 def solve_folder(folder: Path, overrides: Overrides | None = None) -> tuple[Plan, SolveResult]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pulp
 import pytest
-from conftest import DATA, solve_folder
+from conftest import PLAIN as DATA
+from conftest import solve_folder
 from planbuilder import program, write_plan
 
 from allocator.optim import analysis, solve

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+from conftest import PLAIN
 from typer.testing import CliRunner
 
 from allocator.cli.app import EXIT_OK, EXIT_USAGE, EXIT_VERIFY_FAILED, app
@@ -13,22 +15,22 @@ runner = CliRunner()
 
 def test_verify_clean_then_tampered(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    assert runner.invoke(app, ["--cap", "2%", "--out", str(run)]).exit_code == EXIT_OK
+    args = ["--cap", "2%", "--out", str(run), "--plan", str(PLAIN)]
+    assert runner.invoke(app, args).exit_code == EXIT_OK
     result = runner.invoke(app, ["verify", str(run)])
     assert result.exit_code == EXIT_OK, result.output
     assert "every rule holds" in result.output and "gdp_cap" in result.output
 
     schedule = run / "schedule.csv"
-    lines = schedule.read_text(encoding="utf-8-sig").splitlines()
-    cells = lines[1].split(",")
-    year, pid = cells[0], cells[1]
-    amount_col = lines[0].split(",").index("amount_oku_yen")
-    # names may hold commas inside quotes: change the amount counted from the end instead
-    cells = lines[1].rsplit(",", 3)
-    cells[1] = str(int(cells[1]) + 1000)
-    lines[1] = ",".join(cells)
-    schedule.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
-    assert amount_col > 0
+    with schedule.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header, first = rows[0], rows[1]
+    year, pid = first[0], first[1]
+    # the money paid that year (amount_oku_yen and its copy payment_oku_yen) + 1,000 億円
+    for col in ("amount_oku_yen", "payment_oku_yen"):
+        first[header.index(col)] = str(int(first[header.index(col)]) + 1000)
+    with schedule.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
     result = runner.invoke(app, ["verify", str(run)])
     assert result.exit_code == EXIT_VERIFY_FAILED
     assert "VIOLATION gdp_cap" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DATA
+from conftest import PLAIN as DATA
 from planbuilder import program, write_plan
 
 from allocator.api import allocate, write_comparison

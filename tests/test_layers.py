@@ -201,6 +201,17 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
             program("P3", "", "", first=2026, last=2027, payment_profile="2026:10;2027:10"),
             program("P4", 0, 50, first=2026, last=2027, max_ramp_oku_yen=20, predecessor="P1"),
             program("P5", 0, 50, first=2026, last=2027, predecessor="P1:finish", rank=2),
+            # a multi-year contract paid by either of two vehicles (contract families)
+            program(
+                "P6",
+                0,
+                50,
+                first=2026,
+                last=2027,
+                rank=2,
+                contract_pattern="60%;40%",
+                vehicles="initial;fund",
+            ),
         ],
         years=2,
         ranks=2,
@@ -222,7 +233,13 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
                     'programs = ["P5"]\nrequires = ["P3"]\nrequires_any = ["P1", "P2"]',
                 )
             )
-        ),
+        )
+        + "[contracts]\nwindow_first_year = 2027\nmax_new_per_year_oku_yen = 40\n"
+        "max_outstanding_oku_yen = 100\n\n"
+        '[[vehicles]]\nid = "initial"\nname_ja = "当初"\nname_en = "Initial"\ndefault = true\n'
+        "max_per_year_oku_yen = 5000\n\n"
+        '[[vehicles]]\nid = "fund"\nname_ja = "基金"\nname_en = "Fund"\nkind = "fund"\n'
+        "opening_balance_oku_yen = 10\n",
     )
     m = build_model(load_plan(folder))
     used = {family for family, _ in m.rows.values()}

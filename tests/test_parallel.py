@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import PLAIN as DATA
 from planbuilder import program, write_plan
 from typer.testing import CliRunner
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DATA, solve_folder, totals
+from conftest import PLAIN as DATA
+from conftest import solve_folder, totals
 from planbuilder import program, write_plan
 
 from allocator.plan.cap import parse_cap

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import PLAIN
 
 from allocator.api import allocate
 from allocator.formatting import year_ranges
@@ -23,7 +24,7 @@ from allocator.run.csvfile import read_run_csv, write_csv
 from allocator.run.record import RecordError
 from allocator.run.verify import verify_run
 
-DATA = Path(__file__).parents[1] / "data"
+DATA = PLAIN  # the shipped plan without contract data: see tests/plainplan.py
 INJECTED = '=HYPERLINK("http://x","click")'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

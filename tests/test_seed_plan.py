@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, PLAIN
 
 from allocator.api import allocate
 from allocator.plan.cap import parse_cap
@@ -90,8 +90,10 @@ def test_data_encodes_the_seed() -> None:
 
 @pytest.fixture(scope="module")
 def run_2pct(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped plan at 2 % without its contract data (tests/plainplan.py): what the plan
+    solved to before contracts existed."""
     out = tmp_path_factory.mktemp("seed") / "run"
-    outcome = allocate(DATA, Overrides(cap=parse_cap("2%")), out=out)
+    outcome = allocate(PLAIN, Overrides(cap=parse_cap("2%")), out=out)
     assert outcome.result.status == "optimal"
     return out
 
@@ -148,6 +150,8 @@ def test_summary_respects_the_cap_every_year(run_2pct: Path) -> None:
 
 
 def test_golden_rank_values_at_2pct(run_2pct: Path) -> None:
+    # guard: a plan without contract programs, obligations or vehicles solves exactly as before
+    # they existed (these values and their derivation predate them)
     # The lexicographic optimum is unique in value per rank (the schedule behind it need not
     # be). By hand: rank 1 = area A's high 60,000; rank 2 = area D's high 70,000 + E01 and E02
     # at their highs 40,000; ranks 5 and 6 sit at the floors of areas F (8,000) and I (20,000);

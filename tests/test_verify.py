@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PLAIN
 
 from allocator.optim.model import build_model
 from allocator.optim.solve import solve_lexicographic
@@ -27,7 +28,8 @@ from allocator.run.verify import (
 )
 from allocator.run.writer import write_run
 
-DATA = Path(__file__).parents[1] / "data"
+DATA = PLAIN  # the shipped plan without its contract data (tests/plainplan.py): fast, and the
+# figures below were worked out on it; contract runs are tampered in tests/test_contracts_io.py
 VERIFY_SOURCE = Path(__file__).parents[1] / "allocator" / "run" / "verify"
 
 

@@ -39,9 +39,11 @@ def render_outcome(outcome: Outcome) -> str:
             lines.append(f"written: {outcome.run_dir}/ (explanation.txt, report.md, plan.json)")
         return "\n".join(lines)
     summary = summary_table(plan, result)
+    # the committed spending: the baseline, with what earlier contracts still owe (既定分)
+    base_head = "base+owed" if plan.obligations else "baseline"
     lines.append("")
     head = (
-        f"{'FY':<8}{'GDP 兆円':>10}{'cap 億円':>10}{'baseline':>10}{'new def.':>10}"
+        f"{'FY':<8}{'GDP 兆円':>10}{'cap 億円':>10}{base_head:>10}{'new def.':>10}"
         f"{'new other':>10}{'ratio':>9}{'headroom':>10}  +100億 cap buys"
     )
     lines += [head, "-" * 95]
@@ -49,7 +51,8 @@ def render_outcome(outcome: Outcome) -> str:
     for r in summary.itertuples(index=False):
         lines.append(
             f"{r.fiscal_year:<8}{cho(r.gdp_oku_yen):>10}{oku(r.cap_oku_yen):>10}"
-            f"{oku(r.baseline_oku_yen):>10}{oku(r.defense_alloc_oku_yen):>10}"
+            f"{oku(r.baseline_oku_yen + r.obligations_oku_yen):>10}"
+            f"{oku(r.defense_alloc_oku_yen):>10}"
             f"{oku(r.other_alloc_oku_yen):>10}{float(r.gdp_ratio) * 100:>8.3f}%"
             f"{oku(r.headroom_oku_yen):>10}  {marginal.get(r.fiscal_year, '')}"
         )
@@ -68,6 +71,9 @@ def render_outcome(outcome: Outcome) -> str:
             f"{share:>8}  {gap:>8}  {r.name_en}"
         )
     lines += _groups_text(outcome)
+    from allocator.cli.render_contracts import render_contracts
+
+    lines += render_contracts(outcome)
     lines.append("")
     if outcome.verification is not None:
         v = outcome.verification
@@ -82,7 +88,7 @@ def render_outcome(outcome: Outcome) -> str:
     if outcome.run_dir is not None:
         lines.append(
             f"written: {outcome.run_dir}/ (report.md, report.xlsx, charts/, schedule.csv, "
-            "summary.csv, programs.csv, ranks.csv, plan.json)"
+            "summary.csv, programs.csv, ranks.csv, obligations.csv, plan.json)"
         )
     return "\n".join(lines)
 

@@ -246,12 +246,15 @@ def _inputs(cmp: Comparison) -> list[str]:
 
 def render_comparison(cmp: Comparison) -> str:
     """The comparison as plain text for the terminal: plans, per fiscal year, per rank,
-    program changes, group choices that changed, differing inputs (most important first,
-    fixed-width columns)."""
+    contract figures, program changes, group choices that changed, differing inputs (most
+    important first, fixed-width columns)."""
+    from allocator.cli.render_compare_contracts import contracts_table
+
     return "\n".join(
         [
             *_header(cmp),
             *_years_table(cmp),
+            *contracts_table(cmp),
             *_ranks_table(cmp),
             *_programs(cmp),
             *_groups(cmp),

@@ -449,8 +449,9 @@ class YearNeed:
     gdp_oku_yen: int
     """GDP the cap of this year is a share of (the year's own, or the fixed base year's)."""
     baseline_oku_yen: int
+    """The baseline and the obligations already owed that count toward the cap, 億円."""
     defense_total_oku_yen: int
-    """Least total defence spending of the year (baseline + new defence money), 億円."""
+    """Least total defence spending of the year (baseline + obligations + new money), 億円."""
     ratio: Fraction
     """``defense_total_oku_yen / gdp_oku_yen``: the cap this year needs, exactly."""
 
@@ -549,7 +550,7 @@ def _least_path(
     for y in plan.fiscal_years:
         gdp = plan.gdp(plan.cap_base_year(y))
         total = round(totals[y])
-        path.append(YearNeed(y, gdp, plan.baseline(y), total, Fraction(total, gdp)))
+        path.append(YearNeed(y, gdp, plan.committed(y), total, Fraction(total, gdp)))
     return status, tuple(path)
 
 
@@ -581,7 +582,7 @@ def _smallest_uniform(
             hi += 1  # the first grid point above 99 % is not a cap we search
     # below ⌈baseline / GDP⌉ the baseline alone breaks the cap: known not to fund, no solve
     base_need = max(
-        Fraction(plan.baseline(y), plan.gdp(plan.cap_base_year(y))) for y in plan.fiscal_years
+        Fraction(plan.committed(y), plan.gdp(plan.cap_base_year(y))) for y in plan.fiscal_years
     )
     lo = max(0, math.ceil(base_need / step) - 1)  # invariant: does not fund at lo * step
     unknown = False

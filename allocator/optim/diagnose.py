@@ -25,6 +25,7 @@ CAP_FAMILIES = families_of("cap")
 FLOOR_FAMILIES = families_of("floor") | {"mandatory"}
 CEILING_FAMILIES = families_of("ceiling")
 GROUP_FAMILIES = families_of("group")
+_CONTRACT_RULES = frozenset({"new_contract_cap", "outstanding_cap", "vehicle_cap", "fund_balance"})
 
 
 def _oku(n: float) -> str:
@@ -49,22 +50,36 @@ def precheck(plan: Plan) -> list[str]:
     cap = format_cap(plan.cap.ratio)
     room = {y: plan.cap_room(y) for y in plan.fiscal_years}
     short = [y for y in plan.fiscal_years if room[y] < 0]
+    owed = any(plan.obligations_due(y) for y in short)
     if short:
         worst = min(short, key=lambda y: room[y])
-        need = max(Fraction(plan.baseline(y), _cap_base(plan, y)[0]) for y in short)
+        need = max(Fraction(plan.committed(y), _cap_base(plan, y)[0]) for y in short)
         _, base = _cap_base(plan, worst)
         years = (
             f"{short[0]}年度"
             if len(short) == 1
             else (f"{len(short)} of {plan.years} years ({short[0]}–{short[-1]}年度)")
         )
+        budget = f"baseline {plan.baseline(worst):,} 億円"
+        if owed:  # obligations already owed on earlier contracts count as committed spending
+            budget += f" + obligations already owed {plan.obligations_due(worst):,} 億円"
         out.append(
             f"in {years} the baseline defence budget alone exceeds the {cap} cap, by up to "
-            f"{-room[worst]:,} 億円 ({worst}年度: baseline {plan.baseline(worst):,} 億円, cap "
+            f"{-room[worst]:,} 億円 ({worst}年度: {budget}, cap "
             f"{plan.cap_oku_yen(worst):,} 億円) — a cap of at least {_pct(need)} of {base} is "
             "needed for the baseline alone"
         )
     out += _group_precheck(plan)
+    for y in plan.fiscal_years:
+        ceiling = plan.contracts.outstanding_ceiling(y)
+        earlier = sum(o.oku_yen for o in plan.obligations if o.fiscal_year > y)
+        if ceiling is not None and earlier > ceiling:
+            out.append(
+                f"{y}年度: the obligations already owed after that year ({earlier:,} 億円) exceed "
+                f"the ceiling on obligations outstanding ({ceiling:,} 億円) by "
+                f"{earlier - ceiling:,} 億円 — raise the ceiling in [contracts]"
+            )
+            break
     mandatory = [p for p in plan.programs if p.mandatory and plan.counts_toward_defense(p)]
     spans = sorted({(p.window_first_year, p.window_last_year) for p in mandatory})
     for a, b in spans:
@@ -168,6 +183,8 @@ def _describe(plan: Plan, family: str, index: tuple[object, ...], slack: float) 
             f"drop the mandatory flag on {p.program_id} ({p.name_en}, at least "
             f"{p.low_oku_yen:,} 億円)"
         )
+    if family in _CONTRACT_RULES:
+        return f"{_rule_name(plan, family, index)} is short by {_oku(slack)} 億円"
     kind, _, side = family.partition("_")
     what = {"area": "area", "phase": "phase", "bound": "bound"}[kind]
     if side == "low":
@@ -184,7 +201,13 @@ def _rule_name(plan: Plan, family: str, index: tuple[object, ...]) -> str:
         "fiscal_total_cap": "the horizon ceiling on new spending",
         "fiscal_growth": f"the growth limit in {key}年度",
         "mandatory": f"mandatory program {key}",
+        "new_contract_cap": f"the ceiling on new contracts in {key}年度",
+        "outstanding_cap": f"the ceiling on obligations outstanding at the end of {key}年度",
     }
+    if family in ("vehicle_cap", "fund_balance"):
+        vehicle, year = index[0], index[1]
+        what = "ceiling" if family == "vehicle_cap" else "balance"
+        return f"the {what} of {vehicle} in {year}年度"
     if family in names:
         return names[family]
     if family in GROUP_FAMILIES:

@@ -35,7 +35,18 @@ class ModelHandles:
     units: dict[tuple[str, int], Any] = field(default_factory=dict)
     """units[p, y]: whole units bought in year y (programs with a unit cost)."""
     amount: dict[tuple[str, int], Any] = field(default_factory=dict)
-    """amount[p, y]: the money of p in y as an expression, whatever its kind."""
+    """amount[p, y]: the decision of p in y as an expression, whatever its kind: the money of
+    p in y, or, for a contract program, the amount contracted in y."""
+    payment: dict[tuple[str, int], Any] = field(default_factory=dict)
+    """payment[p, y]: what p pays in fiscal year y of the horizon (歳出); the same expression
+    as amount[p, y] for a program without a contract pattern."""
+    pay_parts: dict[tuple[str, int], list[Any]] = field(default_factory=dict)
+    """pay_parts[p, t]: what the contracts of p signed in t pay in t, t+1, … (expressions)."""
+    vehicle_pay: dict[tuple[str, int, str], Any] = field(default_factory=dict)
+    """vehicle_pay[p, y, v]: what vehicle v pays of payment[p, y] (plans with vehicles)."""
+    vehicle_order: Any = None
+    """The last stage's objective when the plan has vehicles other than the default: use the
+    default vehicles first (maximise −what the others pay)."""
     started: dict[tuple[str, int], Any] = field(default_factory=dict)
     finished: dict[tuple[str, int], Any] = field(default_factory=dict)
     rows: dict[str, tuple[str, Index]] = field(default_factory=dict)
@@ -100,18 +111,36 @@ class ModelHandles:
         """Σ of model expressions (numbers, variables, expressions) as one expression."""
         return pulp.lpSum(terms)
 
-    def defense_spending(self, year: int) -> Any:
-        """Σ of new money in ``year`` that counts toward the defence GDP-ratio cap."""
+    def payment_years_of(self, p: Program) -> list[int]:
+        """Fiscal years of the horizon in which p may pay (its window, and for a contract
+        program the years its contracts pay in)."""
+        pid = p.program_id
+        return [y for y in self.plan.fiscal_years if (pid, y) in self.payment]
+
+    def counted(self, p: Program, basis: str, years: range | None = None) -> Any:
+        """What p counts toward a range or bound of ``basis`` (``payment``: paid in the
+        horizon; ``contract``: contracted), over ``years`` (default: all)."""
+        pid = p.program_id
+        if basis == "contract" or not p.is_contract:
+            if years is None:
+                return self.total(p)
+            return pulp.lpSum(self.amount[pid, y] for y in self.years_of(p) if y in years)
         return pulp.lpSum(
-            self.amount[p.program_id, year]
+            self.payment[pid, y] for y in self.payment_years_of(p) if years is None or y in years
+        )
+
+    def defense_spending(self, year: int) -> Any:
+        """Σ of new money paid in ``year`` that counts toward the defence GDP-ratio cap."""
+        return pulp.lpSum(
+            self.payment[p.program_id, year]
             for p in self.plan.programs
-            if self.plan.counts_toward_defense(p) and (p.program_id, year) in self.amount
+            if self.plan.counts_toward_defense(p) and (p.program_id, year) in self.payment
         )
 
     def new_spending(self, year: int) -> Any:
-        """Σ of all new money in ``year`` (defence and economic security)."""
+        """Σ of all new money paid in ``year`` (defence and economic security)."""
         return pulp.lpSum(
-            self.amount[p.program_id, year]
+            self.payment[p.program_id, year]
             for p in self.plan.programs
-            if (p.program_id, year) in self.amount
+            if (p.program_id, year) in self.payment
         )

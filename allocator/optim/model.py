@@ -24,6 +24,14 @@ from allocator.optim.families.aggregates import (
 )
 from allocator.optim.families.caps import define_fiscal_caps, define_gdp_cap
 from allocator.optim.families.groups import DEFINE_GROUPS
+from allocator.optim.families.contracts import (
+    define_contract_window,
+    define_new_contract_cap,
+    define_outstanding_cap,
+    define_payments,
+    define_vehicle_order_hold,
+    define_vehicles,
+)
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,
@@ -37,6 +45,7 @@ from allocator.plan.schema import Plan
 
 BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_allocations,
+    define_payments,
     define_program_ranges,
     define_mandatory,
     define_ramps,
@@ -47,7 +56,12 @@ BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_aggregate_bounds,
     define_gdp_cap,
     define_fiscal_caps,
+    define_contract_window,
+    define_new_contract_cap,
+    define_outstanding_cap,
+    define_vehicles,
     define_priorities,
+    define_vehicle_order_hold,
 )
 """The families, in the order they are added (variables first, priorities last)."""
 
@@ -64,15 +78,16 @@ def build_model(plan: Plan, elastic: frozenset[str] = frozenset()) -> ModelHandl
 
 
 def define_defense_totals(m: ModelHandles) -> dict[int, Any]:
-    """Turn each ``gdp_cap[y]`` row into ``defence(y) − z_y ≤ −baseline(y)``: a variable
+    """Turn each ``gdp_cap[y]`` row into ``defence(y) − z_y ≤ −committed(y)``: a variable
     ``defense_total[y]`` = z_y (0 … the model's cap in ``y``) that is at least the year's total
-    defence spending. Used by the minimum-cap path, which minimises Σ_y z_y."""
+    defence spending (baseline, obligations already owed, new money). Used by the minimum-cap
+    path, which minimises Σ_y z_y."""
     z: dict[int, Any] = {}
     for y in m.plan.fiscal_years:
         z[y] = m.prob.add_variable(f"defense_total[{y}]", 0, m.plan.cap_oku_yen(y))
         row = m.constraints[("gdp_cap", (y,))]
         row.set_coefficient(z[y], -1)
-        row.changeRHS(-m.plan.baseline(y))
+        row.changeRHS(-m.plan.committed(y))
     return z
 
 

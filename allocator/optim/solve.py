@@ -36,7 +36,13 @@ import pandas as pd
 
 from allocator.optim.model import Index, ModelHandles
 from allocator.optim.pulp_import import pulp
-from allocator.optim.result import SCHEDULE_COLUMNS, SolveResult, StageReport, empty_schedule
+from allocator.optim.result import (
+    SCHEDULE_COLUMNS,
+    VEHICLE_COLUMNS,
+    SolveResult,
+    StageReport,
+    empty_schedule,
+)
 from allocator.plan.schema import Plan
 
 FRACTIONAL_VALUE_GAP = 1e-4
@@ -197,6 +203,8 @@ def release_holds(m: ModelHandles) -> None:
     """Release every priority hold, so the same model can be solved again (a cap sweep)."""
     for rank in m.rank_value:
         set_rhs(m, "priority_hold", (rank,), 0)
+    if ("priority_hold", ("earliness",)) in m.constraints:
+        set_rhs(m, "priority_hold", ("earliness",), 0)
 
 
 def set_rhs(m: ModelHandles, family: str, index: Index, value: float) -> None:
@@ -232,23 +240,26 @@ def solve_lexicographic(
     ranks = sorted(m.rank_value)
     objectives: list[tuple[int | None, Any]] = [(r, m.rank_value[r]) for r in ranks]
     objectives.append((None, m.earliness))
+    if m.vehicle_order is not None:  # then: pay from the default vehicles first
+        objectives.append((None, m.vehicle_order))
     variables = m.prob.variables()
     for rank, objective in objectives:
+        name = "vehicles" if objective is m.vehicle_order else None
         t0 = time.perf_counter()
         time_left = time_limit - (t0 - start)
         if time_left <= 0.01 and last_good is not None:
-            stages.append(StageReport(rank, "skipped", None, None, None, 0.0))
+            stages.append(StageReport(rank, "skipped", None, None, None, 0.0, name))
             overall = "feasible"
             continue
         if progress is not None:
-            what = f"rank {rank}" if rank is not None else "earliest years"
+            what = f"rank {rank}" if rank is not None else name or "earliest years"
             progress(f"stage {len(stages) + 1}/{len(objectives)}: {what}")
         integral = rank is None or m.rank_value_integral[rank]
         stage_gap = gap if integral else max(gap, FRACTIONAL_VALUE_GAP)
         solved = _run(m, objective, time_left, stage_gap, warm=last_good is not None)
         seconds = time.perf_counter() - t0
         if solved.status in ("infeasible", "no_solution") or not solved.has_solution:
-            stages.append(StageReport(rank, solved.status, None, None, None, seconds))
+            stages.append(StageReport(rank, solved.status, None, None, None, seconds, name))
             if last_good is None:
                 ended = solved.status
                 overall = ended if ended in ("infeasible", "no_solution") else "no_solution"
@@ -260,15 +271,19 @@ def solve_lexicographic(
             value = float(round(value))  # integral by construction: drop float noise
         bound = solved.best_bound if solved.best_bound is not None else value
         gap_now = abs(bound - value) / max(1.0, abs(value))
-        stages.append(StageReport(rank, solved.status, value, float(bound), gap_now, seconds))
+        stages.append(StageReport(rank, solved.status, value, float(bound), gap_now, seconds, name))
         if solved.status != "optimal":
             overall = "feasible"
         last_good = {v.name: float(v.varValue or 0.0) for v in variables}
         if rank is not None:
             hold_rank(m, rank, value, tolerance)
+        elif objective is m.earliness and m.vehicle_order is not None:
+            # integral: whole 億円 times whole weights
+            set_rhs(m, "priority_hold", ("earliness",), round(value) - 0.5)
     solve_seconds = time.perf_counter() - start
     schedule, funded = _extract(m, last_good)
     return SolveResult(
+        vehicle_payments=_vehicle_payments(m, last_good),
         status=overall,
         stages=tuple(stages),
         schedule=schedule,
@@ -281,6 +296,19 @@ def solve_lexicographic(
         time_limit_seconds=time_limit,
         gap_setting=gap,
     )
+
+
+def _value_at(expr: Any, solution: dict[Any, float]) -> int:
+    """A model expression (number, variable or affine expression) at a stored solution,
+    rounded to whole 億円 (every variable it sums is integral)."""
+    if isinstance(expr, int | float):
+        return round(expr)
+    if isinstance(expr, pulp.LpVariable):
+        return round(solution.get(expr.name, 0.0))
+    total = float(expr.constant)
+    for var, coef in expr.items():
+        total += coef * solution.get(var.name, 0.0)
+    return round(total)
 
 
 def _extract(
@@ -297,6 +325,19 @@ def _extract(
     rows = []
     for p in m.plan.programs:
         pid = p.program_id
+        if p.is_contract:
+            for y in sorted({*m.years_of(p), *m.payment_years_of(p)}):
+                contract = None
+                units = 0 if p.unit_cost_oku_yen is not None else None
+                if (pid, y) in m.units:
+                    units = val(m.units[pid, y])
+                    contract = units * (p.unit_cost_oku_yen or 0)
+                elif (pid, y) in m.alloc:
+                    contract = val(m.alloc[pid, y])
+                paid = _value_at(m.payment[pid, y], solution) if (pid, y) in m.payment else 0
+                if paid or contract:
+                    rows.append((pid, y, paid, units, contract or 0))
+            continue
         for y in m.years_of(p):
             if p.payment_profile is not None:
                 amount = p.profile.get(y, 0) if funded[pid] else 0
@@ -308,10 +349,23 @@ def _extract(
                 amount = val(m.alloc[pid, y])
                 units = None
             if amount:
-                rows.append((pid, y, amount, units))
+                rows.append((pid, y, amount, units, amount))
     df = pd.DataFrame(rows, columns=SCHEDULE_COLUMNS)
     df["units"] = df["units"].astype("Int64")
     return df, funded
+
+
+def _vehicle_payments(m: ModelHandles, solution: dict[Any, float] | None) -> pd.DataFrame | None:
+    """Who pays what, for a plan with vehicles (None for a plan without)."""
+    if not m.plan.vehicles:
+        return None
+    rows = []
+    if solution is not None:
+        for (pid, y, v), expr in m.vehicle_pay.items():
+            amount = _value_at(expr, solution)
+            if amount:
+                rows.append((pid, y, v, amount))
+    return pd.DataFrame(rows, columns=VEHICLE_COLUMNS)
 
 
 def infeasible_result(plan: Plan) -> SolveResult:

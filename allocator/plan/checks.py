@@ -14,14 +14,25 @@ from typing import TYPE_CHECKING
 
 from allocator.errors import PlanError
 from allocator.plan.groups import says_something
+from allocator.plan.contracts import check_contracts
 from allocator.plan.schema import MULTI_PHASE
 
 if TYPE_CHECKING:
     from allocator.plan.schema import Group, Plan, Program
 
 
-def check_plan(plan: Plan, *, toml_path: Path, programs_path: Path, clipped: bool = False) -> None:
+def check_plan(
+    plan: Plan,
+    *,
+    toml_path: Path,
+    programs_path: Path,
+    clipped: bool = False,
+    obligations_path: Path | None = None,
+) -> None:
     """Run every check; raise on the first problem found."""
+    check_contracts(
+        plan, toml_path=toml_path, programs_path=programs_path, obligations_path=obligations_path
+    )
     check_ranks(plan, toml_path)
     check_areas(plan, toml_path)
     check_phases(plan, toml_path)

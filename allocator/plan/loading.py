@@ -22,6 +22,7 @@ from allocator.errors import PlanError, UsageError
 from allocator.plan.cap import parse_cap
 from allocator.plan.checks import check_groups, check_plan
 from allocator.plan.consistency import check_rank_areas, check_year_keys
+from allocator.plan.contracts import contract_settings, read_obligations, vehicles
 from allocator.plan.csvfile import CsvTable
 from allocator.plan.groups import groups_from_toml, groups_in_horizon
 from allocator.plan.programs import PROGRAM_COLUMNS, read_gdp, read_programs
@@ -32,6 +33,7 @@ from allocator.plan.schema import (
     CapSettings,
     FiscalCaps,
     Group,
+    Obligation,
     Phase,
     Plan,
     Program,
@@ -68,6 +70,9 @@ class _Files:
     programs_table: CsvTable
     gdp_cases: dict[str, dict[int, int]]
     gdp_table: CsvTable
+    obligations: list[Obligation]
+    obligations_table: CsvTable | None
+    """The obligations file of ``[contracts] obligations`` (None when the plan has none)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     areas, phases, bounds = _bounds_for_horizon(
         files.raw, horizon.moved, horizon.last_year, horizon.shortened, notes
     )
+    contracts = contract_settings(files.raw.contracts, files.toml_path, horizon.shift)
+    obligations = tuple(_shift_obligation(o, horizon.shift) for o in files.obligations)
     plan = Plan(
         name=files.raw.plan.name,
         title_ja=files.raw.plan.title_ja,
@@ -143,7 +150,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         years=horizon.years,
         gdp_case=gdp_case,
         cap=cap,
-        baseline_oku_yen=_baseline(files, horizon),
+        baseline_oku_yen=_baseline(files, horizon, obligations),
         baseline_source=files.raw.baseline.source,
         fiscal=_fiscal(files, horizon),
         solver=_solver(files.raw, ov),
@@ -158,12 +165,16 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         input_hash=_input_hash(files, cap, horizon, gdp_case, ov),
         input_files=_input_files(files),
         notes=tuple(notes),
+        contracts=contracts,
+        obligations=obligations,
+        vehicles=vehicles(files.raw.vehicles, files.toml_path, horizon.shift),
     )
     check_plan(
         plan,
         toml_path=files.toml_path,
         programs_path=files.programs_table.path,
         clipped=horizon.shortened,
+        obligations_path=files.obligations_table.path if files.obligations_table else None,
     )
     check_rank_areas(
         files.raw.ranks,
@@ -182,18 +193,28 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
 def _read_files(toml_path: Path) -> _Files:
     raw, toml_bytes = read_toml(toml_path)
     folder = toml_path.parent
-    for key in ("programs", "gdp"):
-        rel = getattr(raw.plan, key)
+    files = [(f"plan.{key}", getattr(raw.plan, key)) for key in ("programs", "gdp")]
+    if raw.contracts.obligations is not None:
+        files.append(("contracts.obligations", raw.contracts.obligations))
+    for key, rel in files:
         if not _inside(rel):
+            table, _, name = key.partition(".")
             raise PlanError(
                 toml_path,
-                f"[plan] {key} = {rel!r} points outside the plan folder",
-                column=f"plan.{key}",
+                f"[{table}] {name} = {rel!r} points outside the plan folder",
+                column=key,
                 fix="keep the CSV files in the plan folder (or a folder below it)",
             )
     programs, programs_table = read_programs(folder / raw.plan.programs)
     gdp_cases, gdp_table = read_gdp(folder / raw.plan.gdp)
-    return _Files(toml_path, raw, toml_bytes, programs, programs_table, gdp_cases, gdp_table)
+    obligations: list[Obligation] = []
+    obligations_table: CsvTable | None = None
+    if raw.contracts.obligations is not None:
+        obligations, obligations_table = read_obligations(folder / raw.contracts.obligations)
+    return _Files(
+        toml_path, raw, toml_bytes, programs, programs_table, gdp_cases, gdp_table,
+        obligations, obligations_table,
+    )  # fmt: skip
 
 
 def _plan_cap(files: _Files) -> Fraction:
@@ -318,13 +339,21 @@ def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
     return CapSettings(ratio=ratio, base=base, base_year=base_year, source=raw.source)
 
 
-def _baseline(files: _Files, horizon: _Horizon) -> tuple[tuple[int, int], ...]:
+def _baseline(
+    files: _Files, horizon: _Horizon, obligations: tuple[Obligation, ...]
+) -> tuple[tuple[int, int], ...]:
+    """The baseline per fiscal year; with ``[contracts] baseline_includes_obligations`` less
+    the obligations due that count toward defence (the figure written contains them)."""
     raw = files.raw.baseline
     baseline = {y: raw.oku_yen for y in range(horizon.first_year, horizon.last_year + 1)}
     for key, value in raw.by_year.items():
         y = horizon.moved(_year_key(files.toml_path, "baseline.by_year", key))
         if y in baseline:
             baseline[y] = value
+    if files.raw.contracts.baseline_includes_obligations:
+        for o in obligations:
+            if o.counts_toward_defense and o.fiscal_year in baseline:
+                baseline[o.fiscal_year] -= o.oku_yen
     return tuple(sorted(baseline.items()))
 
 
@@ -382,6 +411,8 @@ def _input_hash(
     digest = hashlib.sha256()
     for blob in (files.toml_bytes, files.programs_table.raw, files.gdp_table.raw):
         digest.update(hashlib.sha256(blob).digest())
+    if files.obligations_table is not None:
+        digest.update(hashlib.sha256(files.obligations_table.raw).digest())
     settings = (
         str(cap.ratio),
         horizon.first_year,
@@ -397,13 +428,17 @@ def _input_hash(
 
 
 def _input_files(files: _Files) -> tuple[tuple[str, str], ...]:
-    """(path on disk, name inside the plan folder) of the three files, plan.toml first."""
+    """(path on disk, name inside the plan folder) of the plan's files, plan.toml first (the
+    obligations file last, when the plan has one)."""
     raw = files.raw.plan
-    return (
+    out = [
         (str(files.toml_path), PLAN_FILE),
         (str(files.programs_table.path), raw.programs),
         (str(files.gdp_table.path), raw.gdp),
-    )
+    ]
+    if files.obligations_table is not None and files.raw.contracts.obligations is not None:
+        out.append((str(files.obligations_table.path), files.raw.contracts.obligations))
+    return tuple(out)
 
 
 def _bounds_for_horizon(
@@ -464,6 +499,15 @@ def _year_key(path: Path, table: str, key: str) -> int:
             fix="write e.g. 2027 = 91000",
         )
     return int(key)
+
+
+def _shift_obligation(o: Obligation, shift: int) -> Obligation:
+    if not shift:
+        return o
+    contract_year = None if o.contract_year is None else o.contract_year + shift
+    return o.model_copy(
+        update={"fiscal_year": o.fiscal_year + shift, "contract_year": contract_year}
+    )
 
 
 def _shift_program(p: Program, shift: int) -> Program:

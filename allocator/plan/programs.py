@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from allocator.errors import PlanError
+from allocator.plan.contracts import basis_cell, pattern_cell, vehicles_cell
 from allocator.plan.csvfile import CsvTable, cell_bool, cell_int, opt_int, read_csv
 from allocator.plan.limits import MAX_DIGITS, MAX_OKU_YEN, MAX_OKU_YEN_TEXT, MAX_VALUE
 from allocator.plan.schema import Predecessor, Program
@@ -91,6 +92,7 @@ PROGRAM_COLUMNS = [
     "window_first_year", "window_last_year", "low_oku_yen", "high_oku_yen",
     "max_per_year_oku_yen", "max_ramp_oku_yen", "unit_cost_oku_yen", "payment_profile",
     "value", "mandatory", "predecessor", "counts_toward_defense", "source", "note",
+    "contract_pattern", "long_term_contract", "basis", "vehicles",
 ]  # fmt: skip
 """Every column of programs.csv, in the order of docs/plan-format.md and data/programs.csv."""
 
@@ -207,6 +209,14 @@ def _program_from_row(t: CsvTable, row: int, c: dict[str, str]) -> Program:
         source=c["source"],
         note=c.get("note", ""),
         row=row,
+        contract_pattern=(
+            pattern_cell(t, row, c["contract_pattern"]) if c.get("contract_pattern") else None
+        ),
+        long_term_contract=bool(
+            cell_bool(t, row, "long_term_contract", c.get("long_term_contract", ""))
+        ),
+        basis=basis_cell(t, row, "basis", c.get("basis", "")),
+        vehicles=vehicles_cell(t, row, c.get("vehicles", "")),
     )
 
 

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 MULTI_PHASE = "multi"
 """Phase label of a program that spans phases and is in no phase bound."""
 
+Basis = Literal["payment", "contract"]
+"""What a range or bound counts: ``payment`` (歳出ベース, money paid in the fiscal year, the
+default) or ``contract`` (契約ベース, the amount contracted in the fiscal year)."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -52,6 +56,21 @@ class Program(_Frozen):
     note: str = ""
     row: int = 0
     """Row in programs.csv (the header is row 1), for messages."""
+    contract_pattern: tuple[Fraction, ...] | None = None
+    """Shares of a contract paid in its year and the years after (sum 1); None: the program's
+    money is paid in the year it is allocated (no multi-year contract)."""
+    long_term_contract: bool = False
+    """Under the long-term procurement act (特定防衛調達): the pattern may run up to
+    ``[contracts] long_term_max_years`` instead of ``max_term_years``."""
+    basis: Basis = "payment"
+    """What the program's range (and its value) counts: payments in the horizon or contracts."""
+    vehicles: tuple[str, ...] = ()
+    """Budget vehicles that may pay the program; empty: the plan's default vehicles."""
+
+    @property
+    def is_contract(self) -> bool:
+        """A multi-year contract program: its decision is the amount contracted per year."""
+        return self.contract_pattern is not None
 
     @property
     def window(self) -> range:
@@ -80,6 +99,7 @@ class Area(_Frozen):
     high_oku_yen: int | None = None
     period_years: str = ""
     counts_toward_defense: bool = True
+    basis: Basis = "payment"
     source: str = ""
 
 
@@ -91,6 +111,7 @@ class Phase(_Frozen):
     last_year: int
     low_oku_yen: int | None = None
     high_oku_yen: int | None = None
+    basis: Basis = "payment"
     source: str = ""
 
 
@@ -105,6 +126,7 @@ class AggregateBound(_Frozen):
     areas: tuple[str, ...] = ()
     low_oku_yen: int | None = None
     high_oku_yen: int | None = None
+    basis: Basis = "payment"
     source: str = ""
 
 
@@ -183,6 +205,91 @@ class FiscalCaps(_Frozen):
         return min(candidates) if candidates else None
 
 
+class Vehicle(_Frozen):
+    """A budget vehicle that pays programs: the initial budget (当初予算), a supplementary
+    budget (補正予算), or a fund (基金, e.g. 防衛力強化資金) whose balance carries over."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    kind: Literal["budget", "fund"] = "budget"
+    default: bool = False
+    """Pays every program whose ``vehicles`` cell is empty."""
+    max_per_year_oku_yen: int | None = None
+    per_year_oku_yen: tuple[tuple[int, int], ...] = ()
+    """Ceilings for single years (the tighter of this and ``max_per_year_oku_yen`` applies)."""
+    opening_balance_oku_yen: int = 0
+    """A fund's balance before the first fiscal year of the horizon."""
+    inflow_oku_yen: tuple[tuple[int, int], ...] = ()
+    """A fund's deposits per fiscal year."""
+    source: str = ""
+
+    def ceiling(self, year: int) -> int | None:
+        """What the vehicle may pay in ``year`` (None: no ceiling of its own)."""
+        candidates = [v for y, v in self.per_year_oku_yen if y == year]
+        if self.max_per_year_oku_yen is not None:
+            candidates.append(self.max_per_year_oku_yen)
+        return min(candidates) if candidates else None
+
+    def inflow(self, year: int) -> int:
+        return sum(v for y, v in self.inflow_oku_yen if y == year)
+
+
+class Obligation(_Frozen):
+    """One row of the obligations file: 億円 due in ``fiscal_year`` on contracts signed before
+    the horizon (既定分の歳出化経費)."""
+
+    fiscal_year: int
+    oku_yen: int = Field(ge=0)
+    contract_year: int | None = None
+    counts_toward_defense: bool = True
+    vehicle: str | None = None
+    """The vehicle that pays it (counted in its ceiling or balance); None: outside the
+    vehicles (the budget line it was contracted under)."""
+    source: str = ""
+    note: str = ""
+    row: int = 0
+
+
+class ContractSettings(_Frozen):
+    """``[contracts]``: term limits, the contract window, ceilings on new contracts and on
+    obligations outstanding, and the obligations already owed. Every ceiling is optional."""
+
+    max_term_years: int = 5
+    long_term_max_years: int = 10
+    window_first_year: int | None = None
+    window_last_year: int | None = None
+    max_new_per_year_oku_yen: int | None = None
+    new_per_year_oku_yen: tuple[tuple[int, int], ...] = ()
+    new_measure: Literal["contract", "later_years"] = "contract"
+    """``contract``: the amount contracted (契約額); ``later_years``: the part of it paid after
+    the contract year (新規後年度負担)."""
+    max_outstanding_oku_yen: int | None = None
+    outstanding_per_year_oku_yen: tuple[tuple[int, int], ...] = ()
+    obligations: str | None = None
+    """The obligations file, relative to plan.toml."""
+    baseline_includes_obligations: bool = False
+    source: str = ""
+
+    def new_ceiling(self, year: int) -> int | None:
+        candidates = [v for y, v in self.new_per_year_oku_yen if y == year]
+        if self.max_new_per_year_oku_yen is not None:
+            candidates.append(self.max_new_per_year_oku_yen)
+        return min(candidates) if candidates else None
+
+    def outstanding_ceiling(self, year: int) -> int | None:
+        candidates = [v for y, v in self.outstanding_per_year_oku_yen if y == year]
+        if self.max_outstanding_oku_yen is not None:
+            candidates.append(self.max_outstanding_oku_yen)
+        return min(candidates) if candidates else None
+
+    def in_window(self, year: int) -> bool:
+        """Whether contracts may be signed in ``year`` (the plan's contract window)."""
+        if self.window_first_year is not None and year < self.window_first_year:
+            return False
+        return self.window_last_year is None or year <= self.window_last_year
+
+
 class SolverSettings(_Frozen):
     time_limit_seconds: float = 120.0
     gap: float = 0.0
@@ -218,6 +325,9 @@ class Plan(_Frozen):
     """(path on disk, name inside the plan folder) of each file the plan was read from."""
     notes: tuple[str, ...] = ()
     """Things the loader changed or noticed (a file read as cp932, windows clipped, ...)."""
+    contracts: ContractSettings = ContractSettings()
+    obligations: tuple[Obligation, ...] = ()
+    vehicles: tuple[Vehicle, ...] = ()
 
     @property
     def fiscal_years(self) -> list[int]:
@@ -253,9 +363,36 @@ class Plan(_Frozen):
         return year
 
     def cap_room(self, year: int) -> int:
-        """億円 the cap leaves for new defence spending in ``year`` above the baseline (negative
-        when the baseline alone breaks the cap)."""
-        return self.cap_oku_yen(year) - self.baseline(year)
+        """億円 the cap leaves for new defence spending in ``year`` above the baseline and the
+        obligations already owed (negative when they alone break the cap)."""
+        return self.cap_oku_yen(year) - self.baseline(year) - self.obligations_due(year)
+
+    def committed(self, year: int) -> int:
+        """Defence spending in ``year`` before any new program: baseline + obligations due."""
+        return self.baseline(year) + self.obligations_due(year)
+
+    def obligations_due(self, year: int, *, defense_only: bool = True) -> int:
+        """億円 due in ``year`` on contracts signed before the horizon (by default only those
+        that count toward the defence cap)."""
+        return sum(
+            o.oku_yen
+            for o in self.obligations
+            if o.fiscal_year == year and (o.counts_toward_defense or not defense_only)
+        )
+
+    @property
+    def has_contracts(self) -> bool:
+        """Whether any program is a multi-year contract."""
+        return any(p.is_contract for p in self.programs)
+
+    def vehicle(self, vehicle_id: str) -> Vehicle:
+        return next(v for v in self.vehicles if v.id == vehicle_id)
+
+    def vehicles_of(self, program: Program) -> tuple[str, ...]:
+        """The vehicles that may pay ``program`` (its own list, else the default vehicles)."""
+        if program.vehicles:
+            return program.vehicles
+        return tuple(v.id for v in self.vehicles if v.default)
 
     def with_cap(self, ratio: Fraction) -> Plan:
         """The same plan under another GDP-ratio cap."""

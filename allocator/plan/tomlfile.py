@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
 
 from allocator.errors import PlanError
 from allocator.plan.limits import MAX_FILE_BYTES, check_toml_numbers
+from allocator.plan.contracts import RawContracts, RawVehicle
 from allocator.plan.schema import AggregateBound, Area, Phase, Rank
 
 
@@ -89,6 +90,8 @@ class RawFile(_Raw):
     phases: list[Phase]
     bounds: list[AggregateBound] = []
     groups: list[RawGroup] = []
+    contracts: RawContracts = RawContracts()
+    vehicles: list[RawVehicle] = []
 
 
 def _toml_location(loc: tuple[Any, ...]) -> str:

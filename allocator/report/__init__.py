@@ -8,7 +8,8 @@ including the complete hidden folder before the pipeline renames it into place. 
 - ``report.xlsx`` (:mod:`allocator.report.xlsx`): summary, schedule pivot, programs, ranks,
   marginal values and run information, with native Excel charts;
 - ``charts/allocation_by_area.png`` and ``charts/funding_by_rank.png``
-  (:mod:`allocator.report.charts`).
+  (:mod:`allocator.report.charts`), and for a plan with contracts
+  ``charts/contracts_and_payments.png`` (:mod:`allocator.report.contract_charts`).
 
 An infeasible run folder (no ``summary.csv``) gets ``report.md`` only, quoting
 ``explanation.txt``. Every file is deterministic for a given run folder: no timestamps in the
@@ -24,7 +25,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from allocator.constants import AREA_CHART, CHARTS_DIR, LANGS, RANK_CHART, REPORT_MD, WORKBOOK
+from allocator.constants import (
+    AREA_CHART,
+    CHARTS_DIR,
+    LANGS,
+    OBLIGATIONS_CHART,
+    RANK_CHART,
+    REPORT_MD,
+    WORKBOOK,
+)
 from allocator.report.data import read_run
 from allocator.report.markdown import report_markdown
 from allocator.run.folder import write_text_atomic
@@ -65,6 +74,12 @@ def write_reports(
         ("area", area_chart_spec(data, lang), str(charts / AREA_CHART)),
         ("rank", rank_chart_spec(data, lang), str(charts / RANK_CHART)),
     ]
+    if data.has_contracts:
+        from allocator.report.contract_charts import contracts_chart_spec
+
+        jobs.append(
+            ("contracts", contracts_chart_spec(data, lang), str(charts / OBLIGATIONS_CHART))
+        )
     try:
         in_worker = worker is not None and worker.submit(jobs)
         from allocator.report.xlsx import write_workbook
@@ -80,4 +95,4 @@ def write_reports(
         if worker is not None:  # it must not write into a folder the caller is removing
             worker.close(kill=True)
         raise
-    return [run_dir / WORKBOOK, charts / AREA_CHART, charts / RANK_CHART, report]
+    return [run_dir / WORKBOOK, *(Path(path) for _kind, _spec, path in jobs), report]

@@ -144,7 +144,54 @@ def draw_rank_chart(spec: dict[str, Any], path: Path | str) -> None:
     save(fig, path)
 
 
-DRAW = {"area": draw_area_chart, "rank": draw_rank_chart}
+def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
+    """Per fiscal year the new contracts beside what is paid (on the plan's contracts and on
+    earlier ones), and the obligations outstanding at year end; years after the horizon
+    shaded (spec from :func:`allocator.report.contract_charts.contracts_chart_spec`)."""
+    plt = pyplot()
+    from matplotlib.ticker import FuncFormatter
+
+    years: list[int] = spec["years"]
+    labels: dict[str, str] = spec["labels"]
+    new, paid_new, paid_old, owed = (
+        spec["new"],
+        spec["paid_new"],
+        spec["paid_old"],
+        spec["owed"],
+    )
+    x = list(range(len(years)))
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 6.0))
+    width = 0.38
+    ax.bar([i - width / 2 for i in x], new, width=width, color="#f39c12", label=labels["new"],
+           zorder=2)
+    ax.bar([i + width / 2 for i in x], paid_old, width=width, color="#95a5a6",
+           label=labels["paid_old"], zorder=2)
+    ax.bar([i + width / 2 for i in x], paid_new, width=width, bottom=paid_old, color="#2980b9",
+           label=labels["paid_new"], zorder=2)
+    ax.plot(x, owed, color="#c0392b", marker="o", markersize=4, linewidth=2.2,
+            label=labels["owed"], zorder=4)
+    after: list[int] = spec["after"]
+    if after:
+        ax.axvspan(min(after) - 0.5, max(after) + 0.5, color="#eeeeee", zorder=0,
+                   label=labels["after"])
+    ax.set_xticks(x, [str(y) for y in years], rotation=45 if len(years) > 16 else 0)
+    ax.set_xlabel(labels["xlabel"])
+    ax.set_ylabel(labels["ylabel"])
+    digits = 0 if spec["oku"] else 1
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.{digits}f}"))
+    ax.grid(axis="y", color="#dddddd", zorder=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    top = max([*new, *(a + b for a, b in zip(paid_new, paid_old, strict=True)), *owed, 0.1])
+    ax.set_ylim(0, top * 1.15)
+    ax.set_title(spec["title"], fontsize=13, loc="left")
+    fig.tight_layout()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=spec["legend_columns"],
+              fontsize=9.5, frameon=False)
+    save(fig, path)
+
+
+DRAW = {"area": draw_area_chart, "rank": draw_rank_chart, "contracts": draw_contracts_chart}
 """Chart kind -> drawing function (the report worker is sent ``(kind, spec, path)``)."""
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocator.constants import EXPLANATION_TXT, INPUTS_DIR, SUMMARY_CSV
+from allocator.constants import EXPLANATION_TXT, INPUTS_DIR, OBLIGATIONS_CSV, SUMMARY_CSV
 from allocator.errors import PlanError
 from allocator.plan.tomlfile import read_toml
 from allocator.report.labels import MARGINAL_RE
@@ -27,6 +27,30 @@ class RunData:
     ranks: pd.DataFrame | None = None
     area_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     explanation: str | None = None
+    obligations: pd.DataFrame | None = None
+    """``obligations.csv``: the ledger of contracts and payments."""
+    vehicle_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """{vehicle id: (name_ja, name_en)} of the plan's budget vehicles, in plan order."""
+
+    @property
+    def has_contracts(self) -> bool:
+        """Whether the run has anything on the contract basis to show: multi-year contracts,
+        obligations owed before the horizon, or budget vehicles."""
+        o = self.obligations
+        if self.vehicle_names:
+            return True
+        if o is None or not len(o):
+            return False
+        return bool(
+            (o.outstanding_end_oku_yen != 0).any()
+            or (o.paid_on_earlier_obligations_oku_yen != 0).any()
+        )
+
+    def vehicle_name(self, vehicle: str, lang: str) -> str:
+        pair = self.vehicle_names.get(vehicle)
+        if not pair:
+            return vehicle
+        return pair[0] if lang == "ja" else pair[1]
 
     @property
     def has_plan(self) -> bool:
@@ -101,11 +125,24 @@ def _area_names(folder: Path) -> dict[str, tuple[str, str]]:
     return {a.id: (a.name_ja, a.name_en) for a in raw.areas}
 
 
+def _vehicle_names(folder: Path) -> dict[str, tuple[str, str]]:
+    try:
+        raw, _ = read_toml(folder / INPUTS_DIR / "plan.toml")
+    except PlanError:
+        return {}
+    return {v.id: (v.name_ja, v.name_en) for v in raw.vehicles}
+
+
 def read_run(folder: Path) -> RunData:
     """Read a run folder. Raises RecordError if it has no valid ``plan.json``."""
     folder = Path(folder)
     record = RunRecord.read(folder)
-    data = RunData(folder=folder, record=record, area_names=_area_names(folder))
+    data = RunData(
+        folder=folder,
+        record=record,
+        area_names=_area_names(folder),
+        vehicle_names=_vehicle_names(folder),
+    )
     expl = folder / EXPLANATION_TXT
     if expl.is_file():
         data.explanation = expl.read_text(encoding="utf-8").rstrip("\n")
@@ -115,4 +152,6 @@ def read_run(folder: Path) -> RunData:
             path = folder / f"{name}.csv"
             if path.is_file():
                 setattr(data, name, read_run_csv(path))
+        if (folder / OBLIGATIONS_CSV).is_file():
+            data.obligations = read_run_csv(folder / OBLIGATIONS_CSV)
     return data

@@ -56,7 +56,34 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "amount_oku_yen": ("配分額(億円)", "Amount (億円)"),
     "units": ("数量", "Units"),
     "counts_toward_defense": ("防衛費に算入", "Counts toward defence"),
+    "contract_oku_yen": ("契約額(億円)", "Contracted (億円)"),
+    "payment_oku_yen": ("支払額(億円)", "Paid (億円)"),
+    "obligations_oku_yen": ("既定分の歳出化経費(億円)", "Owed on earlier contracts (億円)"),
+    "defense_contract_oku_yen": ("新規契約・防衛(億円)", "New contracts, defence (億円)"),
+    "other_contract_oku_yen": ("新規契約・その他(億円)", "New contracts, other (億円)"),
+    "in_horizon": ("計画期間内", "In the horizon"),
+    "new_contracts_oku_yen": ("新規契約額(億円)", "New contracts (億円)"),
+    "new_obligations_oku_yen": ("新規後年度負担(億円)", "New later-year obligations (億円)"),
+    "paid_on_new_contracts_oku_yen": ("歳出・新規分(億円)", "Paid on new contracts (億円)"),
+    "paid_on_earlier_obligations_oku_yen": (
+        "歳出・既定分(億円)",
+        "Paid on earlier obligations (億円)",
+    ),
+    "payments_total_oku_yen": ("歳出合計(億円)", "Payments, total (億円)"),
+    "outstanding_end_oku_yen": ("年度末の後年度負担残高(億円)", "Outstanding at year end (億円)"),
+    "owed_past_horizon_oku_yen": (
+        "うち計画期間後の支払(億円)",
+        "Of which due after the horizon (億円)",
+    ),
+    "basis": ("計上ベース", "Basis"),
+    "contract_pattern": ("支払パターン", "Payment pattern"),
+    "vehicles": ("財源", "Vehicles"),
+    "contract_total_oku_yen": ("契約額合計(億円)", "Contracted in total (億円)"),
+    "paid_past_horizon_oku_yen": ("計画期間後の支払(億円)", "Paid after the horizon (億円)"),
 }
+
+VEHICLE_COLUMN_RE = re.compile(r"^paid_(\w+?)_oku_yen$")
+"""schedule.csv columns of what each budget vehicle pays."""
 
 YES_NO = {"ja": {"yes": "はい", "no": "いいえ"}, "en": {"yes": "yes", "no": "no"}}
 
@@ -81,7 +108,17 @@ def column_label(column: str, lang: str) -> str:
         )
     pair = COLUMN_LABELS.get(column)
     if pair is None:
+        v = VEHICLE_COLUMN_RE.match(column)
+        if v and column not in COLUMN_LABELS:
+            return f"支払・{v.group(1)}(億円)" if lang == "ja" else f"Paid by {v.group(1)} (億円)"
         return column
+    return pair[0] if lang == "ja" else pair[1]
+
+
+def basis_word(basis: str, lang: str) -> str:
+    """``payment`` -> 歳出ベース / payments; ``contract`` -> 契約ベース / contracts."""
+    words = {"payment": ("歳出ベース", "payments"), "contract": ("契約ベース", "contracts")}
+    pair = words.get(basis, (basis, basis))
     return pair[0] if lang == "ja" else pair[1]
 
 

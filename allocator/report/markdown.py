@@ -10,6 +10,7 @@ import pandas as pd
 
 from allocator.constants import AREA_CHART, CHARTS_DIR, RANK_CHART, WORKBOOK
 from allocator.formatting import cho_text, fy, pct, year_ranges
+from allocator.report.contracts import contracts_markdown
 from allocator.report.data import RunData
 from allocator.report.labels import rank_label, status_word
 
@@ -305,6 +306,8 @@ def report_markdown(data: RunData, lang: str) -> str:
         *_marginal_md(data, lang, binding),
         "",
     ]
+
+    lines += contracts_markdown(data, lang)
 
     # links
     lines += [

@@ -1,7 +1,8 @@
 """``report.xlsx``: the run's tables as an Excel workbook with native (editable) charts.
 
 Sheets (Japanese / English names): 概要/Summary, 配分表/Schedule, 事業/Programs,
-優先順位/Ranks, 限界価値/Marginal values, 実行情報/Run info. Amounts are numbers with the format
+優先順位/Ranks, 限界価値/Marginal values, 契約と支払/Contracts (a plan with contracts,
+earlier obligations or vehicles), 実行情報/Run info. Amounts are numbers with the format
 ``#,##0`` (億円), ratios are numbers with ``0.000%``; text that Excel would take for a formula
 (``=``, ``+``, ``-``, ``@``) is stored as a text cell with Excel's quote prefix, so it is shown
 and re-saved as text. The file is deterministic for a given run folder: its document dates and
@@ -460,6 +461,99 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
     )
 
 
+def contracts_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """The ledger of contracts and payments (obligations.csv) with a native chart: new
+    contracts beside payments per fiscal year, obligations outstanding as a line; then what
+    each budget vehicle pays, and the contract programs."""
+    from allocator.report.contracts import vehicle_table
+
+    assert data.obligations is not None
+    o = data.obligations
+    cols = write_table(ws, o, lang)
+    n = len(o)
+    ws.freeze_panes = "B2"
+    row = n + 3
+    if n:
+        cats = Reference(ws, min_col=cols["fiscal_year"], min_row=2, max_row=n + 1)
+        bar = BarChart()
+        bar.type = "col"
+        bar.grouping = "clustered"
+        for name in ("new_contracts_oku_yen", "payments_total_oku_yen"):
+            bar.add_data(
+                Reference(ws, min_col=cols[name], min_row=1, max_row=n + 1), titles_from_data=True
+            )
+        bar.set_categories(cats)
+        bar.y_axis.title = _t("億円", "億円", lang)
+        bar.y_axis.number_format = OKU_FORMAT
+        bar.x_axis.title = _t("年度", "Fiscal year", lang)
+        for s_, colour in zip(bar.series, ("F39C12", "2980B9"), strict=True):
+            s_.graphicalProperties.solidFill = colour
+            s_.graphicalProperties.line.solidFill = colour
+        line = LineChart()
+        line.add_data(
+            Reference(ws, min_col=cols["outstanding_end_oku_yen"], min_row=1, max_row=n + 1),
+            titles_from_data=True,
+        )
+        line.set_categories(cats)
+        line.y_axis.axId = 200
+        line.y_axis.title = column_label("outstanding_end_oku_yen", lang)
+        line.y_axis.number_format = OKU_FORMAT
+        line.y_axis.crosses = "max"
+        line.y_axis.majorGridlines = None
+        line.series[0].graphicalProperties.line.solidFill = "C0392B"
+        line.series[0].graphicalProperties.line.width = 28575
+        line.series[0].smooth = False
+        for ax in (bar.x_axis, bar.y_axis, line.y_axis):
+            ax.delete = False
+        bar += line
+        bar.title = _t(
+            "契約ベースと歳出ベース(新規契約・支払・後年度負担残高)",
+            "Contracts and payments (new contracts, payments, obligations outstanding)",
+            lang,
+        )
+        bar.legend.position = "b"
+        bar.width = 26
+        bar.height = 12
+        ws.add_chart(bar, f"A{row}")
+        row += 26
+    if data.vehicle_names and data.summary is not None:
+        table = vehicle_table(data)
+        table.columns = [
+            "fiscal_year",
+            *(f"paid_{c}_oku_yen" for c in table.columns[1:]),
+        ]
+        put(ws, row, 1, _t("財源別の支払", "Payments by budget vehicle", lang))
+        ws.cell(row=row, column=1).font = _HEADER_FONT
+        vcols = write_table(ws, table, lang, start_row=row + 1)
+        for v in data.vehicle_names:
+            col = vcols.get(f"paid_{v}_oku_yen")
+            if col is not None:
+                put(ws, row + 1, col, data.vehicle_name(v, lang))
+        row += len(table) + 3
+    if data.programs is not None and "contract_pattern" in data.programs:
+        progs = data.programs[data.programs.contract_pattern.fillna("") != ""]
+        keep = [
+            c
+            for c in (
+                "program_id",
+                "name_ja",
+                "name_en",
+                "rank",
+                "basis",
+                "contract_pattern",
+                "vehicles",
+                "contract_total_oku_yen",
+                "total_oku_yen",
+                "paid_past_horizon_oku_yen",
+            )
+            if c in progs
+        ]
+        if len(progs):
+            put(ws, row, 1, _t("複数年度契約の事業", "Multi-year contract programs", lang))
+            ws.cell(row=row, column=1).font = _HEADER_FONT
+            write_table(ws, progs[keep], lang, start_row=row + 1)
+
+
 def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]]:
     rec = data.record
     info = data.plan_info
@@ -599,6 +693,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("programs", "事業", "Programs", programs_sheet, lambda d: d.programs is not None),
     Sheet("ranks", "優先順位", "Ranks", ranks_sheet, lambda d: d.ranks is not None),
     Sheet("marginal", "限界価値", "Marginal values", marginal_sheet),
+    Sheet("contracts", "契約と支払", "Contracts", contracts_sheet, lambda d: d.has_contracts),
     Sheet("info", "実行情報", "Run info", info_sheet),
 )
 """The sheets, in workbook order. A new sheet: write ``<key>_sheet(ws, data, lang)`` above and

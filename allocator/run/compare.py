@@ -25,7 +25,7 @@ percentage points. Nothing here prints or exits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
@@ -37,8 +37,9 @@ from allocator.constants import INPUTS_DIR, has_plan
 from allocator.errors import PlanError, UsageError
 from allocator.formatting import format_cap, year_span
 from allocator.plan.loading import load_plan
-from allocator.plan.schema import Plan, Program
+from allocator.plan.schema import Plan, Program, Vehicle
 from allocator.run.folder import free_folder, safe_name
+from allocator.run.ledger import build_ledger
 from allocator.run.record import RecordError, RunRecord
 
 Cell = int | float | str | None
@@ -50,7 +51,7 @@ Lang = Literal["ja", "en"]
 CSV_NAME = "compare.csv"
 PNG_NAME = "compare.png"
 
-SECTIONS = ("plan", "fiscal_year", "area", "rank", "program", "group", "input")
+SECTIONS = ("plan", "fiscal_year", "contract", "area", "rank", "program", "group", "input")
 """Sections of the comparison, in the order of :attr:`Comparison.rows` and ``compare.csv``."""
 
 YEAR_METRICS = (
@@ -66,6 +67,20 @@ YEAR_METRICS = (
 )
 """Metrics of each fiscal year. ``gdp_ratio_pct`` is (baseline + defence allocation) / GDP in
 percent; its difference is in percentage points."""
+
+CONTRACT_METRICS = (
+    "new_contracts_oku_yen",
+    "new_obligations_oku_yen",
+    "paid_on_new_contracts_oku_yen",
+    "paid_on_earlier_obligations_oku_yen",
+    "payments_total_oku_yen",
+    "outstanding_end_oku_yen",
+    "owed_past_horizon_oku_yen",
+)
+"""Metrics of the ``contract`` section (契約ベースと歳出ベース), per fiscal year of the ledger
+``obligations.csv`` (the years after a horizon included), and ``total`` (sums inside each
+plan's horizon; outstanding and owed after the horizon at its end). Only when some plan has
+multi-year contracts, earlier obligations or budget vehicles."""
 
 TOTAL_METRICS = (
     "defense_alloc_oku_yen",
@@ -93,6 +108,7 @@ _PROGRAM_FIELDS = tuple(
 )
 """Program fields compared as inputs; ``source``, ``note`` and the CSV row number are not
 plan data (a change to them shows only as a changed file hash)."""
+_VEHICLE_FIELDS = tuple(f for f in Vehicle.model_fields if f not in ("id", "source"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,6 +145,21 @@ class SolvedPlan:
     allocations: dict[tuple[str, int], int]
     funded: dict[str, bool]
     rank_values: dict[int, int | float]
+    contracts: dict[tuple[str, int], int] = field(default_factory=dict)
+    """``{(program_id, fiscal_year): 億円 contracted}`` of contract programs (``plan.json``
+    contracts); empty without a plan."""
+
+    @property
+    def has_contract_view(self) -> bool:
+        """Whether the plan has multi-year contracts, earlier obligations or vehicles."""
+        p = self.plan
+        return bool(p.has_contracts or p.obligations or p.vehicles)
+
+    def program_contracts(self, program_id: str) -> int:
+        """億円 contracted by ``program_id`` (its payments, for a program without a pattern)."""
+        if any(p.program_id == program_id and p.is_contract for p in self.plan.programs):
+            return sum(a for (p, _), a in self.contracts.items() if p == program_id)
+        return self.program_total(program_id)
 
     @property
     def status(self) -> str:
@@ -233,8 +264,10 @@ def load_solved(path: Path) -> SolvedPlan:
     funded = {pid: bool(record.funded.get(pid, False)) for pid in sorted(ids)}
     for pid, _ in allocations:
         funded[pid] = True
+    contracts = {(pid, year): amount for pid, year, amount in record.contracts if pid in ids}
     if not record.has_plan:
         allocations = {}
+        contracts = {}
         funded = dict.fromkeys(funded, False)
     return SolvedPlan(
         path=folder,
@@ -244,6 +277,7 @@ def load_solved(path: Path) -> SolvedPlan:
         allocations=allocations,
         funded=funded,
         rank_values={k: _clean_value(v) for k, v in record.rank_values().items()},
+        contracts=contracts,
     )
 
 
@@ -596,6 +630,7 @@ def compare(plans: Sequence[SolvedPlan]) -> Comparison:
     rows = [
         *_plan_rows(plans),
         *_year_rows(figs, years),
+        *_contract_rows(plans),
         *_area_rows(figs),
         *_rank_rows(figs),
         *(row for p in union for row in _program_rows(plans, p.program_id, kinds_by)),
@@ -641,6 +676,38 @@ def _year_rows(figs: Sequence[_PlanFigures], years: Sequence[int]) -> list[Row]:
     totals = [f.totals() for f in figs]
     for m in TOTAL_METRICS:
         rows.append(_row("fiscal_year", "total", m, [t[m] for t in totals]))
+    return rows
+
+
+def _contract_rows(plans: Sequence[SolvedPlan]) -> list[Row]:
+    """The ledger of each plan side by side: per fiscal year new contracts, payments,
+    obligations outstanding and what falls due after the horizon; then the totals."""
+    if not any(sp.has_contract_view for sp in plans):
+        return []
+    tables = [
+        build_ledger(sp.plan, sp.allocations, sp.contracts).table.set_index("fiscal_year")
+        if sp.has_plan
+        else None
+        for sp in plans
+    ]
+    years = sorted({int(y) for t in tables if t is not None for y in t.index})
+    rows: list[Row] = []
+    for y in years:
+        for m in CONTRACT_METRICS:
+            values: list[Cell] = [
+                int(t.at[y, m]) if t is not None and y in t.index else None for t in tables
+            ]
+            rows.append(_row("contract", str(y), m, values))
+    for m in CONTRACT_METRICS:
+        values = []
+        for t in tables:
+            if t is None:
+                values.append(None)
+                continue
+            inside = t[t.in_horizon == "yes"]
+            at_end = m in ("outstanding_end_oku_yen", "owed_past_horizon_oku_yen")
+            values.append(int(inside[m].iloc[-1]) if at_end else int(inside[m].sum()))
+        rows.append(_row("contract", "total", m, values))
     return rows
 
 
@@ -708,6 +775,16 @@ def _program_rows(
 
     both = [plans[0].has_plan and sp.has_plan for sp in plans[1:]]
     per_years = [sp.program_years(pid) for sp in plans]
+    contract_rows = []
+    if any(sp.has_contract_view for sp in plans):
+        contract_rows.append(
+            _row(
+                "program",
+                pid,
+                "contract_total_oku_yen",
+                [sp.program_contracts(pid) if sp.has_plan else None for sp in plans],
+            )
+        )
     return [
         Row(
             "program",
@@ -727,6 +804,7 @@ def _program_rows(
         ),
         _row("program", pid, "first_year", [min(py) if py else None for py in per_years]),
         _row("program", pid, "mean_year", [_mean_year(py) for py in per_years]),
+        *contract_rows,
     ]
 
 
@@ -774,6 +852,9 @@ _INPUT_GROUPS = (
     "baseline_year",
     "fiscal",
     "fiscal_year",
+    "contracts",
+    "obligation_year",
+    "vehicle",
     "solver",
     "program",
     "area",
@@ -849,6 +930,16 @@ def _input_items(sp: SolvedPlan, fiscal_years: set[int]) -> dict[_InputKey, Cell
     per_year = dict(p.fiscal.per_year_oku_yen)
     for y in sorted(fiscal_years):
         put("fiscal_year", y, f"fiscal:{y}", "per_year_oku_yen", per_year.get(y))
+    for i, (name, value) in enumerate(p.contracts.model_dump().items()):
+        if name != "source":
+            put("contracts", 0, "contracts", name, value, i)
+    owed: dict[int, int] = {}
+    for o in p.obligations:
+        owed[o.fiscal_year] = owed.get(o.fiscal_year, 0) + o.oku_yen
+    for y, amount in owed.items():
+        put("obligation_year", y, f"obligations:{y}", "oku_yen", amount)
+    for v in p.vehicles:
+        _entity_items(out, "vehicle", v.id, f"vehicle:{v.id}", v, _VEHICLE_FIELDS)
     put("solver", 0, "solver", "time_limit_seconds", p.solver.time_limit_seconds, 0)
     put("solver", 0, "solver", "gap", p.solver.gap, 1)
     put("solver", 0, "solver", "tolerance", p.solver.tolerance, 2)

@@ -26,6 +26,10 @@ TEXT_COLUMNS = frozenset(
         "mandatory",
         "counts_toward_defense",
         "status",
+        "in_horizon",
+        "basis",
+        "contract_pattern",
+        "vehicles",
     }
 )
 """CSV columns always read as text (an id such as ``007`` must not become a number)."""

@@ -110,6 +110,8 @@ class StageRecord(_Strict):
     best_bound: float | None
     gap: float | None
     seconds: float
+    name: str | None = None
+    """``vehicles`` for the stage after earliness (pay from the default vehicles first)."""
 
 
 class ViolationRecord(_Strict):
@@ -135,6 +137,10 @@ class VerificationRecord(_Strict):
 
 Allocation = tuple[str, int, int, int | None]
 """(program_id, fiscal_year, 億円, units or None)."""
+Contract = tuple[str, int, int]
+"""(program_id, fiscal_year, 億円 contracted) of a contract program."""
+VehiclePayment = tuple[str, int, str, int]
+"""(program_id, fiscal_year, vehicle, 億円 paid)."""
 
 
 class RunRecord(_Strict):
@@ -156,6 +162,7 @@ class RunRecord(_Strict):
     times_seconds: dict[str, float]
     funded: dict[str, bool]
     allocations: tuple[Allocation, ...]
+    """What each program pays in each fiscal year (歳出)."""
     notes: tuple[str, ...]
     explanation: tuple[str, ...] | None = None
     verification: VerificationRecord | None = None
@@ -164,6 +171,10 @@ class RunRecord(_Strict):
     files: dict[str, str] | None = None
     """{path inside the run folder: SHA-256} of every file but plan.json, seal.json and
     inputs/ (see :mod:`allocator.run.digests`); written last, when the folder is sealed."""
+    contracts: tuple[Contract, ...] = ()
+    """What each contract program contracts in each fiscal year (only for plans with them)."""
+    vehicle_payments: tuple[VehiclePayment, ...] = ()
+    """Who pays what (only for plans with vehicles)."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -216,10 +227,11 @@ class RunRecord(_Strict):
                     best_bound=s.best_bound,
                     gap=s.gap,
                     seconds=s.seconds,
+                    name=s.name,
                 )
                 for s in result.stages
             ),
-            objective_per_rank={str(k): v for k, v in sorted(_rank_values(plan, result).items())},
+            objective_per_rank={str(k): v for k, v in sorted(result.final_rank_values(plan).items())},
             times_seconds=_rounded(times),
             funded=dict(sorted(result.funded.items())),
             allocations=tuple(
@@ -234,6 +246,8 @@ class RunRecord(_Strict):
             notes=tuple(plan.notes),
             explanation=tuple(explanation) if explanation else None,
             marginal=_marginal(result),
+            contracts=_contracts(plan, result),
+            vehicle_payments=_vehicle_payments(result),
         )
 
     def verified(self, verification: dict[str, Any], times: dict[str, float]) -> RunRecord:
@@ -255,6 +269,13 @@ class RunRecord(_Strict):
         for key in ("explanation", "verification", "marginal", "files"):
             if data[key] is None:
                 del data[key]
+        for key in ("contracts", "vehicle_payments"):
+            if not data[key]:
+                del data[key]
+        for stage in data["stages"]:
+            if stage["name"] is None:
+                del stage["name"]
+
         return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     def write(self, folder: Path) -> Path:
@@ -310,17 +331,6 @@ class RunRecord(_Strict):
         return {int(k): v for k, v in self.objective_per_rank.items()}
 
 
-def _rank_values(plan: Plan, result: SolveResult) -> dict[int, float]:
-    """The value each rank receives from the final schedule (not each stage's objective: a
-    later stage may add value within the holds, and the record states what the plan gives)."""
-    if not result.has_plan:
-        return result.rank_values()
-    from allocator.plan.values import rank_values
-
-    totals = result.schedule.groupby("program_id")["amount_oku_yen"].sum()
-    return rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded)
-
-
 def _marginal(result: SolveResult) -> dict[str, dict[str, float]] | None:
     table = result.marginal
     if table is None or not len(table):
@@ -342,6 +352,26 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+def _contracts(plan: Plan, result: SolveResult) -> tuple[Contract, ...]:
+    ids = {p.program_id for p in plan.programs if p.is_contract}
+    return tuple(
+        (str(r.program_id), int(r.fiscal_year), int(r.contract_oku_yen))
+        for r in result.schedule.sort_values(["program_id", "fiscal_year"]).itertuples()
+        if str(r.program_id) in ids and int(r.contract_oku_yen)
+    )
+
+
+def _vehicle_payments(result: SolveResult) -> tuple[VehiclePayment, ...]:
+    if result.vehicle_payments is None:
+        return ()
+    return tuple(
+        (str(r.program_id), int(r.fiscal_year), str(r.vehicle), int(r.oku_yen))
+        for r in result.vehicle_payments.sort_values(
+            ["program_id", "fiscal_year", "vehicle"]
+        ).itertuples()
+    )
 
 
 def _rounded(times: dict[str, float]) -> dict[str, float]:

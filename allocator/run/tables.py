@@ -13,45 +13,70 @@ import pandas as pd
 
 from allocator.formatting import format_cap
 from allocator.optim.result import SolveResult
-from allocator.plan.schema import Plan
 from allocator.plan.values import rank_areas, rank_values
+from allocator.plan.contracts import format_pattern
+from allocator.plan.schema import Plan, Program
+from allocator.run.ledger import Ledger, schedule_ledger
 
 if TYPE_CHECKING:
     from allocator.optim.analysis import MinCapResult, SweepResult
 
 
+SCHEDULE_TABLE_COLUMNS = [
+    "fiscal_year",
+    "program_id",
+    "name_ja",
+    "name_en",
+    "area",
+    "phase",
+    "rank",
+    "amount_oku_yen",
+    "units",
+    "counts_toward_defense",
+    "contract_oku_yen",
+    "payment_oku_yen",
+]
+"""Columns of ``schedule.csv``; a plan with vehicles adds ``paid_<vehicle>_oku_yen`` per
+vehicle. ``amount_oku_yen`` = ``payment_oku_yen``: paid in the fiscal year (歳出);
+``contract_oku_yen``: contracted in it (契約; the same as the payment for a program without a
+contract pattern); ``units``: whole units contracted."""
+
+
+def vehicle_column(vehicle_id: str) -> str:
+    """``schedule.csv`` column of what ``vehicle_id`` pays."""
+    return f"paid_{vehicle_id}_oku_yen"
+
+
 def schedule_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
-    """One row per fiscal year and program with a nonzero amount."""
+    """One row per fiscal year and program with a nonzero payment or contract."""
     by_id = {p.program_id: p for p in plan.programs}
+    vehicle_ids = [v.id for v in plan.vehicles]
+    paid_by: dict[tuple[str, int, str], int] = {}
+    if result.vehicle_payments is not None:
+        for v in result.vehicle_payments.itertuples(index=False):
+            paid_by[str(v.program_id), int(v.fiscal_year), str(v.vehicle)] = int(v.oku_yen)
     rows = []
     for r in result.schedule.itertuples(index=False):
         p = by_id[r.program_id]
-        rows.append(
-            {
-                "fiscal_year": int(r.fiscal_year),
-                "program_id": p.program_id,
-                "name_ja": p.name_ja,
-                "name_en": p.name_en,
-                "area": p.area,
-                "phase": p.phase,
-                "rank": p.rank,
-                "amount_oku_yen": int(r.amount_oku_yen),
-                "units": None if pd.isna(r.units) else int(r.units),
-                "counts_toward_defense": "yes" if plan.counts_toward_defense(p) else "no",
-            }
-        )
-    cols = [
-        "fiscal_year",
-        "program_id",
-        "name_ja",
-        "name_en",
-        "area",
-        "phase",
-        "rank",
-        "amount_oku_yen",
-        "units",
-        "counts_toward_defense",
-    ]
+        year = int(r.fiscal_year)
+        row = {
+            "fiscal_year": year,
+            "program_id": p.program_id,
+            "name_ja": p.name_ja,
+            "name_en": p.name_en,
+            "area": p.area,
+            "phase": p.phase,
+            "rank": p.rank,
+            "amount_oku_yen": int(r.amount_oku_yen),
+            "units": None if pd.isna(r.units) else int(r.units),
+            "counts_toward_defense": "yes" if plan.counts_toward_defense(p) else "no",
+            "contract_oku_yen": int(r.contract_oku_yen),
+            "payment_oku_yen": int(r.amount_oku_yen),
+        }
+        for v in vehicle_ids:
+            row[vehicle_column(v)] = paid_by.get((p.program_id, year, v), 0)
+        rows.append(row)
+    cols = [*SCHEDULE_TABLE_COLUMNS, *(vehicle_column(v) for v in vehicle_ids)]
     df = pd.DataFrame(rows, columns=cols)
     df["units"] = df["units"].astype("Int64")
     return df.sort_values(["fiscal_year", "rank", "program_id"], kind="stable").reset_index(
@@ -59,15 +84,30 @@ def schedule_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
     )
 
 
+def ledger(plan: Plan, result: SolveResult) -> Ledger:
+    """The ledger of contracts and payments of a solve (``obligations.csv``)."""
+    return schedule_ledger(plan, result.schedule)
+
+
+def obligations_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
+    """``obligations.csv``: see :data:`allocator.run.ledger.LEDGER_COLUMNS`."""
+    return ledger(plan, result).table
+
+
 def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
-    """One row per fiscal year: GDP, cap, baseline, allocations, ratio to GDP, headroom."""
+    """One row per fiscal year: GDP, cap, baseline, allocations (paid), ratio to GDP, headroom;
+    then the obligations already owed that count toward the cap (既定分, included in
+    ``defense_total_oku_yen``) and the contract view (contracted in the year, defence and other).
+    Then the marginal values."""
     sched = schedule_table(plan, result)
-    defense = (
-        sched[sched.counts_toward_defense == "yes"].groupby("fiscal_year")["amount_oku_yen"].sum()
-    )
-    other = (
-        sched[sched.counts_toward_defense == "no"].groupby("fiscal_year")["amount_oku_yen"].sum()
-    )
+    by_kind = {
+        kind: sched[sched.counts_toward_defense == kind].groupby("fiscal_year")
+        for kind in ("yes", "no")
+    }
+    defense = by_kind["yes"]["amount_oku_yen"].sum()
+    other = by_kind["no"]["amount_oku_yen"].sum()
+    defense_c = by_kind["yes"]["contract_oku_yen"].sum()
+    other_c = by_kind["no"]["contract_oku_yen"].sum()
     rows = []
     for y in plan.fiscal_years:
         d = int(defense.get(y, 0))
@@ -75,6 +115,7 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         gdp = plan.gdp(y)
         cap = plan.cap_oku_yen(y)
         base = plan.baseline(y)
+        owed = plan.obligations_due(y)
         room = plan.cap_room(y)
         ceiling = plan.fiscal.ceiling(y)
         rows.append(
@@ -86,11 +127,14 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
                 "baseline_oku_yen": base,
                 "defense_alloc_oku_yen": d,
                 "other_alloc_oku_yen": o,
-                "defense_total_oku_yen": base + d,
-                "gdp_ratio": f"{(base + d) / gdp:.6f}",
+                "defense_total_oku_yen": base + owed + d,
+                "gdp_ratio": f"{(base + owed + d) / gdp:.6f}",
                 "headroom_oku_yen": room - d,
                 "new_total_oku_yen": d + o,
                 "fiscal_ceiling_oku_yen": ceiling,
+                "obligations_oku_yen": owed,
+                "defense_contract_oku_yen": int(defense_c.get(y, 0)),
+                "other_contract_oku_yen": int(other_c.get(y, 0)),
             }
         )
     df = pd.DataFrame(rows)
@@ -105,11 +149,22 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
     return df
 
 
+def basis_total(p: Program, paid: int, contracted: int) -> int:
+    """What a program's range counts: paid in the horizon, or contracted."""
+    return contracted if p.basis == "contract" and p.is_contract else paid
+
+
 def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
-    """Per program: funded or not, total, range, first and last funded year."""
-    per = result.schedule.groupby("program_id").agg(
+    """Per program: funded or not, total paid in the horizon, range, first and last year paid,
+    window; then its basis, pattern, vehicles, total contracted and what it still owes after the
+    horizon."""
+    sched = result.schedule
+    paid = sched[sched.amount_oku_yen != 0]
+    per = paid.groupby("program_id").agg(
         total=("amount_oku_yen", "sum"), first=("fiscal_year", "min"), last=("fiscal_year", "max")
     )
+    contracted = sched.groupby("program_id")["contract_oku_yen"].sum()
+    past = ledger(plan, result)
     rows = []
     for p in sorted(plan.programs, key=lambda q: (q.rank, q.program_id)):
         has = p.program_id in per.index
@@ -132,6 +187,13 @@ def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
                 "window_last_year": p.window_last_year,
                 "mandatory": "yes" if p.mandatory else "no",
                 "source": p.source,
+                "basis": p.basis,
+                "contract_pattern": format_pattern(p.contract_pattern)
+                if p.contract_pattern
+                else "",
+                "vehicles": ";".join(plan.vehicles_of(p)),
+                "contract_total_oku_yen": int(contracted.get(p.program_id, 0)),
+                "paid_past_horizon_oku_yen": past.past_horizon_of(p.program_id),
             }
         )
     df = pd.DataFrame(rows)
@@ -141,21 +203,29 @@ def programs_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
 
 
 def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
-    """Per rank: 億円 funded, the most its programs could take, share funded, the value the
-    final schedule gives it (as ``plan.json`` objective_per_rank), and its stage's bound, gap
-    and status. ``areas`` are the areas of the rank's programs."""
+    """Per rank: 億円 funded (each program on its basis: paid in the horizon, or contracted),
+    the most its programs could take, share funded, the value the final schedule gives it (as
+    ``plan.json`` objective_per_rank), and its stage's bound, gap and status. ``areas`` are the
+    areas of the rank's programs."""
     sched = result.schedule
-    totals = sched.groupby("program_id")["amount_oku_yen"].sum() if len(sched) else {}
+    paid = sched.groupby("program_id")["amount_oku_yen"].sum()
+    contracted = sched.groupby("program_id")["contract_oku_yen"].sum()
+    counted = {
+        p.program_id: basis_total(
+            p, int(paid.get(p.program_id, 0)), int(contracted.get(p.program_id, 0))
+        )
+        for p in plan.programs
+    }
     values = (
-        rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded)
-        if result.has_plan
-        else result.rank_values()
+        rank_values(plan, counted, result.funded) if result.has_plan else result.rank_values()
     )
     by_stage = {s.rank: s for s in result.stages if s.rank is not None}
     rows = []
     for r in plan.ranks:
-        ids = {p.program_id for p in plan.programs if p.rank == r.rank}
-        funded = int(sched[sched.program_id.isin(ids)].amount_oku_yen.sum()) if len(sched) else 0
+        mine = [p for p in plan.programs if p.rank == r.rank]
+        ids = {p.program_id for p in mine}
+        # each program on its own basis: what its range counts
+        funded = sum(counted[p.program_id] for p in mine)
         ceiling = sum(p.high_oku_yen for p in plan.programs if p.rank == r.rank)
         stage = by_stage.get(r.rank)
         rows.append(

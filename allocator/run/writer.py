@@ -1,6 +1,7 @@
 """Write the files of a run folder: ``inputs/`` (byte copies of the plan files, so the folder
-can be verified and compared on its own), the four CSV tables, ``explanation.txt`` when there
-is no plan, and ``plan.json``.
+can be verified and compared on its own), the five CSV tables (schedule, summary, programs,
+ranks, and the ledger of contracts and payments ``obligations.csv``), ``explanation.txt`` when
+there is no plan, and ``plan.json``.
 
 The caller writes into the hidden folder that :func:`allocator.run.folder.atomic_folder`
 yields, so nothing appears at the final path until every file is complete.
@@ -14,6 +15,7 @@ from pathlib import Path
 from allocator.constants import (
     EXPLANATION_TXT,
     INPUTS_DIR,
+    OBLIGATIONS_CSV,
     PROGRAMS_CSV,
     RANKS_CSV,
     SCHEDULE_CSV,
@@ -27,7 +29,13 @@ from allocator.run.digests import seal_run
 from allocator.run.folder import atomic_folder, free_folder, safe_name
 from allocator.run.record import RunOptions, RunRecord
 from allocator.run.signing import signing_key
-from allocator.run.tables import programs_table, ranks_table, schedule_table, summary_table
+from allocator.run.tables import (
+    obligations_table,
+    programs_table,
+    ranks_table,
+    schedule_table,
+    summary_table,
+)
 
 
 def default_run_dir(plan: Plan, reports: Path, *, tag: str = "") -> Path:
@@ -73,6 +81,7 @@ def write_run_files(
         write_csv(summary_table(plan, result), folder / SUMMARY_CSV)
         write_csv(programs_table(plan, result), folder / PROGRAMS_CSV)
         write_csv(ranks_table(plan, result), folder / RANKS_CSV)
+        write_csv(obligations_table(plan, result), folder / OBLIGATIONS_CSV)
     if explanation:
         (folder / EXPLANATION_TXT).write_text("\n".join(explanation) + "\n", encoding="utf-8")
     record.write(folder)

@@ -18,12 +18,13 @@ def _bounded_sum(
 
 
 def define_area_bounds(m: ModelHandles) -> None:
-    """low[a] ≤ Σ_{p in area a} Σ_y amount[p,y] ≤ high[a]."""
+    """low[a] ≤ Σ_{p in area a} Σ_y amount[p,y] ≤ high[a] (payments or contracts: the area's
+    basis)."""
     for a in m.plan.areas:
         if a.low_oku_yen is None and a.high_oku_yen is None:
             continue
         progs = [p for p in m.plan.programs if p.area == a.id]
-        expr = m.linear_sum(m.total(p) for p in progs)
+        expr = m.linear_sum(m.counted(p, a.basis) for p in progs)
         _bounded_sum(m, "area", a.id, expr, a.low_oku_yen, a.high_oku_yen)
 
 
@@ -33,7 +34,7 @@ def define_phase_bounds(m: ModelHandles) -> None:
         if ph.low_oku_yen is None and ph.high_oku_yen is None:
             continue
         progs = [p for p in m.plan.programs if p.phase == ph.id and p.phase != MULTI_PHASE]
-        expr = m.linear_sum(m.total(p) for p in progs)
+        expr = m.linear_sum(m.counted(p, ph.basis) for p in progs)
         _bounded_sum(m, "phase", ph.id, expr, ph.low_oku_yen, ph.high_oku_yen)
 
 
@@ -41,11 +42,12 @@ def define_aggregate_bounds(m: ModelHandles) -> None:
     """low[b] ≤ Σ_{p in areas(b)} Σ_{y in years(b)} amount[p,y] ≤ high[b]."""
     for b in m.plan.bounds:
         areas = set(b.areas)
-        expr = m.linear_sum(
-            m.amount[p.program_id, y]
-            for p in m.plan.programs
-            if not areas or p.area in areas
-            for y in m.years_of(p)
-            if b.first_year <= y <= b.last_year
-        )
+        years = range(b.first_year, b.last_year + 1)
+        mine = [p for p in m.plan.programs if not areas or p.area in areas]
+        if b.basis == "payment" and any(p.is_contract for p in mine):
+            expr = m.linear_sum(m.counted(p, "payment", years) for p in mine)
+        else:  # contracts, or a plan without contract programs (both bases the same)
+            expr = m.linear_sum(
+                m.amount[p.program_id, y] for p in mine for y in m.years_of(p) if y in years
+            )
         _bounded_sum(m, "bound", b.id, expr, b.low_oku_yen, b.high_oku_yen)

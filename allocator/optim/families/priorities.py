@@ -12,18 +12,19 @@ from allocator.plan.schema import Program
 def program_value(m: ModelHandles, p: Program) -> tuple[Any, bool]:
     """The value p delivers to its rank, and whether it is integral.
 
-    Without an explicit value: the 億円 funded. With one: value × go for a fixed profile,
-    value × (億円 funded / high) otherwise.
+    Without an explicit value: the 億円 funded (on the program's basis: paid in the horizon, or
+    contracted). With one: value × go for a fixed profile, value × (億円 funded / high)
+    otherwise.
     """
     if p.value is None:
-        return m.total(p), True
+        return m.counted(p, p.basis), True
     if p.payment_profile is not None:
         return p.value * m.go[p.program_id], float(p.value).is_integer()
-    return (p.value / p.high_oku_yen) * m.total(p), False
+    return (p.value / p.high_oku_yen) * m.counted(p, p.basis), False
 
 
 def define_priorities(m: ModelHandles) -> None:
-    """V[r] = Σ_{p of rank r} value[p]; earliness = Σ_{p,y} (last_year − y + 1)·amount[p,y]."""
+    """V[r] = Σ_{p of rank r} value[p]; earliness = Σ_{p,y} (last_year − y + 1)·payment[p,y]."""
     for r in m.plan.ranks:
         terms = []
         integral = True
@@ -38,4 +39,6 @@ def define_priorities(m: ModelHandles) -> None:
         # until the solver raises its right-hand side to hold rank r at the value it reached
         m.add("priority_hold", (r.rank,), m.rank_value[r.rank] >= 0)
     last = m.plan.last_year
-    m.earliness = m.linear_sum((last - y + 1) * expr for (_, y), expr in m.amount.items())
+    # what is paid (a contract program's payments, paid within the horizon), as early as the
+    # rules allow; for a program without a contract pattern the payment is its amount
+    m.earliness = m.linear_sum((last - y + 1) * expr for (_, y), expr in m.payment.items())

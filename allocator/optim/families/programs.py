@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from allocator.optim.handles import ModelHandles
+from allocator.plan.contracts import contract_ceiling
 from allocator.plan.schema import Program
 
 
@@ -16,10 +17,20 @@ def year_ub(p: Program) -> int:
     return ub
 
 
+def decision_ub(m: ModelHandles, p: Program, year: int) -> int:
+    """The bound of p's decision in ``year``: :func:`year_ub`, or for a contract program what
+    it may contract that year (:func:`allocator.plan.contracts.contract_ceiling`)."""
+    if p.is_contract:
+        return contract_ceiling(p, year, m.plan.last_year)
+    return year_ub(p)
+
+
 def define_allocations(m: ModelHandles) -> None:
     """Variables: go[p] binary; alloc[p,y] or units[p,y] integer, only inside p's window.
 
-    A fixed payment profile has no allocation variable: its money is profile[y] × go[p].
+    A fixed payment profile has no allocation variable: its money is profile[y] × go[p]. A
+    contract program's variable is the amount contracted in y, ``contract[p,y]`` (its payments
+    are added by :func:`allocator.optim.families.contracts.define_payments`).
     """
     horizon = set(m.plan.fiscal_years)
     for p in m.plan.programs:
@@ -31,15 +42,16 @@ def define_allocations(m: ModelHandles) -> None:
                 if y in horizon:
                     m.amount[pid, y] = pay * m.go[pid]
             continue
-        ub = year_ub(p)
         for y in years:
+            ub = decision_ub(m, p, y)
             if p.unit_cost_oku_yen is not None:
                 n = ub // p.unit_cost_oku_yen
                 u = m.prob.add_variable(f"units[{pid},{y}]", 0, n, cat="Integer")
                 m.units[pid, y] = u
                 m.amount[pid, y] = p.unit_cost_oku_yen * u
             else:
-                x = m.prob.add_variable(f"alloc[{pid},{y}]", 0, ub, cat="Integer")
+                name = "contract" if p.is_contract else "alloc"
+                x = m.prob.add_variable(f"{name}[{pid},{y}]", 0, ub, cat="Integer")
                 m.alloc[pid, y] = x
                 m.amount[pid, y] = x
 
@@ -54,13 +66,12 @@ def define_program_ranges(m: ModelHandles) -> None:
         if not years:
             m.add("no_window", (pid,), go == 0)
             continue
-        total = m.total(p)
+        total = m.counted(p, p.basis)
         # a funded program receives at least 1 億円 even when its low is 0: "funded" means money
         m.add("range_low", (pid,), total >= max(p.low_oku_yen, 1) * go)
         m.add("range_high", (pid,), total <= p.high_oku_yen * go)
-        ub = year_ub(p)
         for y in years:
-            m.add("year_max", (pid, y), m.amount[pid, y] <= ub * go)
+            m.add("year_max", (pid, y), m.amount[pid, y] <= decision_ub(m, p, y) * go)
 
 
 def define_mandatory(m: ModelHandles) -> None:
@@ -98,7 +109,7 @@ def define_precedence(m: ModelHandles) -> None:
         p = by_id[pid]
         if p.payment_profile is not None:
             return max((a for _, a in p.payment_profile), default=0) or 1
-        return max(year_ub(p), 1)
+        return max([decision_ub(m, p, y) for y in p.window] + [year_ub(p), 1])
 
     def started(qid: str) -> dict[int, Any]:
         if (qid, years[0]) not in m.started:

@@ -39,6 +39,19 @@ from allocator.run.verify.common import (
     exact_cap,
     fiscal_ceiling,
 )
+from allocator.run.verify.contract_rules import (
+    basis_amounts,
+    check_contract_payments,
+    check_contract_window,
+    check_json_contracts,
+    check_ledger_file,
+    check_new_contract_cap,
+    check_outstanding_cap,
+    check_programs_columns,
+    check_vehicles,
+    decisions,
+    read_contract_cells,
+)
 from allocator.run.verify.files import (
     amounts_by_program,
     check_schedule_rows,
@@ -125,35 +138,47 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
         check_plan_json(plan, record, None, None, t)
         return t.report(signature)
     rows = check_schedule_rows(plan, schedule, t)
-    amounts = amounts_by_program(rows)
-    funded = funded_map(plan, programs, record, amounts)
+    amounts = amounts_by_program(rows)  # what each program pays (歳出)
+    cells = read_contract_cells(plan, schedule, t)
+    decided = decisions(plan, amounts, cells)  # contracts of contract programs, else payments
+    ranged = basis_amounts(plan, amounts, cells)  # what each program's range counts
+    funded = funded_map(plan, programs, record, decided)
     check_window(plan, rows, t)
-    check_funded(plan, amounts, funded, t)
-    check_program_range(plan, amounts, funded, t)
-    check_year_max(plan, amounts, t)
-    check_ramp(plan, amounts, t)
+    check_funded(plan, decided, funded, t)
+    check_program_range(plan, ranged, funded, t)
+    check_year_max(plan, decided, t)
+    check_ramp(plan, decided, t)
     check_units(plan, rows, t)
     check_payment_profile(plan, amounts, funded, t)
     check_mandatory(plan, funded, t)
-    check_precedence(plan, amounts, funded, t)
-    check_groups(plan, amounts, funded, t)
-    check_area_bound(plan, amounts, t)
-    check_phase_bound(plan, amounts, t)
-    check_aggregate_bound(plan, amounts, t)
+    check_precedence(plan, decided, funded, t)
+    check_groups(plan, decided, funded, t)
+    check_area_bound(plan, amounts, t, contracts=decided)
+    check_phase_bound(plan, amounts, t, contracts=decided)
+    check_aggregate_bound(plan, amounts, t, contracts=decided)
     check_gdp_cap(plan, amounts, t)
     check_fiscal_year_cap(plan, amounts, t)
     check_fiscal_total_cap(plan, amounts, t)
     check_fiscal_growth(plan, amounts, t)
+    check_contract_payments(plan, amounts, cells, t)
+    check_contract_window(plan, cells, t)
+    check_new_contract_cap(plan, cells, t)
+    check_outstanding_cap(plan, cells, t)
+    check_vehicles(plan, amounts, cells, t)
+    check_ledger_file(plan, run_dir, amounts, cells, t)
     if summary is not None:
-        check_summary(plan, amounts, summary, t)
+        check_summary(plan, amounts, summary, t, contracts=decided)
         check_marginal_columns(plan, record, summary, t)
     if programs is not None:
         check_programs_table(plan, amounts, programs, t)
+        check_programs_columns(plan, amounts, cells, programs, t)
         check_program_sources(plan, programs, t)
     check_plan_json(plan, record, rows, funded, t)
-    check_rank_values(plan, record, schedule_rank_values(plan, amounts, funded), t)
+    check_json_contracts(plan, record, cells, t)
+    # a rank's value counts each program on its basis (paid in the horizon, or contracted)
+    check_rank_values(plan, record, schedule_rank_values(plan, ranged, funded), t)
     if ranks is not None:
-        check_ranks_table(plan, amounts, funded, record, ranks, t)
+        check_ranks_table(plan, ranged, funded, record, ranks, t)
     return t.report(signature)
 
 

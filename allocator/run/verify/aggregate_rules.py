@@ -17,30 +17,41 @@ from allocator.run.verify.common import (
     total_of,
     year_total,
 )
+from allocator.run.verify.contract_rules import obligations_by_year
 from allocator.run.verify.tally import Tally
 
 
-def check_area_bound(plan: Plan, amounts: Amounts, t: Tally) -> None:
-    """Each area's programs sum (over all years) into the area's [low, high]."""
+def check_area_bound(
+    plan: Plan, amounts: Amounts, t: Tally, *, contracts: Amounts | None = None
+) -> None:
+    """Each area's programs sum (over all years) into the area's [low, high] (payments, or
+    ``contracts`` for an area on the contract basis)."""
     for a in plan.areas:
-        total = sum(total_of(amounts, p.program_id) for p in plan.programs if p.area == a.id)
+        counted = contracts if a.basis == "contract" and contracts is not None else amounts
+        total = sum(total_of(counted, p.program_id) for p in plan.programs if p.area == a.id)
         check_range(t, "area_bound", a.id, f"area {a.id}", total, a.low_oku_yen, a.high_oku_yen)
 
 
-def check_phase_bound(plan: Plan, amounts: Amounts, t: Tally) -> None:
+def check_phase_bound(
+    plan: Plan, amounts: Amounts, t: Tally, *, contracts: Amounts | None = None
+) -> None:
     """The programs labelled with a phase sum (over all years) into the phase's [low, high]."""
     for ph in plan.phases:
-        total = sum(total_of(amounts, p.program_id) for p in plan.programs if p.phase == ph.id)
+        counted = contracts if ph.basis == "contract" and contracts is not None else amounts
+        total = sum(total_of(counted, p.program_id) for p in plan.programs if p.phase == ph.id)
         label = f"phase {ph.id} ({span(ph.first_year, ph.last_year)})"
         check_range(t, "phase_bound", ph.id, label, total, ph.low_oku_yen, ph.high_oku_yen)
 
 
-def check_aggregate_bound(plan: Plan, amounts: Amounts, t: Tally) -> None:
+def check_aggregate_bound(
+    plan: Plan, amounts: Amounts, t: Tally, *, contracts: Amounts | None = None
+) -> None:
     """Each ``[[bounds]]``: programs of its areas (all when empty), its years, in [low, high]."""
     for b in plan.bounds:
         years = range(b.first_year, b.last_year + 1)
+        counted = contracts if b.basis == "contract" and contracts is not None else amounts
         total = sum(
-            total_of(amounts, p.program_id, years)
+            total_of(counted, p.program_id, years)
             for p in plan.programs
             if not b.areas or p.area in b.areas
         )
@@ -50,9 +61,11 @@ def check_aggregate_bound(plan: Plan, amounts: Amounts, t: Tally) -> None:
 
 
 def check_gdp_cap(plan: Plan, amounts: Amounts, t: Tally) -> None:
-    """baseline + new defence spending ≤ floor(cap ratio × GDP of the base year), every year."""
+    """baseline + obligations already owed + new defence spending ≤ floor(cap ratio × GDP of the
+    base year), every year."""
     defence = [p for p in plan.programs if plan.counts_toward_defense(p)]
     cap_text = format_cap(plan.cap.ratio)
+    owed = obligations_by_year(plan, defense_only=True)
     for year in plan.fiscal_years:
         t.check("gdp_cap")
         cap = exact_cap(plan, year)
@@ -65,15 +78,16 @@ def check_gdp_cap(plan: Plan, amounts: Amounts, t: Tally) -> None:
                 year=year,
             )
         base = plan.baseline(year)
+        earlier = owed.get(year, 0)
         new = year_total(amounts, year, defence)
-        total = base + new
+        total = base + earlier + new
         if total > cap:
             t.fail(
                 "gdp_cap",
                 "horizon",
                 f"{fy(year)}: defence total {oku(total)} exceeds the {cap_text} cap "
-                f"{oku(cap)} by {oku(total - cap)} 億円 (baseline {oku(base)} + new "
-                f"{oku(new)})",
+                f"{oku(cap)} by {oku(total - cap)} 億円 (baseline {oku(base)} + obligations "
+                f"{oku(earlier)} + new {oku(new)})",
                 year=year,
                 excess=total - cap,
             )

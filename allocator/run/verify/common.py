@@ -27,6 +27,8 @@ SCHEDULE_COLUMNS = (
     "amount_oku_yen",
     "units",
     "counts_toward_defense",
+    "contract_oku_yen",
+    "payment_oku_yen",
 )
 SUMMARY_COLUMNS = (
     "fiscal_year",

@@ -127,6 +127,9 @@ class ScheduleRow:
     amount: int
     units: int | None
     units_text: str
+    contract: int = 0
+    """``contract_oku_yen`` (the amount for a program without a contract pattern; 0 when the
+    cell is not a whole number, which the contract rules report)."""
 
 
 def check_schedule_rows(plan: Plan, table: Table, t: Tally) -> list[ScheduleRow]:
@@ -166,12 +169,14 @@ def check_schedule_rows(plan: Plan, table: Table, t: Tally) -> list[ScheduleRow]
                 year=year,
             )
             continue
-        if amount <= 0:
+        contract = int_cell(c.get("contract_oku_yen")) if p.is_contract else amount
+        contract = contract or 0
+        if amount < 0 or (amount == 0 and contract <= 0):
             t.fail(
                 "schedule_row",
                 pid,
                 f"{fy(year)}: {pid} has amount {oku(amount)} 億円 in {where}; "
-                "schedule rows must be positive",
+                "schedule rows must be positive (or, for a contract program, contract something)",
                 year=year,
             )
         units_text = c["units"].strip()
@@ -202,7 +207,7 @@ def check_schedule_rows(plan: Plan, table: Table, t: Tally) -> list[ScheduleRow]
             )
         else:
             seen[key] = line
-        out.append(ScheduleRow(line, pid, year, amount, units, units_text))
+        out.append(ScheduleRow(line, pid, year, amount, units, units_text, contract))
     return out
 
 

@@ -26,6 +26,7 @@ from allocator.run.verify.common import (
     year_total,
     yes_no,
 )
+from allocator.run.verify.contract_rules import obligations_by_year
 from allocator.run.verify.files import ScheduleRow
 from allocator.run.verify.tally import Tally
 
@@ -38,28 +39,39 @@ def _ratio_cell_ok(cell: str, exact: Fraction) -> bool:
     return abs(Fraction(s) - exact) <= Fraction(1, 2_000_000)
 
 
-def summary_expected(plan: Plan, amounts: Amounts, year: int) -> dict[str, int | None]:
-    """The integer columns of ``summary.csv`` for ``year``, recomputed from the schedule."""
+def summary_expected(
+    plan: Plan, amounts: Amounts, year: int, contracts: Amounts | None = None
+) -> dict[str, int | None]:
+    """The integer columns of ``summary.csv`` for ``year``, recomputed from the schedule
+    (``contracts``: what each program contracts, for the contract columns)."""
     defence = [p for p in plan.programs if plan.counts_toward_defense(p)]
     other = [p for p in plan.programs if not plan.counts_toward_defense(p)]
     d = year_total(amounts, year, defence)
     o = year_total(amounts, year, other)
     base = plan.baseline(year)
+    owed = obligations_by_year(plan, defense_only=True).get(year, 0)
     cap = exact_cap(plan, year)
-    return {
+    out: dict[str, int | None] = {
         "gdp_oku_yen": plan.gdp(year),
         "cap_oku_yen": cap,
         "baseline_oku_yen": base,
         "defense_alloc_oku_yen": d,
         "other_alloc_oku_yen": o,
-        "defense_total_oku_yen": base + d,
-        "headroom_oku_yen": cap - base - d,
+        "defense_total_oku_yen": base + owed + d,
+        "headroom_oku_yen": cap - base - owed - d,
         "new_total_oku_yen": d + o,
         "fiscal_ceiling_oku_yen": fiscal_ceiling(plan, year),
+        "obligations_oku_yen": owed,
     }
+    if contracts is not None:
+        out["defense_contract_oku_yen"] = year_total(contracts, year, defence)
+        out["other_contract_oku_yen"] = year_total(contracts, year, other)
+    return out
 
 
-def check_summary(plan: Plan, amounts: Amounts, table: Table, t: Tally) -> None:
+def check_summary(
+    plan: Plan, amounts: Amounts, table: Table, t: Tally, *, contracts: Amounts | None = None
+) -> None:
     """``summary.csv`` has one row per horizon year and every column recomputes."""
     rule = "summary_mismatch"
     by_year: dict[int, dict[str, str]] = {}
@@ -77,9 +89,12 @@ def check_summary(plan: Plan, amounts: Amounts, table: Table, t: Tally) -> None:
         if row is None:
             t.fail(rule, "summary.csv", f"{fy(year)}: summary.csv has no row", year=year)
             continue
-        expected = summary_expected(plan, amounts, year)
+        expected = summary_expected(plan, amounts, year, contracts)
         for col, want in expected.items():
             t.check(rule)
+            if col not in row:
+                t.fail(rule, "summary.csv", f"summary.csv has no column {col}")
+                continue
             cell = row[col].strip()
             got = int_cell(cell)
             if (want is None and cell == "") or (want is not None and got == want):
@@ -96,7 +111,11 @@ def check_summary(plan: Plan, amounts: Amounts, table: Table, t: Tally) -> None:
         gdp = plan.gdp(year)
         ratios = {
             "cap_ratio": Fraction(plan.cap.ratio),
-            "gdp_ratio": Fraction(plan.baseline(year) + (expected["defense_alloc_oku_yen"] or 0))
+            "gdp_ratio": Fraction(
+                plan.baseline(year)
+                + (expected["obligations_oku_yen"] or 0)
+                + (expected["defense_alloc_oku_yen"] or 0)
+            )
             / gdp,
         }
         for col, exact in ratios.items():
