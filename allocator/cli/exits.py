@@ -7,7 +7,8 @@ Exit codes
 2  bad usage: an option value, or an output folder that exists without --force
 3  invalid plan files (the message names file, row and column)
 4  infeasible: no plan satisfies every rule
-5  stopped at the time limit with a usable plan (written, verified, marked not optimal)
+5  a usable plan not proven optimal: a stage stopped at the time limit (or another limit), or
+   ended further from its bound than the gap asked for (written, verified, marked not optimal)
 6  stopped at the time limit before any plan was found
 7  the written plan failed independent verification (a bug: please report it)
 130 interrupted (Ctrl-C); nothing was written

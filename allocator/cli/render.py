@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 _STATUS_TEXT = {
     "optimal": "optimal — every priority rank is proven optimal",
-    "feasible": "NOT proven optimal — a time limit stopped a stage; the gap per rank is below",
+    "feasible": "NOT proven optimal — a stage stopped at a limit or ended further from its "
+    "bound than the gap asked for; the gap per rank is below",
     "infeasible": "INFEASIBLE — no schedule satisfies every rule",
     "no_solution": "NO PLAN — the time limit came before any schedule was found",
 }

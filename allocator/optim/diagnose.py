@@ -65,7 +65,7 @@ def precheck(plan: Plan) -> list[str]:
     spans = sorted({(p.window_first_year, p.window_last_year) for p in mandatory})
     for a, b in spans:
         inside = [p for p in mandatory if a <= p.window_first_year and p.window_last_year <= b]
-        floor = sum(p.low_oku_yen for p in inside)
+        floor = sum(max(p.low_oku_yen, 1) for p in inside)  # a funded program gets ≥ 1 億円
         have = sum(max(room[y], 0) for y in range(a, b + 1) if y in room)
         if floor > have:
             ids = ", ".join(p.program_id for p in inside)
@@ -106,7 +106,7 @@ def _describe(plan: Plan, family: str, index: tuple[object, ...], slack: float) 
         p = plan.program(str(key))
         return (
             f"drop the mandatory flag on {p.program_id} ({p.name_en}, at least "
-            f"{p.low_oku_yen:,} 億円)"
+            f"{max(p.low_oku_yen, 1):,} 億円)"
         )
     kind, _, side = family.partition("_")
     what = {"area": "area", "phase": "phase", "bound": "bound"}[kind]
@@ -138,7 +138,7 @@ def _elastic(plan: Plan, families: frozenset[str], time_limit: float) -> list[Sl
     m = build_model(plan, elastic=families)
     weights = []
     for (family, index), s in m.slacks.items():
-        w = plan.program(str(index[0])).low_oku_yen or 1 if family == "mandatory" else 1
+        w = max(plan.program(str(index[0])).low_oku_yen, 1) if family == "mandatory" else 1
         weights.append(w * s)
     status, values = minimise(m, m.linear_sum(weights), time_limit)
     if status not in ("optimal", "time_limit") or not values:

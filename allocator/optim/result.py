@@ -6,7 +6,7 @@ The run folder, the reports and the command line read these; only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,11 +21,20 @@ class StageReport:
 
     rank: int | None
     status: str
-    """``optimal``, ``time_limit``, ``infeasible``, ``no_solution`` or ``skipped``."""
+    """``optimal`` (proven within ``requested_gap``), ``not_proven`` (a schedule, but further
+    from the bound than asked, or stopped by a limit other than time), ``time_limit``,
+    ``infeasible``, ``no_solution`` or ``skipped``."""
     objective: float | None
+    """The stage's objective at the schedule it ended with (read from the schedule)."""
     best_bound: float | None
+    """The best bound HiGHS proved (rounded down to a whole number for integral objectives)."""
     gap: float | None
+    """|best_bound − objective| / max(1, |objective|)."""
     seconds: float
+    requested_gap: float | None = None
+    """The relative gap the stage was solved to."""
+    retried_cold: bool = False
+    """The warm start was dropped and the stage solved again (see ``allocator.optim.solve``)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,9 @@ class SolveResult:
     solve_seconds: float
     time_limit_seconds: float
     gap_setting: float
+    values: dict[int, float] = field(default_factory=dict)
+    """Each rank's value in the final schedule (what the schedule delivers, not the stage
+    objective; the two agree when every stage is optimal and the tolerance is 0)."""
     marginal: pd.DataFrame | None = None
     """Value per rank of 100 億円 more cap, per fiscal year (see
     :func:`allocator.optim.analysis.marginal_values`)."""
@@ -55,11 +67,8 @@ class SolveResult:
         return has_plan(self.status)
 
     def rank_values(self) -> dict[int, float]:
-        return {
-            s.rank: s.objective
-            for s in self.stages
-            if s.rank is not None and s.objective is not None
-        }
+        """Each rank's value in the final schedule (empty without a plan)."""
+        return dict(self.values)
 
 
 def empty_schedule() -> pd.DataFrame:

@@ -135,32 +135,73 @@ _STATUS = {
     "Optimal": "optimal",
     "Infeasible": "infeasible",
     "TimeLimit": "time_limit",
-    "GapLimit": "optimal",
+    # PuLP 4's GapLimit is HiGHS's "objective bound/target reached": a limit we never set, and
+    # nothing is proven when it is hit
+    "GapLimit": "not_proven",
     "Interrupted": "interrupted",
 }
+
+COLUMN_CHECK_TOLERANCE = 1e-6
+"""Relative difference allowed between the objective of the columns HiGHS returns and the
+objective value HiGHS reports for them."""
 
 
 @dataclass(frozen=True)
 class StageSolve:
-    """How one solve ended: status, whether a solution exists, its best bound (MIP)."""
+    """How one solve ended: status, whether a solution exists, its best bound (MIP), and
+    whether the warm start had to be dropped (see :func:`_run`)."""
 
     status: str
     has_solution: bool
     best_bound: float | None
+    retried_cold: bool = False
+
+
+def _solver(time_left: float, gap: float, warm: bool) -> _QuietHiGHS:
+    return _QuietHiGHS(
+        msg=False, timeLimit=max(time_left, 0.01), gapRel=gap, threads=1, warmStart=warm
+    )
+
+
+def _columns_match_highs(m: ModelHandles, stats: Any) -> bool:
+    """Whether the objective of the columns HiGHS handed back equals the objective value
+    HiGHS reports (``objective_function_value``)."""
+    highs: Any = m.prob.solverModel
+    reported = float(highs.getInfo().objective_function_value)
+    got = stats.objective
+    if got is None or not math.isfinite(reported):
+        return False
+    return abs(float(got) - reported) <= COLUMN_CHECK_TOLERANCE * max(1.0, abs(reported))
 
 
 def _run(
     m: ModelHandles, objective: Any, time_left: float, gap: float, *, warm: bool = False
 ) -> StageSolve:
+    """One HiGHS solve of ``objective`` (in the problem's sense) with the rows as they stand.
+
+    With ``warm``, the variables' current values are passed as a MIP start. HiGHS 1.16 with a
+    MIP start and presolve can stop at node 0 with status Optimal and the right objective value
+    while handing back the START's columns, not the postsolved optimum (found for issue 9:
+    presolve maps the start into the reduced model, where it scores as well as the dual bound).
+    The columns are therefore checked against the objective value HiGHS reports, and on a
+    mismatch the stage is solved again without the start, in the time that is left.
+    """
     m.prob.setObjective(objective)
-    solver = _QuietHiGHS(
-        msg=False, timeLimit=max(time_left, 0.01), gapRel=gap, threads=1, warmStart=warm
-    )
-    stats = m.prob.solve(solver)
-    status = _STATUS.get(stats.status_str, stats.status_str.lower())
-    if status in ("time_limit", "optimal") and not stats.has_solution:
+    t0 = time.perf_counter()
+    stats = m.prob.solve(_solver(time_left, gap, warm))
+    retried = False
+    if warm and stats.has_solution and not _columns_match_highs(m, stats):
+        retried = True
+        left = time_left - (time.perf_counter() - t0)
+        stats = m.prob.solve(_solver(left, gap, False))
+    status = _STATUS.get(stats.status_str)
+    if status is None:  # another limit (iterations, solutions, memory) or an undefined end
+        status = "not_proven" if stats.has_solution else "no_solution"
+    if status in ("time_limit", "optimal", "not_proven") and not stats.has_solution:
         status = "no_solution"
-    return StageSolve(status, bool(stats.has_solution), stats.best_bound)
+    if status == "optimal" and not _columns_match_highs(m, stats):
+        status = "not_proven"  # the columns are not the optimum HiGHS reports
+    return StageSolve(status, bool(stats.has_solution), stats.best_bound, retried)
 
 
 def solve_stage(
@@ -222,12 +263,19 @@ def solve_lexicographic(
     build_seconds: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> SolveResult:
-    """Solve rank by rank. ``time_limit`` (seconds) is shared by all stages; ``progress``
-    receives one line as each stage starts."""
+    """Solve rank by rank, then the tie-break stage. ``time_limit`` (seconds) is shared by all
+    stages; ``progress`` receives one line as each stage starts.
+
+    A stage is reported ``optimal`` only when its value (read from the schedule HiGHS returns)
+    is within the stage's gap of its best bound; otherwise ``not_proven``. Before the
+    tie-break, every rank is held at the value the schedule has then, without the tolerance:
+    the tolerance lets a lower rank's stage take from a higher rank, never the tie-break.
+    The rank values of the result are those of the final schedule.
+    """
     start = time.perf_counter()
     release_holds(m)
     stages: list[StageReport] = []
-    last_good: dict[Any, float] | None = None
+    last_good: dict[str, float] | None = None
     overall = "optimal"
     ranks = sorted(m.rank_value)
     objectives: list[tuple[int | None, Any]] = [(r, m.rank_value[r]) for r in ranks]
@@ -243,25 +291,32 @@ def solve_lexicographic(
         if progress is not None:
             what = f"rank {rank}" if rank is not None else "earliest years"
             progress(f"stage {len(stages) + 1}/{len(objectives)}: {what}")
+        if rank is None and last_good is not None:
+            _hold_every_rank_at(m, last_good)
         integral = rank is None or m.rank_value_integral[rank]
         stage_gap = gap if integral else max(gap, FRACTIONAL_VALUE_GAP)
+        if last_good is not None:
+            _restore(variables, last_good)  # the warm start is the last good schedule
         solved = _run(m, objective, time_left, stage_gap, warm=last_good is not None)
         seconds = time.perf_counter() - t0
         if solved.status in ("infeasible", "no_solution") or not solved.has_solution:
-            stages.append(StageReport(rank, solved.status, None, None, None, seconds))
+            stages.append(StageReport(rank, solved.status, None, None, None, seconds, stage_gap))
             if last_good is None:
                 ended = solved.status
                 overall = ended if ended in ("infeasible", "no_solution") else "no_solution"
                 break
             overall = "feasible"
             continue
-        value = expression_value(objective)
-        if rank is not None and m.rank_value_integral[rank]:
-            value = float(round(value))  # integral by construction: drop float noise
-        bound = solved.best_bound if solved.best_bound is not None else value
-        gap_now = abs(bound - value) / max(1.0, abs(value))
-        stages.append(StageReport(rank, solved.status, value, float(bound), gap_now, seconds))
-        if solved.status != "optimal":
+        value, bound, gap_now = _measure(objective, solved, integral)
+        status = solved.status
+        if status == "optimal" and gap_now > stage_gap * (1 + 1e-6) + 1e-9:
+            status = "not_proven"  # never "optimal" further from the bound than asked
+        stages.append(
+            StageReport(
+                rank, status, value, bound, gap_now, seconds, stage_gap, solved.retried_cold
+            )
+        )
+        if status != "optimal":
             overall = "feasible"
         last_good = {v.name: float(v.varValue or 0.0) for v in variables}
         if rank is not None:
@@ -280,11 +335,59 @@ def solve_lexicographic(
         solve_seconds=solve_seconds,
         time_limit_seconds=time_limit,
         gap_setting=gap,
+        values=_rank_values_at(m, last_good),
     )
 
 
+def _measure(objective: Any, solved: StageSolve, integral: bool) -> tuple[float, float, float]:
+    """(value, best bound, gap) of a maximisation stage, the value read from the columns.
+
+    For an integral objective the bound is rounded down to a whole number (no integer schedule
+    can exceed it), so a proven optimum has gap 0. The gap is |bound − value| / max(1, |value|),
+    HiGHS's own relative gap for a maximisation.
+    """
+    value = expression_value(objective)
+    bound = solved.best_bound if solved.best_bound is not None else value
+    if integral:
+        value = float(round(value))  # integral by construction: drop float noise
+        bound = float(math.floor(bound + 1e-6))
+    gap_now = max(0.0, bound - value) / max(1.0, abs(value))
+    return value, float(bound), gap_now
+
+
+def _value_at(expr: Any, solution: Mapping[str, float]) -> float:
+    """Value of a model expression at a stored solution ``{variable name: value}``."""
+    total = float(getattr(expr, "constant", 0.0) or 0.0)
+    for var, coef in expr.items():
+        total += float(coef) * solution.get(var.name, 0.0)
+    return total
+
+
+def _rank_values_at(m: ModelHandles, solution: Mapping[str, float] | None) -> dict[int, float]:
+    """Each rank's value at ``solution`` (whole numbers for integral ranks)."""
+    if solution is None:
+        return {}
+    out: dict[int, float] = {}
+    for r, expr in sorted(m.rank_value.items()):
+        v = _value_at(expr, solution)
+        out[r] = float(round(v)) if m.rank_value_integral[r] else v
+    return out
+
+
+def _hold_every_rank_at(m: ModelHandles, solution: Mapping[str, float]) -> None:
+    """Hold every rank at its value in ``solution``, without tolerance (before a tie-break)."""
+    for r, v in _rank_values_at(m, solution).items():
+        hold_rank(m, r, v, 0.0)
+
+
+def _restore(variables: Iterable[Any], solution: Mapping[str, float]) -> None:
+    """Put a stored solution back into the variables (the next warm start)."""
+    for v in variables:
+        v.varValue = solution.get(v.name, 0.0)
+
+
 def _extract(
-    m: ModelHandles, solution: dict[Any, float] | None
+    m: ModelHandles, solution: Mapping[str, float] | None
 ) -> tuple[pd.DataFrame, dict[str, bool]]:
     if solution is None:
         return empty_schedule(), {}

@@ -297,6 +297,14 @@ def check_program_profile(p: Program, path: Path) -> None:
                 fix="move the payment into the window or widen the window",
             )
     total = sum(a for _, a in p.payment_profile)
+    if total < 1:
+        raise PlanError(
+            path,
+            f"{p.program_id}: the payment profile pays nothing",
+            row=p.row,
+            column="payment_profile",
+            fix="a funded program receives money: give at least one payment ≥ 1 億円",
+        )
     if not p.low_oku_yen <= total <= p.high_oku_yen:
         raise PlanError(
             path,

@@ -234,8 +234,15 @@ def _programs_in_horizon(
             notes.append(f"{p.program_id} left out: its window starts after {last_year}年度")
             continue
         if p.window_last_year > last_year:
+            cut = _cut_program(p, last_year)
+            if cut is None:
+                notes.append(
+                    f"{p.program_id} left out: it cannot be funded inside the horizon (its low "
+                    f"{p.low_oku_yen:,} 億円 needs years after {last_year}年度)"
+                )
+                continue
             notes.append(f"{p.program_id}: window cut to end in {last_year}年度")
-            p = p.model_copy(update={"window_last_year": last_year})
+            p = cut
         clipped.append(p)
     dropped = {p.program_id for p in programs} - {p.program_id for p in clipped}
     return [
@@ -244,6 +251,24 @@ def _programs_in_horizon(
         )
         for p in clipped
     ]
+
+
+def _cut_program(p: Program, last_year: int) -> Program | None:
+    """``p`` with its window (and fixed payments) cut to end in ``last_year``; ``None`` when
+    it can no longer be funded there (its per-year maximum cannot reach its low in the years
+    left, or no payment of its fixed profile is left)."""
+    update: dict[str, Any] = {"window_last_year": last_year}
+    years = last_year - p.window_first_year + 1
+    if p.payment_profile is not None:
+        kept = tuple((y, a) for y, a in p.payment_profile if y <= last_year)
+        total = sum(a for _, a in kept)
+        if total < 1:
+            return None
+        # the contract's later payments fall outside the run: it is funded for what it pays here
+        update.update(payment_profile=kept, low_oku_yen=total, high_oku_yen=total)
+    elif p.max_per_year_oku_yen is not None and p.max_per_year_oku_yen * years < p.low_oku_yen:
+        return None
+    return p.model_copy(update=update)
 
 
 def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:

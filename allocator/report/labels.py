@@ -66,6 +66,9 @@ STATUS_WORDS = {
     "infeasible": ("実行不可能", "infeasible"),
     "no_solution": ("解なし(時間切れ)", "no solution (time limit)"),
     "not_solved": ("未求解", "not solved"),
+    "not_proven": ("最適性未証明", "not proven optimal"),
+    "time_limit": ("時間制限で停止", "stopped at the time limit"),
+    "skipped": ("未実施(時間切れ)", "skipped (time limit)"),
 }
 
 

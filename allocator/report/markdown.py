@@ -64,8 +64,14 @@ def _status_line(data: RunData, lang: str) -> str:
             gaps.append(f"{rank_label(s.rank, lang)} {pct(s.gap, 2)}")
     gap_text = ", ".join(gaps) if gaps else "—"
     if lang == "ja":
-        return f"{status_word(data.status, lang)} — 時間制限で停止。ギャップ: {gap_text}"
-    return f"{status_word(data.status, lang)} — stopped by the time limit; gap: {gap_text}"
+        return (
+            f"{status_word(data.status, lang)} — 時間制限などで停止したか、上界との差が"
+            f"指定のギャップを超えた段階があります。ギャップ: {gap_text}"
+        )
+    return (
+        f"{status_word(data.status, lang)} — a stage stopped at a limit or ended further from "
+        f"its bound than the gap asked for; gap: {gap_text}"
+    )
 
 
 def _cap_line(data: RunData, lang: str) -> str:

@@ -107,6 +107,10 @@ class StageRecord(_Strict):
     best_bound: float | None
     gap: float | None
     seconds: float
+    requested_gap: float | None = None
+    """The relative gap the stage was solved to (``None`` in runs written before it was
+    recorded: the solver's ``gap`` then)."""
+    retried_cold: bool = False
 
 
 class ViolationRecord(_Strict):
@@ -208,6 +212,8 @@ class RunRecord(_Strict):
                     best_bound=s.best_bound,
                     gap=s.gap,
                     seconds=s.seconds,
+                    requested_gap=s.requested_gap,
+                    retried_cold=s.retried_cold,
                 )
                 for s in result.stages
             ),

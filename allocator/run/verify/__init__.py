@@ -16,6 +16,7 @@ from allocator.constants import (
     NO_PLAN_STATUSES,
     PLAN_JSON,
     PROGRAMS_CSV,
+    RANKS_CSV,
     SCHEDULE_CSV,
     SUMMARY_CSV,
 )
@@ -32,6 +33,7 @@ from allocator.run.verify.aggregate_rules import (
 )
 from allocator.run.verify.common import (
     PROGRAMS_COLUMNS,
+    RANKS_COLUMNS,
     SCHEDULE_COLUMNS,
     SUMMARY_COLUMNS,
     exact_cap,
@@ -62,6 +64,7 @@ from allocator.run.verify.program_rules import (
     check_window,
     check_year_max,
 )
+from allocator.run.verify.rank_rules import check_rank_values, check_stage_claims
 from allocator.run.verify.tally import RULES, Tally, VerifyReport, Violation
 
 
@@ -95,6 +98,7 @@ def verify_run(run_dir: Path) -> VerifyReport:
     schedule = read_table(run_dir / SCHEDULE_CSV, SCHEDULE_COLUMNS, t)
     summary = read_table(run_dir / SUMMARY_CSV, SUMMARY_COLUMNS, t)
     programs = read_table(run_dir / PROGRAMS_CSV, PROGRAMS_COLUMNS, t)
+    ranks = read_table(run_dir / RANKS_CSV, RANKS_COLUMNS, t)
     if schedule is None:
         t.notes.append("schedule.csv could not be read: no rule on the money was checked")
         check_plan_json(plan, record, None, None, t)
@@ -123,6 +127,8 @@ def verify_run(run_dir: Path) -> VerifyReport:
     if programs is not None:
         check_programs_table(plan, amounts, programs, t)
     check_plan_json(plan, record, rows, funded, t)
+    values = check_rank_values(plan, record, ranks, amounts, funded, t)
+    check_stage_claims(record, values, t)
     return t.report()
 
 

@@ -59,6 +59,7 @@ PROGRAMS_COLUMNS = (
     "window_last_year",
     "mandatory",
 )
+RANKS_COLUMNS = ("rank", "value")
 INT_RE = re.compile(r"[+-]?\d+")
 SIX_DECIMALS_RE = re.compile(r"-?\d+\.\d{6}")
 

@@ -28,6 +28,8 @@ RULES: tuple[str, ...] = (
     "summary_mismatch",
     "programs_mismatch",
     "plan_json_mismatch",
+    "rank_value",
+    "stage_claim",
 )
 """Every rule the verifier checks, in the order of the report."""
 
