@@ -19,7 +19,7 @@ from allocator.constants import LANGS, PLAN_JSON
 from allocator.errors import OutputExistsError, UsageError
 from allocator.formatting import cap_slug
 from allocator.optim.analysis import MinCapResult, Progress, SweepResult, marginal_values
-from allocator.optim.diagnose import Diagnosis, explain_infeasibility, precheck
+from allocator.optim.diagnose import Diagnosis, diagnose, precheck
 from allocator.optim.model import build_model
 from allocator.optim.result import SolveResult
 from allocator.optim.solve import infeasible_result, solve_lexicographic
@@ -49,6 +49,8 @@ class Outcome:
     times: dict[str, float]
     explanation: list[str] = field(default_factory=list)
     """For an infeasible plan: which rules conflict, by how much, and what would fix it."""
+    explanation_ja: list[str] = field(default_factory=list)
+    """The same in Japanese."""
 
 
 def solve_plan(
@@ -102,9 +104,11 @@ def allocate(
     if out is not None:
         ensure_free(out, force=force)  # refuse before solving, not after
 
-    result, explanation = _solve_or_explain(plan, times, progress)
+    result, diagnosis = _solve_or_explain(plan, times, progress)
+    explanation = diagnosis.lines(plan, "en") if diagnosis else []
+    explanation_ja = diagnosis.lines(plan, "ja") if diagnosis else []
     if result.status == "no_solution":
-        return Outcome(plan, result, None, None, times, explanation)
+        return Outcome(plan, result, None, None, times, explanation, explanation_ja)
 
     if progress is not None:
         progress("writing, verifying and reporting")
@@ -116,7 +120,7 @@ def allocate(
     with atomic_folder(target, force=force) as folder:
         record = write_run_files(
             folder, plan, result, options=_run_options(plan, overrides), times=times,
-            explanation=explanation,
+            explanation=explanation, explanation_ja=explanation_ja, lang=lang,
         )  # fmt: skip
         if result.has_plan:
             t2 = time.perf_counter()
@@ -127,30 +131,31 @@ def allocate(
 
         write_reports(folder, lang)
     times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
-    return Outcome(plan, result, target, verification, times, explanation)
+    return Outcome(plan, result, target, verification, times, explanation, explanation_ja)
 
 
 def _solve_or_explain(
     plan: Plan, times: dict[str, float], progress: Callable[[str], None] | None
-) -> tuple[SolveResult, list[str]]:
+) -> tuple[SolveResult, Diagnosis | None]:
     """The strict-priority solve with the marginal values; for an infeasible plan, the
-    explanation of which rules conflict (cheap pre-checks first, then elastic re-solves)."""
+    diagnosis of which rules conflict (cheap pre-checks first, then the priority-respecting
+    relaxation and elastic re-solves)."""
     found = precheck(plan)
     if found:
-        return infeasible_result(plan), Diagnosis(precheck=tuple(found)).lines(plan)
+        return infeasible_result(plan), Diagnosis(precheck=tuple(found))
     t = time.perf_counter()
     result = solve_plan(plan, marginal=True, progress=progress)
     times["build"] = result.build_seconds
     times["solve"] = result.solve_seconds
     times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
-    explanation: list[str] = []
+    diagnosis: Diagnosis | None = None
     if result.status == "infeasible":
         if progress is not None:
-            progress("no plan: finding which rules conflict (elastic re-solves)")
+            progress("no plan: finding which rules conflict (relaxations, elastic re-solves)")
         t = time.perf_counter()
-        explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)
+        diagnosis = diagnose(plan, time_limit=plan.solver.time_limit_seconds)
         times["explain"] = time.perf_counter() - t
-    return result, explanation
+    return result, diagnosis
 
 
 def _run_tag(plan: Plan, overrides: Overrides) -> str:
@@ -158,6 +163,12 @@ def _run_tag(plan: Plan, overrides: Overrides) -> str:
     tags = [overrides.gdp_case or ""]
     if overrides.cap_base is not None:
         tags.append(f"base{plan.cap.base_year}" if plan.cap.base == "fixed_year" else "baseeach")
+    if overrides.first_year is not None:
+        tags.append(f"from{overrides.first_year}")
+    if overrides.years is not None:
+        tags.append(f"{overrides.years}y")
+    if overrides.floors == "hard":
+        tags.append("hardfloors")
     return "-".join(t for t in tags if t)
 
 
@@ -171,6 +182,10 @@ def _run_options(plan: Plan, overrides: Overrides) -> RunOptions:
         gap=overrides.gap,
         cap_base=overrides.cap_base,
         cap_base_year=overrides.cap_base_year,
+        floors=overrides.floors,
+        profile=overrides.profile,
+        floor_ratio=str(overrides.floor_ratio) if overrides.floor_ratio is not None else None,
+        floor_from=overrides.floor_from,
     )
 
 
@@ -215,7 +230,7 @@ def sweep(
         raise OutputExistsError(f"{out}: already exists — give another --out folder")
     plan = load_plan(plan_path, overrides)
     target = out or default_sweep_dir(
-        plan, reports, caps[0], caps[-1], tag=overrides.gdp_case or ""
+        plan, reports, caps[0], caps[-1], tag=_run_tag(plan, overrides)
     )
     result = solve_sweep(plan, list(caps), progress=progress)
     table = frontier_table(result)

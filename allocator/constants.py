@@ -41,6 +41,7 @@ SCHEDULE_CSV = "schedule.csv"
 SUMMARY_CSV = "summary.csv"
 PROGRAMS_CSV = "programs.csv"
 RANKS_CSV = "ranks.csv"
+SHORTFALLS_CSV = "shortfalls.csv"
 EXPLANATION_TXT = "explanation.txt"
 REPORT_MD = "report.md"
 WORKBOOK = "report.xlsx"
@@ -112,8 +113,13 @@ FAMILIES: dict[str, Family] = {
                "新規支出の合計は期間上限以内"),
         Family("fiscal_growth", "cap", "new spending grows by at most the growth limit",
                "新規支出の伸びは上限以内"),
+        Family("ratio_floor", "floor", "defence spending at least the floor ratio of GDP",
+               "防衛費はGDP比の下限以上"),
         Family("priority_hold", "priority", "a higher rank keeps the value it reached",
                "上位の順位は達成した価値を保つ"),
+        Family("floor_hold", "priority",
+               "a higher rank's floors fall no further short than they had to",
+               "上位の下限の不足は最小のまま保つ"),
     )
 }  # fmt: skip
 """Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""

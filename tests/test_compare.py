@@ -44,7 +44,8 @@ def values(cmp: Comparison, section: str, key: str, metric: str) -> tuple[object
 
 
 # ---------------------------------------------------------------------------------------------
-# the shipped plan: 2 %, 2.2 %, 2 % on the growth-transition GDP path, 1.8 % (infeasible)
+# the shipped plan: 2 %, 2.2 %, 2 % on the growth-transition GDP path, 1.8 % with hard floors
+# (infeasible)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SolvedPlan]:
         "a": run(DATA, root / "a", cap="2%"),
         "b": run(DATA, root / "b", cap="2.2%"),
         "c": run(DATA, root / "c", cap="2%", gdp_case="growth_transition"),
-        "d": run(DATA, root / "d", cap="1.8%"),
+        "d": run(DATA, root / "d", cap="1.8%", floors="hard"),
     }
 
 

@@ -208,6 +208,7 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
         'last_year = 2027\nlow_oku_yen = 1\nhigh_oku_yen = 10000\nsource = "test"\n',
         fiscal="max_new_per_year_oku_yen = 1000\nmax_new_total_oku_yen = 2000\n"
         "max_growth_ratio = 5.0\n",
+        cap_extra='floor_ratio = "1%"\nfloor_from = 2027',
     )
     m = build_model(load_plan(folder))
     used = {family for family, _ in m.rows.values()}

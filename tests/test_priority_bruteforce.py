@@ -12,9 +12,11 @@ Reusable pieces (import them from a test or run this file as a script):
 - :func:`check_result`: what is wrong with a :class:`~allocator.optim.result.SolveResult`
   for a plan;
 - :func:`random_plan`: a seeded random tiny plan written with ``tests/planbuilder.py``
-  (2–3 years, 2–4 programs, area/phase/aggregate bounds over several areas, fixed payment
-  profiles, units, ramps, per-year maxima, predecessors (start and finish), mandatory
-  programs, non-defence programs, fiscal caps, explicit values).
+  (2–3 years, 2–4 programs, 1–3 ranks, area/phase/aggregate floors and ceilings over several
+  areas and ranks (``floor_rank`` now and then), the ratio floor, years where the baseline
+  alone breaks the cap, fixed payment profiles, units, ramps, per-year maxima, predecessors
+  (start and finish), mandatory programs, non-defence programs, fiscal caps, explicit values,
+  ``floors = "hard"`` in about one plan in seven).
 
 ``python tests/test_priority_bruteforce.py --n 500 --seed 1`` prints the failure rate.
 """
@@ -72,47 +74,155 @@ def horizon_years(plan: Plan, p: Program) -> list[int]:
     return [y for y in p.window if y in years]
 
 
+def _soft(plan: Plan) -> bool:
+    """Floors give way (``floors = "priority"``, the default) instead of being hard rows."""
+    return plan.solver.floors == "priority"
+
+
+@dataclass(frozen=True)
+class FloorRow:
+    """offset + Σ coef·amount[cell] ≥ low, a floor that may give way; ``group`` is the rank it
+    belongs to (0: no single rank)."""
+
+    name: str
+    coef: dict[Cell, Fraction]
+    low: Fraction
+    group: int
+    offset: Fraction = Fraction(0)
+
+    def shortfall(self, amounts: Amounts) -> Fraction:
+        lhs = self.offset + sum(c * amounts.get(cell, 0) for cell, c in self.coef.items())
+        return max(Fraction(0), self.low - lhs)
+
+
+def _cells(plan: Plan) -> dict[str, list[int]]:
+    return {p.program_id: horizon_years(plan, p) for p in plan.programs}
+
+
+def _total(plan: Plan, ps: list[Program], ys: set[int] | None = None) -> dict[Cell, Fraction]:
+    cells = _cells(plan)
+    return {
+        (p.program_id, y): Fraction(1)
+        for p in ps
+        for y in cells[p.program_id]
+        if ys is None or y in ys
+    }
+
+
+def _one_rank(ps: list[Program]) -> int:
+    ranks = {p.rank for p in ps}
+    return ranks.pop() if len(ranks) == 1 else 0
+
+
+def floor_rows(plan: Plan) -> list[FloorRow]:
+    """Every floor, with the rank it belongs to, as docs/model.md states the rule: an area's to
+    the rank that lists it (else the one rank of its programs), a phase's or bound's to the one
+    rank of the programs it counts, the ratio floor's to none; ``floor_rank`` overrides."""
+    progs = list(plan.programs)
+    out: list[FloorRow] = []
+    for a in plan.areas:
+        if a.low_oku_yen:
+            ps = [p for p in progs if p.area == a.id]
+            owners = [r.rank for r in plan.ranks if a.id in r.areas]
+            group = a.floor_rank or (owners[0] if len(owners) == 1 else _one_rank(ps))
+            out.append(FloorRow(f"area[{a.id}]", _total(plan, ps), Fraction(a.low_oku_yen), group))
+    for ph in plan.phases:
+        if ph.low_oku_yen:
+            ps = [p for p in progs if p.phase == ph.id and p.phase != MULTI_PHASE]
+            group = ph.floor_rank or _one_rank(ps)
+            out.append(
+                FloorRow(f"phase[{ph.id}]", _total(plan, ps), Fraction(ph.low_oku_yen), group)
+            )
+    for b in plan.bounds:
+        if b.low_oku_yen:
+            ys = set(range(b.first_year, b.last_year + 1))
+            ps = [p for p in progs if not b.areas or p.area in b.areas]
+            counted = [p for p in ps if set(horizon_years(plan, p)) & ys]
+            group = b.floor_rank or _one_rank(counted)
+            out.append(
+                FloorRow(f"bound[{b.id}]", _total(plan, ps, ys), Fraction(b.low_oku_yen), group)
+            )
+    ratio = plan.cap.floor_ratio
+    if ratio is not None:
+        defence = [p for p in progs if plan.counts_toward_defense(p)]
+        for y in plan.fiscal_years:
+            if y < (plan.cap.floor_from or plan.first_year):
+                continue
+            base_year = plan.cap.base_year if plan.cap.base == "fixed_year" else y
+            need = math.ceil(Fraction(ratio) * plan.gdp(base_year or y))
+            if need > plan.baseline(y):
+                out.append(
+                    FloorRow(
+                        f"ratio[{y}]",
+                        _total(plan, defence, {y}),
+                        Fraction(need),
+                        0,
+                        Fraction(plan.baseline(y)),
+                    )
+                )
+    return out
+
+
+def protect_order(plan: Plan) -> list[int]:
+    """The floor groups in the order their shortfalls are minimised: rank 1's first, the
+    floors of no single rank last."""
+    groups = {f.group for f in floor_rows(plan)}
+    return sorted(g for g in groups if g) + ([0] if 0 in groups else [])
+
+
+def group_shortfalls(plan: Plan, amounts: Amounts) -> dict[int, Fraction]:
+    out: dict[int, Fraction] = {}
+    for f in floor_rows(plan):
+        out[f.group] = out.get(f.group, Fraction(0)) + f.shortfall(amounts)
+    return out
+
+
 def rows_of(plan: Plan) -> list[Row]:
-    """Every aggregate rule as a row over the amounts (per-program rules are in
-    :func:`program_options`, precedence in :func:`precedence_ok`)."""
-    progs = plan.programs
+    """Every aggregate rule that never gives way as a row over the amounts (per-program rules
+    are in :func:`program_options`, precedence in :func:`precedence_ok`; floors that may give
+    way in :func:`floor_rows`). With ``floors = "hard"`` the floors are rows too."""
+    progs = list(plan.programs)
     years = plan.fiscal_years
-    cells = {p.program_id: horizon_years(plan, p) for p in progs}
     rows: list[Row] = []
+    hard = not _soft(plan)
 
     def total(ps: list[Program], ys: set[int] | None = None) -> dict[Cell, Fraction]:
-        return {
-            (p.program_id, y): Fraction(1)
-            for p in ps
-            for y in cells[p.program_id]
-            if ys is None or y in ys
-        }
+        return _total(plan, ps, ys)
 
     for a in plan.areas:
         ps = [p for p in progs if p.area == a.id]
-        rows.append(Row(f"area[{a.id}]", total(ps), _f(a.low_oku_yen), _f(a.high_oku_yen)))
+        lo = _f(a.low_oku_yen) if hard else None
+        rows.append(Row(f"area[{a.id}]", total(ps), lo, _f(a.high_oku_yen)))
     for ph in plan.phases:
         ps = [p for p in progs if p.phase == ph.id and p.phase != MULTI_PHASE]
-        rows.append(Row(f"phase[{ph.id}]", total(ps), _f(ph.low_oku_yen), _f(ph.high_oku_yen)))
+        lo = _f(ph.low_oku_yen) if hard else None
+        rows.append(Row(f"phase[{ph.id}]", total(ps), lo, _f(ph.high_oku_yen)))
     for b in plan.bounds:
         ps = [p for p in progs if not b.areas or p.area in b.areas]
         ys = set(range(b.first_year, b.last_year + 1))
-        rows.append(Row(f"bound[{b.id}]", total(ps, ys), _f(b.low_oku_yen), _f(b.high_oku_yen)))
+        lo = _f(b.low_oku_yen) if hard else None
+        rows.append(Row(f"bound[{b.id}]", total(ps, ys), lo, _f(b.high_oku_yen)))
+    if hard:
+        for fr in floor_rows(plan):
+            if fr.name.startswith("ratio["):
+                rows.append(Row(fr.name, fr.coef, fr.low - fr.offset, None))
     for y in years:
         ps = [p for p in progs if plan.counts_toward_defense(p)]
         room = plan.cap_oku_yen(y) - plan.baseline(y)
+        if not hard:
+            room = max(room, 0)  # the baseline alone breaks the cap: no new defence money
         rows.append(Row(f"gdp_cap[{y}]", total(ps, {y}), None, Fraction(room)))
     f = plan.fiscal
     for y in years:
         if f.ceiling(y) is not None:
-            rows.append(Row(f"fiscal_year[{y}]", total(list(progs), {y}), None, _f(f.ceiling(y))))
+            rows.append(Row(f"fiscal_year[{y}]", total(progs, {y}), None, _f(f.ceiling(y))))
     if f.max_new_total_oku_yen is not None:
-        rows.append(Row("fiscal_total", total(list(progs)), None, _f(f.max_new_total_oku_yen)))
+        rows.append(Row("fiscal_total", total(progs), None, _f(f.max_new_total_oku_yen)))
     if f.max_growth_ratio is not None:
         g = 1 + Fraction(f.max_growth_ratio)
         for prev, y in itertools.pairwise(years):
-            coef = total(list(progs), {y})
-            for cell in total(list(progs), {prev}):
+            coef = total(progs, {y})
+            for cell in total(progs, {prev}):
                 coef[cell] = coef.get(cell, Fraction(0)) - g
             rows.append(Row(f"fiscal_growth[{y}]", coef, None, Fraction(0)))
     return rows
@@ -229,12 +339,27 @@ def violations(plan: Plan, amounts: Amounts, funded: dict[str, bool]) -> list[st
 # ---------------------------------------------------------------- enumeration
 
 
-RankVector = tuple[Fraction, ...]
+Outcome = tuple[Fraction, ...]
+"""(−shortfall of each floor group in :func:`protect_order`, …, V_1, V_2, …): the vector the
+solver maximises lexicographically."""
 
 
-def enumerate_outcomes(plan: Plan, limit: int = 2_000_000) -> dict[RankVector, int]:
-    """{rank-value vector (ranks in order): the largest earliness among feasible schedules
-    with that vector}. Raises ``ValueError`` when the search space exceeds ``limit``."""
+def tiebreak_score(plan: Plan, amounts: Amounts) -> Fraction:
+    """What the tie-break stage maximises among schedules of equal outcome: earliness."""
+    return Fraction(earliness(plan, amounts))
+
+
+def outcome_of(plan: Plan, amounts: Amounts, funded: dict[str, bool]) -> Outcome:
+    vals = rank_values(plan, amounts, funded)
+    short = group_shortfalls(plan, amounts) if _soft(plan) else {}
+    return tuple(
+        -short.get(g, Fraction(0)) for g in (protect_order(plan) if _soft(plan) else [])
+    ) + tuple(vals[r.rank] for r in plan.ranks)
+
+
+def enumerate_outcomes(plan: Plan, limit: int = 2_000_000) -> dict[Outcome, Fraction]:
+    """{outcome vector: the best tie-break score among feasible schedules with that vector}.
+    Raises ``ValueError`` when the search space exceeds ``limit``."""
     progs = list(plan.programs)
     options = [program_options(plan, p) for p in progs]
     if math.prod(len(o) for o in options) > limit:
@@ -253,8 +378,7 @@ def enumerate_outcomes(plan: Plan, limit: int = 2_000_000) -> dict[RankVector, i
         ]
         for p, opts in zip(progs, options, strict=True)
     ]
-    ranks = [r.rank for r in plan.ranks]
-    out: dict[RankVector, int] = {}
+    out: dict[Outcome, Fraction] = {}
     choice = [0] * len(progs)
 
     def leaf() -> None:
@@ -276,11 +400,10 @@ def enumerate_outcomes(plan: Plan, limit: int = 2_000_000) -> dict[RankVector, i
                     return
         if not precedence_ok(plan, amounts, funded):
             return
-        vals = rank_values(plan, amounts, funded)
-        vec = tuple(vals[k] for k in ranks)
-        e = earliness(plan, amounts)
-        if out.get(vec, -1) < e:
-            out[vec] = e
+        vec = outcome_of(plan, amounts, funded)
+        score = tiebreak_score(plan, amounts)
+        if vec not in out or out[vec] < score:
+            out[vec] = score
 
     def dfs(i: int, sums: list[Fraction]) -> None:
         if i == len(progs):
@@ -297,13 +420,23 @@ def enumerate_outcomes(plan: Plan, limit: int = 2_000_000) -> dict[RankVector, i
 
 
 def lexicographic_optimum(plan: Plan) -> dict[int, Fraction] | None:
-    """The exact lexicographic maximum of (V_1, V_2, ...) over all feasible integer schedules,
-    by enumeration; ``None`` when no schedule is feasible."""
+    """The rank values of the exact lexicographic maximum (floors first when they give way)
+    over all feasible integer schedules, by enumeration; ``None`` when none is feasible."""
     outcomes = enumerate_outcomes(plan)
     if not outcomes:
         return None
     best = max(outcomes)
-    return {r.rank: v for r, v in zip(plan.ranks, best, strict=True)}
+    values = best[len(best) - len(plan.ranks) :]
+    return {r.rank: v for r, v in zip(plan.ranks, values, strict=True)}
+
+
+def optimal_shortfalls(plan: Plan) -> dict[int, Fraction]:
+    """The shortfall of each floor group at the lexicographic maximum (empty: none)."""
+    outcomes = enumerate_outcomes(plan)
+    if not outcomes or not _soft(plan):
+        return {}
+    best = max(outcomes)
+    return {g: -best[i] for i, g in enumerate(protect_order(plan)) if best[i]}
 
 
 # ---------------------------------------------------------------- checking the solver
@@ -325,14 +458,18 @@ def _integral(plan: Plan, rank: int) -> bool:
     )
 
 
-def check_result(plan: Plan, result: SolveResult) -> list[str]:
+def check_result(plan: Plan, result: SolveResult, *, check_tiebreak: bool = True) -> list[str]:
     """Problems with ``result`` as a solution of ``plan`` (empty: none).
 
-    Each stage is judged as the solver defines it: stage k must reach the maximum of V_k over
-    the schedules that satisfy the holds of ranks < k at the values those stages reported
-    (exactly, for integral ranks; within the relative gap FRACTIONAL_VALUE_GAP otherwise); the
-    earliness stage must reach the best earliness under every hold. With integral ranks this is
-    exactly "the schedule's rank values are the lexicographic optimum".
+    Each stage is judged as the solver defines it. Floor groups first (when floors give way):
+    either the solver found every floor could be met (no floor stage; then some schedule must
+    meet them all), or each floor stage must reach the least shortfall of its group given the
+    groups before it. Then stage k must reach the maximum of V_k over the schedules that
+    satisfy the holds before it at the values those stages reported (exactly, for integral
+    ranks; within the relative gap FRACTIONAL_VALUE_GAP otherwise); the tie-break stage must
+    reach the best tie-break score under every hold. The reported rank values and shortfalls
+    must be the final schedule's. With integral ranks this is exactly "the schedule is the
+    lexicographic optimum".
     """
     outcomes = enumerate_outcomes(plan)
     if not outcomes:
@@ -355,12 +492,34 @@ def check_result(plan: Plan, result: SolveResult) -> list[str]:
                 f"rank {k}: the result reports value {reported_values.get(k)} but the schedule "
                 f"gives {float(got[k]):g}"
             )
-    stage = {s.rank: s for s in result.stages}
+    problems += _check_reported_shortfalls(plan, result, amounts)
+    groups = protect_order(plan) if _soft(plan) else []
     holds: list[Fraction | None] = []
+
+    def candidates() -> list[Outcome]:
+        return [v for v in outcomes if all(h is None or v[j] >= h for j, h in enumerate(holds))]
+
+    floor_stages = {s.group: s for s in result.stages if s.kind == "floors"}
+    if groups and not floor_stages:
+        if not any(all(v[i] == 0 for i in range(len(groups))) for v in outcomes):
+            problems.append("no floor stage ran, but no schedule meets every floor")
+        holds += [Fraction(0)] * len(groups)
+    for i, g in enumerate(groups if floor_stages else []):
+        best = max(v[i] for v in candidates())
+        s = floor_stages.get(g)
+        if s is None or s.objective is None:
+            problems.append(f"floor group {g}: no stage value")
+            holds.append(None)
+            continue
+        if Fraction(round(s.objective)) != -best:
+            problems.append(
+                f"floor group {g}: stage shortfall {s.objective:g}, least possible {float(-best):g}"
+            )
+        holds.append(-Fraction(round(s.objective)))
+    stage = {s.rank: s for s in result.stages if s.kind == "rank"}
     tol = plan.solver.tolerance
-    for i, k in enumerate(ranks):
-        cands = [v for v in outcomes if all(h is None or v[j] >= h for j, h in enumerate(holds))]
-        best = max(v[i] for v in cands)
+    for i, k in enumerate(ranks, start=len(groups)):
+        best = max(v[i] for v in candidates())
         s = stage.get(k)
         if s is None or s.objective is None:
             problems.append(f"rank {k}: no stage value ({s.status if s else 'missing'})")
@@ -391,20 +550,43 @@ def check_result(plan: Plan, result: SolveResult) -> list[str]:
             holds.append(
                 reported - Fraction(tol) - Fraction(1, 10**7) * max(Fraction(1), abs(reported))
             )
-    final = stage.get(None)
-    best_early = max(
-        (
-            e
-            for v, e in outcomes.items()
-            if all(h is None or v[j] >= h for j, h in enumerate(holds))
-        ),
-        default=None,
-    )
-    early = earliness(plan, amounts)
+    # the tie-break holds every rank at the value the schedule had before it: with exact
+    # stages and tolerance 0 that is the holds above
+    final = next((s for s in result.stages if s.kind == "tiebreak"), None)
+    best_score = max((outcomes[v] for v in candidates()), default=None)
+    score = tiebreak_score(plan, amounts)
     solved = final is not None and final.status == "optimal"
-    if solved and best_early is not None and early < best_early:
-        problems.append(f"earliness {early} < best {best_early} under the holds")
+    slack = Fraction(0)
+    if (
+        check_tiebreak
+        and solved
+        and best_score is not None
+        and tol == 0
+        and score < best_score - slack
+    ):
+        problems.append(
+            f"tie-break score {float(score)} < best {float(best_score)} under the holds"
+        )
     return problems
+
+
+def _check_reported_shortfalls(plan: Plan, result: SolveResult, amounts: Amounts) -> list[str]:
+    """The shortfalls the result lists are exactly the schedule's."""
+    want = {}
+    if _soft(plan):
+        for f in floor_rows(plan):
+            short = f.shortfall(amounts)
+            if short:
+                want[f.name] = short
+    got = {}
+    for sf in result.shortfalls:
+        kind = {"area_low": "area", "phase_low": "phase", "bound_low": "bound"}.get(
+            sf.floor.family, "ratio"
+        )
+        got[f"{kind}[{sf.floor.key}]"] = Fraction(sf.shortfall)
+    if want != got:
+        return [f"shortfalls reported {got}, the schedule's {want}"]
+    return []
 
 
 # ---------------------------------------------------------------- random tiny plans
@@ -424,8 +606,10 @@ def random_plan(rng: random.Random, folder: Path) -> Path:
         spec: dict[str, Any] = {}
         if rng.random() < 0.2:
             spec["high_oku_yen"] = rng.randint(1, 6)
-        if rng.random() < 0.1:
-            spec["low_oku_yen"] = rng.randint(1, spec.get("high_oku_yen", 3))
+        if rng.random() < 0.3:
+            spec["low_oku_yen"] = rng.randint(1, spec.get("high_oku_yen", 5))
+            if rng.random() < 0.15:
+                spec["floor_rank"] = rng.randint(1, n_ranks)
         if rng.random() < 0.15:
             spec["counts_toward_defense"] = False
         areas[a] = spec
@@ -481,11 +665,15 @@ def random_plan(rng: random.Random, folder: Path) -> Path:
             )
         )
     phases = ""
-    if rng.random() < 0.25:
+    if rng.random() < 0.4:
         phases = (
             f'[[phases]]\nid = "all"\nname_ja = "全期間"\nname_en = "All"\n'
-            f"first_year = {first}\nlast_year = {last}\nhigh_oku_yen = {rng.randint(2, 8)}\n"
+            f"first_year = {first}\nlast_year = {last}\n"
         )
+        if rng.random() < 0.6:
+            phases += f"high_oku_yen = {rng.randint(2, 8)}\n"
+        if rng.random() < 0.5:
+            phases += f"low_oku_yen = {rng.randint(1, 6)}\n"
     bounds = ""
     for b in range(rng.choice([0, 1, 1, 2])):
         sub = sorted(rng.sample(area_ids, rng.randint(1, 3))) if rng.random() < 0.85 else []
@@ -495,10 +683,12 @@ def random_plan(rng: random.Random, folder: Path) -> Path:
             f'[[bounds]]\nid = "b{b}"\nname_ja = "b{b}"\nname_en = "b{b}"\n'
             f"first_year = {b0}\nlast_year = {b1}\nareas = {sub!r}\n".replace("'", '"')
         )
-        if rng.random() < 0.85:
+        if rng.random() < 0.7:
             bounds += f"high_oku_yen = {rng.randint(1, 6)}\n"
         else:
-            bounds += f"low_oku_yen = {rng.randint(1, 3)}\n"
+            bounds += f"low_oku_yen = {rng.randint(1, 5)}\n"
+            if rng.random() < 0.2:
+                bounds += f"floor_rank = {rng.randint(1, n_ranks)}\n"
         bounds += "\n"
     fiscal = []
     if rng.random() < 0.2:
@@ -509,8 +699,15 @@ def random_plan(rng: random.Random, folder: Path) -> Path:
         fiscal.append(f"max_growth_ratio = {rng.choice([0.5, 1.0, 2.0])}")
     if rng.random() < 0.1:
         fiscal.append(f"[fiscal.per_year_oku_yen]\n{rng.choice(years)} = {rng.randint(1, 5)}")
-    # room per year (cap − baseline) of 1..8 億円: GDP 5,000 + 50·room, 2 % cap, baseline 100
+    # room per year (cap − baseline) of 1..8 億円: GDP 5,000 + 50·room, 2 % cap, baseline 100;
+    # now and then a year where the baseline alone breaks the cap (GDP 4,900: room −2)
     gdp = {y: 5000 + 50 * rng.randint(1, 8) for y in years}
+    if rng.random() < 0.08:
+        gdp[rng.choice(years)] = 4900
+    cap_extra = ""
+    if rng.random() < 0.12:  # the ratio as a target: defence ≥ 2 % of GDP from some year
+        cap_extra = f'floor_ratio = "2%"\nfloor_from = {rng.choice(years)}'
+    solver_extra = 'floors = "hard"' if rng.random() < 0.15 else ""
     return write_plan(
         folder,
         progs,
@@ -523,6 +720,8 @@ def random_plan(rng: random.Random, folder: Path) -> Path:
         phases=phases,
         bounds=bounds,
         fiscal="\n".join(fiscal),
+        cap_extra=cap_extra,
+        solver_extra=solver_extra,
     )
 
 

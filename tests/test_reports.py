@@ -28,13 +28,13 @@ INJECTED = '=HYPERLINK("http://x","click")'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 SHEETS = {
-    "ja": ["概要", "配分表", "事業", "優先順位", "限界価値", "実行情報"],
-    "en": ["Summary", "Schedule", "Programs", "Ranks", "Marginal values", "Run info"],
+    "ja": ["概要", "配分表", "事業", "優先順位", "下限の不足", "限界価値", "実行情報"],
+    "en": ["Summary", "Schedule", "Programs", "Ranks", "Shortfalls", "Marginal values", "Run info"],
 }
 
 
-def run(plan: Path, out: Path, cap: str) -> Path:
-    allocate(plan, Overrides(cap=parse_cap(cap)), out=out)
+def run(plan: Path, out: Path, cap: str, floors: str | None = None) -> Path:
+    allocate(plan, Overrides(cap=parse_cap(cap), floors=floors), out=out)
     return out
 
 
@@ -46,7 +46,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def infeasible(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run(DATA, tmp_path_factory.mktemp("rep") / "inf", "1.8%")
+    return run(DATA, tmp_path_factory.mktemp("rep") / "inf", "1.8%", floors="hard")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     folder, lang, _ = reported
     wb = openpyxl.load_workbook(folder / "report.xlsx")
     assert wb.sheetnames == SHEETS[lang]
-    summary, schedule, programs, ranks, marginal, info = (wb[n] for n in SHEETS[lang])
+    summary, schedule, programs, ranks, _shortfalls, marginal, info = (wb[n] for n in SHEETS[lang])
     # native charts: combined bar + line on the summary, bar chart on ranks
     assert len(summary._charts) == 1
     assert len(ranks._charts) == 1
@@ -246,8 +246,11 @@ def test_infeasible_folder_gets_report_md(infeasible: Path, tmp_path: Path) -> N
         text = (folder / "report.md").read_text(encoding="utf-8")
         assert phrase in text
         assert "1.8%" in text
-        explanation = (folder / "explanation.txt").read_text(encoding="utf-8")
-        assert explanation.splitlines()[0] in text
+        record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+        explanation = record["explanation_ja" if lang == "ja" else "explanation"]
+        assert explanation[0] in text
+        if lang == "ja":  # the Japanese report embeds no English explanation
+            assert "cannot hold together" not in text and "the floors can give way" not in text
         assert not (folder / "report.xlsx").exists()
         assert not (folder / "charts").exists()
 

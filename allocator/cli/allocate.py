@@ -17,15 +17,24 @@ import typer
 
 from allocator import __version__
 from allocator.cli.exits import (
+    EXIT_FLOORS_SHORT,
     EXIT_INFEASIBLE,
     EXIT_INTERRUPTED,
     EXIT_LIMIT_NO_PLAN,
     EXIT_LIMIT_WITH_PLAN,
-    EXIT_USAGE,
     EXIT_VERIFY_FAILED,
     fail,
 )
-from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.cli.options import (
+    CapBaseOption,
+    FirstYearOption,
+    FloorsOption,
+    GdpCaseOption,
+    PlanOption,
+    ReportsOption,
+    YearsOption,
+    parse_cap_base,
+)
 from allocator.errors import AllocatorError
 from allocator.plan.cap import parse_cap
 
@@ -60,21 +69,6 @@ def _progress_printer() -> Callable[[str], None] | None:
     return show
 
 
-def _parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
-    """``each_year`` | ``fixed_year`` | ``fixed_year:2022`` | ``2022``."""
-    if text is None:
-        return None, None
-    s = text.strip().lower()
-    if s in ("each_year", "each"):
-        return "each_year", None
-    kind, _, year = s.partition(":")
-    if s.isdigit():
-        kind, year = "fixed_year", s
-    if kind in ("fixed_year", "fixed") and (not year or (year.isdigit() and len(year) == 4)):
-        return "fixed_year", int(year) if year else None
-    fail(f"--cap-base: {text!r} is not a cap base — write each_year or fixed_year:2022", EXIT_USAGE)
-
-
 def allocate_command(
     ctx: typer.Context,
     cap: Annotated[
@@ -99,35 +93,10 @@ def allocate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing --out folder.")
     ] = False,
-    first_year: Annotated[
-        int | None,
-        typer.Option(
-            "--first-year",
-            help="Start the plan in this fiscal year (2027 = 2027年度); every "
-            "window, phase and bound moves with it.",
-            min=1900,
-            max=2200,
-        ),
-    ] = None,
-    years: Annotated[
-        int | None,
-        typer.Option(
-            "--years",
-            help="Horizon in fiscal years; a shorter horizon cuts windows.",
-            min=1,
-            max=100,
-        ),
-    ] = None,
+    first_year: FirstYearOption = None,
+    years: YearsOption = None,
     gdp_case: GdpCaseOption = None,
-    cap_base: Annotated[
-        str | None,
-        typer.Option(
-            "--cap-base",
-            help="What the cap is a ratio of: each_year (each year's GDP) or fixed_year:2022 "
-            "(one base year's GDP, as the 2022 target was set against FY2022 GDP). Default: "
-            "the plan's [cap] base.",
-        ),
-    ] = None,
+    cap_base: CapBaseOption = None,
     time_limit: Annotated[
         float | None,
         typer.Option(
@@ -140,9 +109,14 @@ def allocate_command(
             "--gap", help="Relative MIP gap per stage; 0 proves optimality.", min=0.0, max=0.99
         ),
     ] = None,
+    floors: FloorsOption = None,
     lang: Annotated[
         str,
-        typer.Option("--lang", help="Language of report.md, report.xlsx and the charts: ja or en."),
+        typer.Option(
+            "--lang",
+            help="Language of the terminal output, report.md, report.xlsx and the charts: ja "
+            "or en.",
+        ),
     ] = "ja",
     version: Annotated[
         bool,
@@ -156,18 +130,19 @@ def allocate_command(
     from allocator.api import allocate
     from allocator.plan.loading import Overrides
 
-    base, base_year = _parse_cap_base(cap_base)
-    overrides = Overrides(
-        cap_base=base,
-        cap_base_year=base_year,
-        cap=parse_cap(cap) if cap is not None else None,
-        first_year=first_year,
-        years=years,
-        gdp_case=gdp_case,
-        time_limit_seconds=time_limit,
-        gap=gap,
-    )
     try:
+        base, base_year = parse_cap_base(cap_base)
+        overrides = Overrides(
+            cap_base=base,
+            cap_base_year=base_year,
+            cap=parse_cap(cap) if cap is not None else None,
+            first_year=first_year,
+            years=years,
+            gdp_case=gdp_case,
+            time_limit_seconds=time_limit,
+            gap=gap,
+            floors=floors,
+        )
         outcome = allocate(
             plan,
             overrides,
@@ -183,7 +158,7 @@ def allocate_command(
         fail("interrupted; no run folder was written", EXIT_INTERRUPTED)
     from allocator.cli.render import render_outcome
 
-    typer.echo(render_outcome(outcome))
+    typer.echo(render_outcome(outcome, lang))
     status = outcome.result.status
     if status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
@@ -193,3 +168,5 @@ def allocate_command(
         raise typer.Exit(EXIT_VERIFY_FAILED)
     if status != "optimal":
         raise typer.Exit(EXIT_LIMIT_WITH_PLAN)
+    if outcome.result.shortfalls:
+        raise typer.Exit(EXIT_FLOORS_SHORT)

@@ -13,6 +13,7 @@ import typer
 from allocator.cli.allocate import allocate_command
 from allocator.cli.compare import compare_command
 from allocator.cli.exits import (
+    EXIT_FLOORS_SHORT,
     EXIT_INFEASIBLE,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -51,8 +52,9 @@ Examples:
 
   allocate min-cap --ranks 1-3
 
-Exit codes: 0 optimal; 2 bad usage; 3 invalid plan; 4 infeasible; 5 time limit, plan written;
-6 time limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
+Exit codes: 0 optimal, every floor met; 8 optimal, some floors fall short (listed); 2 bad
+usage; 3 invalid plan; 4 infeasible; 5 plan written but not proven optimal (time limit); 6 time
+limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
 """
 
 app = typer.Typer(
@@ -101,6 +103,7 @@ def main() -> None:
 
 
 __all__ = [
+    "EXIT_FLOORS_SHORT",
     "EXIT_INFEASIBLE",
     "EXIT_INVALID_PLAN",
     "EXIT_LIMIT_NO_PLAN",

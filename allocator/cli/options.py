@@ -12,6 +12,37 @@ import typer
 
 from allocator.errors import UsageError
 
+FirstYearOption = Annotated[
+    int | None,
+    typer.Option(
+        "--first-year",
+        help="Start the plan in this fiscal year (2027 = 2027年度); every window, phase and "
+        "bound moves with it.",
+        min=1900,
+        max=2200,
+    ),
+]
+YearsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--years",
+        help="Horizon in fiscal years; a shorter horizon cuts windows (floors of areas whose "
+        "programs cannot all be funded inside it, and of phases and bounds reaching beyond it, "
+        "are not applied).",
+        min=1,
+        max=100,
+    ),
+]
+CapBaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cap-base",
+        help="What the cap is a ratio of: each_year (each year's GDP) or fixed_year:2022 (one "
+        "base year's GDP, as the 2022 target was set against FY2022 GDP). Default: the plan's "
+        "[cap] base.",
+    ),
+]
+
 PlanOption = Annotated[
     Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
 ]
@@ -25,6 +56,17 @@ GdpCaseOption = Annotated[
 ]
 ReportsOption = Annotated[
     Path, typer.Option("--reports", help="Parent folder of the default output folders.")
+]
+FloorsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--floors",
+        help="priority: when not every floor (areas, phases, the ten-year minimum, the ratio "
+        "floor) can be met, floors give way in reverse priority order — floors of no single "
+        "rank first, rank 1's last — and the run lists each shortfall; hard: every floor must "
+        "be met, else no plan (exit 4, explained). Default: the plan's [solver] floors "
+        "(priority).",
+    ),
 ]
 
 
@@ -56,3 +98,26 @@ def parse_ranks(text: str, option: str = "--ranks") -> list[int]:
             )
         out.update(range(first, last + 1))
     return sorted(out)
+
+
+def parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
+    """``each_year`` | ``fixed_year`` | ``fixed_year:2022`` | ``2022``.
+
+    Raises
+    ------
+    UsageError
+        For anything else.
+    """
+    if text is None:
+        return None, None
+    s = text.strip().lower()
+    if s in ("each_year", "each"):
+        return "each_year", None
+    kind, _, year = s.partition(":")
+    if s.isdigit():
+        kind, year = "fixed_year", s
+    if kind in ("fixed_year", "fixed") and (not year or (year.isdigit() and len(year) == 4)):
+        return "fixed_year", int(year) if year else None
+    raise UsageError(
+        "--cap-base", f"{text!r} is not a cap base", "write each_year or fixed_year:2022"
+    )

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 import typer
 
 from allocator.cli.exits import fail
-from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
+from allocator.cli.options import (
+    CapBaseOption,
+    FirstYearOption,
+    FloorsOption,
+    GdpCaseOption,
+    PlanOption,
+    ReportsOption,
+    YearsOption,
+    parse_cap_base,
+)
 from allocator.errors import AllocatorError, UsageError
 from allocator.formatting import format_cap
 from allocator.plan.cap import cap_grid, parse_cap, parse_cap_range
@@ -61,6 +70,10 @@ def sweep_command(
     reports: ReportsOption = Path("reports"),
     lang: Annotated[str, typer.Option("--lang", help="Chart labels: ja or en.")] = "ja",
     gdp_case: GdpCaseOption = None,
+    cap_base: CapBaseOption = None,
+    first_year: FirstYearOption = None,
+    years: YearsOption = None,
+    floors: FloorsOption = None,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Seconds for each cap's whole solve.", min=0.1),
@@ -68,8 +81,11 @@ def sweep_command(
 ) -> None:
     """Solve the plan at every cap of a range; write frontier.csv and frontier.png.
 
-    One model is built and re-solved with the cap changed in place. Caps with no plan are
-    reported as infeasible (exit code still 0).
+    One model is built and re-solved with the cap changed in place. Floors give way in reverse
+    priority order where not all can be met (unless --floors hard), so every cap has a plan;
+    the frontier lists the floors that fall short and the caps and ceilings each point
+    reaches. Caps with no plan (--floors hard, or mandatory programs that do not fit) are
+    reported as such (exit code still 0).
 
     Example:  allocate sweep --cap 1.5%..2.5% --step 0.1%
     """
@@ -87,12 +103,21 @@ def sweep_command(
             )
         if lang not in ("ja", "en"):
             raise UsageError("--lang", f"{lang!r} is not a language", "give ja or en")
+        base, base_year = parse_cap_base(cap_base)
         tick, bar = _progress_printer(len(caps))
         try:
             outcome = sweep(
                 plan,
                 caps,
-                Overrides(gdp_case=gdp_case, time_limit_seconds=time_limit),
+                Overrides(
+                    gdp_case=gdp_case,
+                    time_limit_seconds=time_limit,
+                    cap_base=base,
+                    cap_base_year=base_year,
+                    first_year=first_year,
+                    years=years,
+                    floors=floors,
+                ),
                 reports=reports,
                 out=out,
                 lang=lang,
@@ -103,5 +128,5 @@ def sweep_command(
                 bar.__exit__(None, None, None)
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)
-    typer.echo(render_sweep(outcome.plan, outcome.result))
+    typer.echo(render_sweep(outcome.plan, outcome.result, lang))
     typer.echo(f"written: {outcome.folder}/ (frontier.csv, frontier.png)")

@@ -23,7 +23,7 @@ from allocator.constants import has_plan
 from allocator.formatting import format_cap
 from allocator.optim.diagnose import precheck
 from allocator.optim.model import ModelHandles, build_model, define_defense_totals
-from allocator.optim.result import SolveResult
+from allocator.optim.result import Shortfall, SolveResult
 from allocator.optim.solve import (
     expression_value,
     find_feasible,
@@ -38,6 +38,7 @@ from allocator.optim.solve import (
     solve_stage,
     values,
 )
+from allocator.plan.limits import LimitReached, limits_reached
 from allocator.plan.schema import Plan
 
 NO_CAP = Fraction(99, 100)
@@ -74,10 +75,12 @@ def cap_rooms(plan: Plan, cap: Fraction) -> dict[int, int]:
 
 def set_cap(m: ModelHandles, cap: Fraction) -> None:
     """Move the GDP-ratio cap of a built model to ``cap`` (changes the ``gdp_cap`` right-hand
-    sides in place and ``m.plan``'s cap, so the handles stay consistent)."""
-    for y, room in cap_rooms(m.plan, cap).items():
-        set_rhs(m, "gdp_cap", (y,), room)
+    sides in place and ``m.plan``'s cap, so the handles stay consistent). As in
+    :func:`allocator.optim.families.caps.define_gdp_cap`, a year whose baseline alone breaks the
+    cap gets no new defence money when floors give way."""
     m.plan = m.plan.with_cap(cap)
+    for y in m.plan.fiscal_years:
+        set_rhs(m, "gdp_cap", (y,), m.plan.new_defense_room(y))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +108,14 @@ class SweepPoint:
     programs_funded: int | None
     solve_seconds: float
     """Wall time of this cap's solve (all priority stages), seconds."""
+    shortfalls: tuple[Shortfall, ...] = ()
+    """Floors that fall short at this cap (floors give way), in give-way order."""
+    limits: tuple[LimitReached, ...] = ()
+    """The caps and ceilings the schedule reaches at this cap (which rule binds)."""
+
+    @property
+    def shortfall_oku_yen(self) -> int:
+        return sum(s.shortfall for s in self.shortfalls)
 
     @property
     def has_plan(self) -> bool:
@@ -144,6 +155,10 @@ def _summarise(plan: Plan, cap: Fraction, result: SolveResult, seconds: float) -
             defense += amount
         else:
             other += amount
+    amounts = {
+        (str(r.program_id), int(r.fiscal_year)): int(r.amount_oku_yen)
+        for r in result.schedule.itertuples(index=False)
+    }
     return SweepPoint(
         cap=cap,
         status=result.status,
@@ -152,6 +167,8 @@ def _summarise(plan: Plan, cap: Fraction, result: SolveResult, seconds: float) -
         other_alloc_oku_yen=other,
         programs_funded=sum(1 for funded in result.funded.values() if funded),
         solve_seconds=seconds,
+        shortfalls=result.shortfalls,
+        limits=tuple(limits_reached(plan, amounts)),
     )
 
 
@@ -415,7 +432,8 @@ class YearNeed:
 
 @dataclass(frozen=True)
 class MinCapResult:
-    """What it takes to fund ``ranks`` fully (each at the value it reaches with no GDP cap)."""
+    """What it takes for every floor to be met, and for each rank of ``ranks`` to be as high
+    as with no GDP cap (the value it reaches at 99 %, every floor met)."""
 
     ranks: tuple[int, ...]
     targets: dict[int, float]
@@ -439,6 +457,12 @@ class MinCapResult:
     """Solves used (MIPs and feasibility checks)."""
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    floors_met: Fraction | None = None
+    """Smallest single cap (every year, grid of ``step``) at which every floor is met; None if
+    not below 99 %."""
+    highs: dict[int, int] = field(default_factory=dict)
+    """Sum of the programs' highs per rank of ``ranks`` (what "fully" would mean: a rank can
+    be as high as with no GDP cap and still below it, held back by other rules)."""
 
     @property
     def path_total_oku_yen(self) -> int:
@@ -604,21 +628,33 @@ def min_cap(
     limit = plan.solver.time_limit_seconds if time_limit is None else time_limit
     gap, tolerance = plan.solver.gap, plan.solver.tolerance
     notes: list[str] = []
+    # every floor met: the floors are hard rows here, whatever the plan's own setting (the
+    # strict-priority solve meets every floor whenever it can, so above the cap at which they
+    # can all be met the two agree)
+    plan = plan.model_copy(update={"solver": plan.solver.model_copy(update={"floors": "hard"})})
+    highs = {r: sum(p.high_oku_yen for p in plan.programs if p.rank == r) for r in wanted}
     m = build_model(plan.with_cap(NO_CAP))
     status, reached, solves = _lex_values(m, max(wanted), limit, gap, tolerance)
     if status in ("infeasible", "no_solution"):
-        why = "has no schedule" if status == "infeasible" else "found no schedule in time"
+        why = (
+            "has no schedule that meets every floor"
+            if status == "infeasible"
+            else "found no schedule in time"
+        )
         notes.append(f"even with a 99 % cap the plan {why}: the conflict is not the cap")
         return MinCapResult(
             wanted, {}, "infeasible", None, (), status, None, step, solves,
-            time.perf_counter() - start, tuple(notes),
+            time.perf_counter() - start, tuple(notes), None, highs,
         )  # fmt: skip
     if status != "optimal":
         notes.append("the no-cap values were not proven optimal (time limit): targets are low")
     targets = {r: reached[r] for r in wanted}
 
+    floors_met, n, unknown_floors = _smallest_uniform(m, {}, step, limit)
+    solves += n
     uniform, n, unknown = _smallest_uniform(m, targets, step, limit)
     solves += n
+    unknown = unknown or unknown_floors
     if unknown:
         notes.append("a feasibility check stopped at the time limit: the minimum may be lower")
     verified: bool | None = None
@@ -629,9 +665,9 @@ def min_cap(
         verified = has_plan(lex_status) and _reaches(lex_values, targets)
         if not verified:
             notes.append(
-                f"at {format_cap(uniform)} a plan funding these ranks fully exists, but the "
-                "strict-priority solve gives the money to higher ranks first and does not "
-                "fund them fully; ask for the ranks above as well (e.g. 1-"
+                f"at {format_cap(uniform)} a plan with each of these ranks as high as with no "
+                "GDP cap exists, but the strict-priority solve gives the money to higher ranks "
+                "first; ask for the ranks above as well (e.g. 1-"
                 f"{max(wanted)})"
             )
     path_status, path = _least_path(plan, targets, limit)
@@ -648,6 +684,8 @@ def min_cap(
         solves=solves,
         seconds=time.perf_counter() - start,
         notes=tuple(notes),
+        floors_met=floors_met,
+        highs=highs,
     )
 
 

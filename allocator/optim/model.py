@@ -23,6 +23,7 @@ from allocator.optim.families.aggregates import (
     define_phase_bounds,
 )
 from allocator.optim.families.caps import define_fiscal_caps, define_gdp_cap
+from allocator.optim.families.floors import define_floor_shortfalls, define_ratio_floor
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,
@@ -45,6 +46,8 @@ BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_aggregate_bounds,
     define_gdp_cap,
     define_fiscal_caps,
+    define_ratio_floor,
+    define_floor_shortfalls,
     define_priorities,
 )
 """The families, in the order they are added (variables first, priorities last)."""

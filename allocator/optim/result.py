@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from allocator.constants import has_plan
+from allocator.plan.floors import Floor
 
 SCHEDULE_COLUMNS = ["program_id", "fiscal_year", "amount_oku_yen", "units"]
 
 
 @dataclass(frozen=True)
 class StageReport:
-    """One priority stage: rank ``rank`` (``None`` for the final tie-break stage)."""
+    """One stage of the strict-priority solve: a floor stage (``kind="floors"``, the give-way
+    group in ``group``), a rank's stage (``kind="rank"``, ``rank``), or the tie-break
+    (``kind="tiebreak"``). A floor stage's objective and bound are the group's total shortfall
+    (minimised), in 億円."""
 
     rank: int | None
     status: str
@@ -35,6 +39,20 @@ class StageReport:
     """The relative gap the stage was solved to."""
     retried_cold: bool = False
     """The warm start was dropped and the stage solved again (see ``allocator.optim.solve``)."""
+    kind: str = "rank"
+    """``floors``, ``rank`` or ``tiebreak`` (a rank stage with ``rank=None`` is a tie-break in
+    results made before floor stages existed)."""
+    group: int | None = None
+    """A floor stage's give-way group: its rank, or 0 for the floors of no single rank."""
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A floor the final schedule falls short of: it reaches ``achieved`` of ``floor.low``."""
+
+    floor: Floor
+    achieved: int
+    shortfall: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,10 @@ class SolveResult:
     values: dict[int, float] = field(default_factory=dict)
     """Each rank's value in the final schedule (what the schedule delivers, not the stage
     objective; the two agree when every stage is optimal and the tolerance is 0)."""
+    shortfalls: tuple[Shortfall, ...] = ()
+    """Floors the final schedule falls short of, in give-way order (floors of no rank first,
+    then the lowest rank's); empty when every floor is met."""
+    floors_mode: str = "priority"
     marginal: pd.DataFrame | None = None
     """Value per rank of 100 億円 more cap, per fiscal year (see
     :func:`allocator.optim.analysis.marginal_values`)."""

@@ -36,7 +36,14 @@ import pandas as pd
 import pulp
 
 from allocator.optim.model import Index, ModelHandles
-from allocator.optim.result import SCHEDULE_COLUMNS, SolveResult, StageReport, empty_schedule
+from allocator.optim.result import (
+    SCHEDULE_COLUMNS,
+    Shortfall,
+    SolveResult,
+    StageReport,
+    empty_schedule,
+)
+from allocator.plan.floors import floors_of, give_way_order
 from allocator.plan.schema import Plan
 
 FRACTIONAL_VALUE_GAP = 1e-4
@@ -235,9 +242,13 @@ def hold_rank(m: ModelHandles, rank: int, achieved: float, tolerance: float) -> 
 
 
 def release_holds(m: ModelHandles) -> None:
-    """Release every priority hold, so the same model can be solved again (a cap sweep)."""
+    """Release every priority and floor hold, so the same model can be solved again (a cap
+    sweep)."""
     for rank in m.rank_value:
         set_rhs(m, "priority_hold", (rank,), 0)
+    for group, idle in m.floor_hold_idle.items():
+        set_rhs(m, "floor_hold", (group,), idle)
+    _fix_shortfalls(m, False)
 
 
 def set_rhs(m: ModelHandles, family: str, index: Index, value: float) -> None:
@@ -254,6 +265,95 @@ def rhs(m: ModelHandles, family: str, index: Index) -> float:
 # the strict-priority solve
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One stage: maximise ``objective`` (a floor stage maximises −Σ shortfall)."""
+
+    kind: str
+    """``floors``, ``rank`` or ``tiebreak``."""
+    key: int | None
+    """The rank, the floor group (0: no rank), or None for the tie-break."""
+    objective: Any
+    integral: bool
+    label: str
+
+
+class _Stages:
+    """Runs stages one after another on one model: shared time limit, warm starts from the
+    last good schedule, the stage reports, and the run's status."""
+
+    def __init__(
+        self,
+        m: ModelHandles,
+        time_limit: float,
+        gap: float,
+        progress: Callable[[str], None] | None,
+        total: int,
+    ) -> None:
+        self.m = m
+        self.time_limit = time_limit
+        self.gap = gap
+        self.progress = progress
+        self.total = total
+        self.start = time.perf_counter()
+        self.reports: list[StageReport] = []
+        self.last_good: dict[str, float] | None = None
+        self.overall = "optimal"
+        self.stopped = False
+        """No schedule at all (infeasible or a limit before the first schedule)."""
+        self.variables = m.prob.variables()
+
+    def run(self, spec: _Spec) -> float | None:
+        """Solve one stage; return its value (None when it found no schedule)."""
+        t0 = time.perf_counter()
+        time_left = self.time_limit - (t0 - self.start)
+        rank = spec.key if spec.kind == "rank" else None
+        group = spec.key if spec.kind == "floors" else None
+        if time_left <= 0.01 and self.last_good is not None:
+            self.reports.append(
+                StageReport(rank, "skipped", None, None, None, 0.0, kind=spec.kind, group=group)
+            )
+            self.overall = "feasible"
+            return None
+        if self.progress is not None:
+            self.progress(f"stage {len(self.reports) + 1}/{self.total}: {spec.label}")
+        stage_gap = self.gap if spec.integral else max(self.gap, FRACTIONAL_VALUE_GAP)
+        if self.last_good is not None:
+            _restore(self.variables, self.last_good)  # the warm start: the last good schedule
+        solved = _run(self.m, spec.objective, time_left, stage_gap, warm=self.last_good is not None)
+        seconds = time.perf_counter() - t0
+        if solved.status in ("infeasible", "no_solution") or not solved.has_solution:
+            self.reports.append(
+                StageReport(
+                    rank, solved.status, None, None, None, seconds, stage_gap,
+                    kind=spec.kind, group=group,
+                )
+            )  # fmt: skip
+            if self.last_good is None:
+                ended = solved.status
+                self.overall = ended if ended in ("infeasible", "no_solution") else "no_solution"
+                self.stopped = True
+            else:
+                self.overall = "feasible"
+            return None
+        value, bound, gap_now = _measure(spec.objective, solved, spec.integral)
+        status = solved.status
+        if status == "optimal" and gap_now > stage_gap * (1 + 1e-6) + 1e-9:
+            status = "not_proven"  # never "optimal" further from the bound than asked
+        if spec.kind == "floors":  # reported as the shortfall (minimised), not its negative
+            value, bound = -value, -bound
+        self.reports.append(
+            StageReport(
+                rank, status, value, bound, gap_now, seconds, stage_gap, solved.retried_cold,
+                kind=spec.kind, group=group,
+            )
+        )  # fmt: skip
+        if status != "optimal":
+            self.overall = "feasible"
+        self.last_good = {v.name: float(v.varValue or 0.0) for v in self.variables}
+        return value
+
+
 def solve_lexicographic(
     m: ModelHandles,
     *,
@@ -263,80 +363,139 @@ def solve_lexicographic(
     build_seconds: float = 0.0,
     progress: Callable[[str], None] | None = None,
 ) -> SolveResult:
-    """Solve rank by rank, then the tie-break stage. ``time_limit`` (seconds) is shared by all
-    stages; ``progress`` receives one line as each stage starts.
+    """The strict-priority solve: floors, ranks, then the tie-break. ``time_limit`` (seconds)
+    is shared by all stages; ``progress`` receives one line as each stage starts.
+
+    Stages (docs/model.md, *Objective*):
+
+    1. with ``floors = "priority"``, the floors are first tried as hard rows (every shortfall
+       fixed at 0) in rank 1's stage. Only if that has no plan do the floor stages run: one per
+       give-way group, rank 1's floors first, then rank 2's, …, the floors of no rank last,
+       each minimising its group's total shortfall and held there (``floor_hold[g]``);
+    2. one stage per rank, maximising its value with the ranks above held
+       (``priority_hold[k]``, less the tolerance);
+    3. the tie-break (money as early as the rules allow), with every rank held at the value
+       the schedule has then (no tolerance) and every floor group held.
 
     A stage is reported ``optimal`` only when its value (read from the schedule HiGHS returns)
-    is within the stage's gap of its best bound; otherwise ``not_proven``. Before the
-    tie-break, every rank is held at the value the schedule has then, without the tolerance:
-    the tolerance lets a lower rank's stage take from a higher rank, never the tie-break.
-    The rank values of the result are those of the final schedule.
+    is within the stage's gap of its best bound; otherwise ``not_proven``. The rank values and
+    shortfalls of the result are those of the final schedule.
     """
-    start = time.perf_counter()
     release_holds(m)
-    stages: list[StageReport] = []
-    last_good: dict[str, float] | None = None
-    overall = "optimal"
     ranks = sorted(m.rank_value)
-    objectives: list[tuple[int | None, Any]] = [(r, m.rank_value[r]) for r in ranks]
-    objectives.append((None, m.earliness))
-    variables = m.prob.variables()
-    for rank, objective in objectives:
-        t0 = time.perf_counter()
-        time_left = time_limit - (t0 - start)
-        if time_left <= 0.01 and last_good is not None:
-            stages.append(StageReport(rank, "skipped", None, None, None, 0.0))
-            overall = "feasible"
-            continue
-        if progress is not None:
-            what = f"rank {rank}" if rank is not None else "earliest years"
-            progress(f"stage {len(stages) + 1}/{len(objectives)}: {what}")
-        if rank is None and last_good is not None:
-            _hold_every_rank_at(m, last_good)
-        integral = rank is None or m.rank_value_integral[rank]
-        stage_gap = gap if integral else max(gap, FRACTIONAL_VALUE_GAP)
-        if last_good is not None:
-            _restore(variables, last_good)  # the warm start is the last good schedule
-        solved = _run(m, objective, time_left, stage_gap, warm=last_good is not None)
-        seconds = time.perf_counter() - t0
-        if solved.status in ("infeasible", "no_solution") or not solved.has_solution:
-            stages.append(StageReport(rank, solved.status, None, None, None, seconds, stage_gap))
-            if last_good is None:
-                ended = solved.status
-                overall = ended if ended in ("infeasible", "no_solution") else "no_solution"
+    groups = [g for g in give_way_order(m.plan) if g in m.floor_groups]
+    run = _Stages(m, time_limit, gap, progress, total=len(ranks) + 1)
+
+    def rank_spec(r: int) -> _Spec:
+        return _Spec("rank", r, m.rank_value[r], m.rank_value_integral[r], f"rank {r}")
+
+    first = 0
+    if m.shortfall:
+        _fix_shortfalls(m, True)  # every floor as a hard row first
+        value = run.run(rank_spec(ranks[0]))
+        if value is None and run.stopped and run.overall == "infeasible":
+            # no plan meets every floor: let them give way, rank 1's floors last
+            _fix_shortfalls(m, False)
+            run = _Stages(m, time_limit, gap, progress, total=len(groups) + len(ranks) + 1)
+            _floor_stages(m, run, groups)
+        else:
+            first = 1
+            if value is not None:
+                hold_rank(m, ranks[0], value, tolerance)
+    if not run.stopped:
+        for r in ranks[first:]:
+            value = run.run(rank_spec(r))
+            if run.stopped:
                 break
-            overall = "feasible"
-            continue
-        value, bound, gap_now = _measure(objective, solved, integral)
-        status = solved.status
-        if status == "optimal" and gap_now > stage_gap * (1 + 1e-6) + 1e-9:
-            status = "not_proven"  # never "optimal" further from the bound than asked
-        stages.append(
-            StageReport(
-                rank, status, value, bound, gap_now, seconds, stage_gap, solved.retried_cold
-            )
-        )
-        if status != "optimal":
-            overall = "feasible"
-        last_good = {v.name: float(v.varValue or 0.0) for v in variables}
-        if rank is not None:
-            hold_rank(m, rank, value, tolerance)
-    solve_seconds = time.perf_counter() - start
-    schedule, funded = _extract(m, last_good)
+            if value is not None:
+                hold_rank(m, r, value, tolerance)
+    if not run.stopped and run.last_good is not None:
+        _hold_every_rank_at(m, run.last_good)
+        run.run(_Spec("tiebreak", None, m.earliness, True, "earliest years"))
+    solution = run.last_good
+    schedule, funded = _extract(m, solution)
     return SolveResult(
-        status=overall,
-        stages=tuple(stages),
+        status=run.overall,
+        stages=tuple(run.reports),
         schedule=schedule,
         funded=funded,
         solver_name=SOLVER_NAME,
         solver_version=highs_version(),
         pulp_version=pulp_version(),
         build_seconds=build_seconds,
-        solve_seconds=solve_seconds,
+        solve_seconds=time.perf_counter() - run.start,
         time_limit_seconds=time_limit,
         gap_setting=gap,
-        values=_rank_values_at(m, last_good),
+        values=_rank_values_at(m, solution),
+        shortfalls=_shortfalls_at(m, solution),
+        floors_mode=m.plan.solver.floors,
     )
+
+
+def _floor_stages(m: ModelHandles, run: _Stages, groups: list[int]) -> None:
+    """One stage per give-way group, rank 1's floors first: minimise the group's shortfall and
+    hold it there (``floor_hold[g]``: the shortfall is a whole number of 億円)."""
+    for g in groups:
+        total = m.linear_sum(m.shortfall[k] for k in m.floor_groups[g])
+        what = f"floors of rank {g}" if g else "floors of no single rank"
+        short = run.run(_Spec("floors", g, -1 * total, True, what))
+        if run.stopped:
+            return
+        if short is not None:
+            set_rhs(m, "floor_hold", (g,), round(short) + 0.5)
+
+
+def least_shortfalls(
+    m: ModelHandles, *, time_limit: float, gap: float = 0.0
+) -> tuple[str, tuple[Shortfall, ...]]:
+    """Only the floor stages of :func:`solve_lexicographic` (the model must have shortfall
+    variables, ``floors = "priority"``): how far each floor falls short when they give way in
+    reverse priority order. Returns the status (``optimal``, ``feasible`` after a limit,
+    ``infeasible``: even with every floor given way there is no plan) and the shortfalls."""
+    release_holds(m)
+    groups = [g for g in give_way_order(m.plan) if g in m.floor_groups]
+    run = _Stages(m, time_limit, gap, None, total=len(groups))
+    if not groups:
+        run.run(_Spec("floors", 0, m.linear_sum([]), True, "no floors"))
+    _floor_stages(m, run, groups)
+    return run.overall, _shortfalls_at(m, run.last_good)
+
+
+def set_bounds(var: Any, low: float | None, high: float | None) -> None:
+    """Set a variable's bounds (``None``: unbounded on that side)."""
+    var.bounds(low, high)
+
+
+def _fix_shortfalls(m: ModelHandles, hard: bool) -> None:
+    """Fix every shortfall at 0 (``hard``) or free it again (0 … the floor's low)."""
+    for key, var in m.shortfall.items():
+        var.bounds(0, 0 if hard else m.shortfall_bound[key])
+
+
+def _shortfalls_at(m: ModelHandles, solution: Mapping[str, float] | None) -> tuple[Shortfall, ...]:
+    """The floors the schedule ``solution`` falls short of, in give-way order (the floors of
+    no rank first, then the lowest rank's), each with the 億円 it reaches, read from the
+    schedule (never from the shortfall variables)."""
+    if solution is None:
+        return ()
+    out: list[Shortfall] = []
+    for f in floors_of(m.plan):
+        key = (f.family, (f.key,))
+        row = m.constraints.get(key)
+        if row is None:
+            continue
+        own = m.shortfall.get(key)
+        skip = own.name if own is not None else None
+        reached = m.floor_offset.get(key, 0) + sum(
+            float(coef) * solution.get(var.name, 0.0)
+            for var, coef in row.items()
+            if var.name != skip
+        )
+        achieved = round(reached)
+        if achieved < f.low:
+            out.append(Shortfall(f, achieved, f.low - achieved))
+    order = {g: i for i, g in enumerate(reversed(give_way_order(m.plan)))}
+    return tuple(sorted(out, key=lambda s: order.get(s.floor.group, 0)))
 
 
 def _measure(objective: Any, solved: StageSolve, integral: bool) -> tuple[float, float, float]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 def check_plan(plan: Plan, *, toml_path: Path, programs_path: Path, clipped: bool = False) -> None:
     """Run every check; raise on the first problem found."""
     check_ranks(plan, toml_path)
+    check_floor_ranks(plan, toml_path)
     check_areas(plan, toml_path)
     check_phases(plan, toml_path)
     check_bounds(plan, toml_path)
@@ -52,6 +53,21 @@ def check_ranks(plan: Plan, path: Path) -> None:
                     f"rank {r.rank} names unknown area {a!r}",
                     column="ranks.areas",
                     fix=f"use one of {sorted(area_ids)}",
+                )
+
+
+def check_floor_ranks(plan: Plan, path: Path) -> None:
+    """``floor_rank`` of an area, phase or bound names a rank of the plan."""
+    ranks = {r.rank for r in plan.ranks}
+    tables = (("areas", plan.areas), ("phases", plan.phases), ("bounds", plan.bounds))
+    for table, items in tables:
+        for item in items:
+            if item.floor_rank is not None and item.floor_rank not in ranks:
+                raise PlanError(
+                    path,
+                    f"{table} {item.id}: floor_rank {item.floor_rank} is not a rank",
+                    column=f"{table}.floor_rank",
+                    fix=f"use a rank from 1 to {max(ranks)}, or remove the line",
                 )
 
 

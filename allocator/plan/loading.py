@@ -52,6 +52,14 @@ class Overrides:
     cap_base: str | None = None
     """``each_year``, or ``fixed_year`` (with ``cap_base_year``)."""
     cap_base_year: int | None = None
+    floors: str | None = None
+    """``priority`` (floors give way in reverse priority order) or ``hard``."""
+    profile: str | None = None
+    """The tie-break: ``level``, ``early`` or ``reference``."""
+    floor_ratio: Fraction | None = None
+    """Defence spending at least this share of GDP (``--floor-ratio``)."""
+    floor_from: int | None = None
+    """First fiscal year of the floor ratio (``--floor-from``)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     horizon = _horizon(files, ov)
     gdp_case = _gdp_case(files, ov)
     programs = _programs_in_horizon(files.programs, horizon, notes)
-    cap = _cap_settings(files, ov, cap_ratio)
+    cap = _cap_settings(files, ov, cap_ratio, horizon)
     areas, phases, bounds = _bounds_for_horizon(
         files.raw, horizon.moved, horizon.last_year, horizon.shortened, notes
     )
@@ -271,7 +279,7 @@ def _cut_program(p: Program, last_year: int) -> Program | None:
     return p.model_copy(update=update)
 
 
-def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
+def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction, horizon: _Horizon) -> CapSettings:
     raw = files.raw.cap
     base, base_year = raw.base, raw.base_year
     if ov.cap_base is not None:
@@ -291,7 +299,48 @@ def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
             column="cap.base_year",
             fix="add base_year = 2022",
         )
-    return CapSettings(ratio=ratio, base=base, base_year=base_year, source=raw.source)
+    floor_ratio, floor_from = _floor_ratio(files, ov, horizon)
+    return CapSettings(
+        ratio=ratio,
+        base=base,
+        base_year=base_year,
+        floor_ratio=floor_ratio,
+        floor_from=floor_from,
+        source=raw.source,
+    )
+
+
+def _floor_ratio(
+    files: _Files, ov: Overrides, horizon: _Horizon
+) -> tuple[Fraction | None, int | None]:
+    """The ratio floor: ``--floor-ratio``/``--floor-from``, else ``[cap] floor_ratio`` and
+    ``floor_from`` (moved with the plan's start). ``floor_from`` alone is refused."""
+    raw = files.raw.cap
+    if ov.floor_ratio is not None:
+        ratio: Fraction | None = ov.floor_ratio
+    elif raw.floor_ratio is not None:
+        try:
+            ratio = parse_cap(str(raw.floor_ratio), option="[cap] floor_ratio")
+        except UsageError as exc:
+            raise PlanError(files.toml_path, str(exc), fix='write floor_ratio = "2%"') from None
+    else:
+        ratio = None
+    if ov.floor_from is not None:
+        start: int | None = ov.floor_from
+    elif raw.floor_from is not None:
+        start = horizon.moved(raw.floor_from)
+    else:
+        start = None
+    if start is not None and ratio is None:
+        if ov.floor_from is not None:
+            raise UsageError("--floor-from", "needs a ratio", "add --floor-ratio 2%")
+        raise PlanError(
+            files.toml_path,
+            "[cap] floor_from needs floor_ratio",
+            column="cap.floor_ratio",
+            fix='add floor_ratio = "2%"',
+        )
+    return ratio, start
 
 
 def _baseline(files: _Files, horizon: _Horizon) -> tuple[tuple[int, int], ...]:
@@ -320,6 +369,12 @@ def _fiscal(files: _Files, horizon: _Horizon) -> FiscalCaps:
 
 
 def _solver(raw: RawFile, ov: Overrides) -> SolverSettings:
+    floors = ov.floors if ov.floors is not None else raw.solver.floors
+    if floors not in ("priority", "hard"):
+        raise UsageError("--floors", f"{floors!r} is not a floors mode", "write priority or hard")
+    profile = ov.profile if ov.profile is not None else raw.solver.profile
+    if profile not in ("level", "early", "reference"):
+        raise UsageError("--profile", f"{profile!r} is not a tie-break", "write level or early")
     return SolverSettings(
         time_limit_seconds=(
             ov.time_limit_seconds
@@ -328,6 +383,8 @@ def _solver(raw: RawFile, ov: Overrides) -> SolverSettings:
         ),
         gap=ov.gap if ov.gap is not None else raw.solver.gap,
         tolerance=raw.solver.tolerance,
+        floors=floors,  # type: ignore[arg-type]
+        profile=profile,  # type: ignore[arg-type]
     )
 
 
@@ -357,7 +414,7 @@ def _input_hash(
     digest = hashlib.sha256()
     for blob in (files.toml_bytes, files.programs_table.raw, files.gdp_table.raw):
         digest.update(hashlib.sha256(blob).digest())
-    settings = (
+    settings: tuple[object, ...] = (
         str(cap.ratio),
         horizon.first_year,
         horizon.years,
@@ -367,6 +424,10 @@ def _input_hash(
         ov.time_limit_seconds,
         ov.gap,
     )
+    # settings added later enter the hash only when used, so earlier runs keep their hash
+    for extra in (ov.floors, ov.profile, ov.floor_ratio, ov.floor_from):
+        if extra is not None:
+            settings += (str(extra),)
     digest.update(repr(settings).encode())
     return digest.hexdigest()
 

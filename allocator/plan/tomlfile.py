@@ -36,6 +36,8 @@ class _RawCap(_Raw):
     ratio: str | float = "2%"
     base: Literal["each_year", "fixed_year"] = "each_year"
     base_year: int | None = None
+    floor_ratio: str | float | None = None
+    floor_from: int | None = None
     source: str = ""
 
 
@@ -58,6 +60,8 @@ class _RawSolver(_Raw):
     time_limit_seconds: float = 120.0
     gap: float = 0.0
     tolerance: float = 0.0
+    floors: Literal["priority", "hard"] = "priority"
+    profile: Literal["level", "early"] = "level"
 
 
 class RawFile(_Raw):

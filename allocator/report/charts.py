@@ -117,6 +117,9 @@ def area_chart(data: RunData, path: Path, lang: str) -> None:
     bottom = [0.0] * len(years)
     extra = iter(_FALLBACK_COLOURS * 4)
     outside = _outside_cap_areas(data)
+    short_areas = {
+        sf.key: sf.shortfall_oku_yen for sf in data.record.shortfalls if sf.floor == "area_low"
+    }
     for a in areas:
         vals = [float(v) / OKU_PER_CHO for v in table[a].tolist()]
         if not any(vals):
@@ -124,6 +127,12 @@ def area_chart(data: RunData, path: Path, lang: str) -> None:
         name = data.area_name(a, lang)
         tag = f"{a}*" if a in outside else a
         label = f"{tag}  {_shorten(name, 22 if lang == 'ja' else 46)}" if name else tag
+        if a in short_areas:
+            label += _t(
+                f"  ▲下限不足 {short_areas[a] / OKU_PER_CHO:,.1f}兆円",
+                f"  ▲ floor short {short_areas[a] / OKU_PER_CHO:,.1f} 兆円",
+                lang,
+            )
         colour = AREA_COLOURS.get(a) or next(extra)
         ax.bar(x, vals, bottom=bottom, color=colour, width=0.72, label=label, zorder=2)
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
@@ -203,6 +212,16 @@ def area_chart(data: RunData, path: Path, lang: str) -> None:
             f"\nAreas marked * ({', '.join(sorted(outside))}) do not count toward the cap.",
             lang,
         )
+    if data.record.shortfalls:
+        parts = [
+            f"{sf.key} {sf.shortfall_oku_yen / OKU_PER_CHO:,.1f}" for sf in data.record.shortfalls
+        ]
+        note += _t(
+            f"\n▲ 満たせない下限(兆円、譲られた順): {'、'.join(parts)}(shortfalls.csv)",
+            f"\n▲ Floors that fall short (兆円, in the order they gave way): {', '.join(parts)} "
+            "(shortfalls.csv)",
+            lang,
+        )
     fig.canvas.draw()  # to know where the legend ends
     box = legend.get_window_extent().transformed(fig.transFigure.inverted())
     fig.text(0.5, box.y0 - 0.01, note, fontsize=9, color="#444444", ha="center", va="top")
@@ -252,7 +271,28 @@ def rank_chart(data: RunData, path: Path, lang: str) -> None:
         label=_t("手当て額", "Funded", lang),
         zorder=3,
     )
-    top = max([*highs, 0.0])
+    short = {k: 0.0 for k in r["rank"]}
+    for sf in data.record.shortfalls:
+        if sf.rank is not None and sf.rank in short:
+            short[sf.rank] += sf.shortfall_oku_yen / OKU_PER_CHO
+    gaps = [short.get(int(k), 0.0) for k in r["rank"]]
+    marked = [i for i, g in enumerate(gaps) if g]
+    if marked:
+        ax.barh(
+            [y[i] for i in marked],
+            [gaps[i] for i in marked],
+            left=[funded[i] for i in marked],
+            height=0.7,
+            color="none",
+            edgecolor="#c0392b",
+            hatch="///",
+            linewidth=1.2,
+            label=_t(
+                "下限に届かない額(このランクの下限の不足)", "Short of this rank's floors", lang
+            ),
+            zorder=3,
+        )
+    top = max([*highs, *(f + g for f, g in zip(funded, gaps, strict=True)), 0.0])
     for i, (f, h) in enumerate(zip(funded, highs, strict=True)):
         share = f / h if h else None
         text = (
@@ -260,10 +300,17 @@ def rank_chart(data: RunData, path: Path, lang: str) -> None:
             if share is not None
             else "—"
         )
-        ax.text(h + top * 0.01, i, text, va="center", ha="left", fontsize=10, zorder=4)
+        if gaps[i]:
+            text += _t(
+                f"  ▲下限不足 {gaps[i]:,.1f}兆円", f"  ▲ floors short {gaps[i]:,.1f} 兆円", lang
+            )
+        ax.text(
+            max(h, f + gaps[i]) + top * 0.01, i, text, va="center", ha="left", fontsize=10,
+            zorder=4, color="#c0392b" if gaps[i] else "black",
+        )  # fmt: skip
     ax.set_yticks(y, labels, fontsize=10)
     ax.invert_yaxis()  # rank 1 on top
-    ax.set_xlim(0, max(top * 1.32, 0.1))
+    ax.set_xlim(0, max(top * (1.6 if marked else 1.32), 0.1))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.set_xlabel(_t("兆円", "兆円 (¥ trillion)", lang))
     ax.grid(axis="x", color="#dddddd", zorder=0)

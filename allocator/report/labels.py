@@ -56,6 +56,16 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "amount_oku_yen": ("配分額(億円)", "Amount (億円)"),
     "units": ("数量", "Units"),
     "counts_toward_defense": ("防衛費に算入", "Counts toward defence"),
+    "order": ("譲る順", "Gives way"),
+    "floor": ("下限の種類", "Floor"),
+    "id": ("ID", "ID"),
+    "name": ("名称", "Name"),
+    "first_year": ("開始年度", "First FY"),
+    "last_year": ("終了年度", "Last FY"),
+    "pooled": ("複数年度の合計", "Pooled over years"),
+    "floor_oku_yen": ("下限(億円)", "Floor (億円)"),
+    "achieved_oku_yen": ("達成(億円)", "Reached (億円)"),
+    "shortfall_oku_yen": ("不足(億円)", "Short by (億円)"),
 }
 
 YES_NO = {"ja": {"yes": "はい", "no": "いいえ"}, "en": {"yes": "yes", "no": "no"}}

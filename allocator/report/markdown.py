@@ -9,7 +9,14 @@ from typing import Any
 import pandas as pd
 
 from allocator.constants import AREA_CHART, CHARTS_DIR, RANK_CHART, WORKBOOK
-from allocator.formatting import cho_text, fy, pct, year_ranges
+from allocator.formatting import (
+    blocked_sentence,
+    cho_text,
+    fy,
+    pct,
+    shortfall_sentence,
+    year_ranges,
+)
 from allocator.report.data import RunData
 from allocator.report.labels import rank_label, status_word
 
@@ -52,6 +59,15 @@ def _verification_line(data: RunData, lang: str) -> str:
 
 
 def _status_line(data: RunData, lang: str) -> str:
+    n = data.floors_short
+    if data.status == "optimal" and n:
+        return (
+            f"最適(下限の不足 {n}件)— すべての優先順位で最適性を証明済み。下限は優先順位の"
+            "逆順に譲られました(下記)"
+            if lang == "ja"
+            else f"optimal, {n} floor{'s' if n != 1 else ''} short — every priority rank is "
+            "proven optimal; floors gave way in reverse priority order (below)"
+        )
     if data.status == "optimal":
         return (
             "最適 — すべての優先順位で最適性を証明済み"
@@ -120,15 +136,16 @@ def _infeasible_md(data: RunData, lang: str) -> str:
             "**この実行には配分がありません。**" if ja else "**This run has no schedule.**"
         )
     lines.append("")
-    if data.explanation:
+    explanation = data.explanation_text(lang)
+    if explanation:
         lines += [
             "## 理由と対処(explanation.txt)"
             if ja
             else "## Why, and what would fix it (explanation.txt)",
             "",
         ]
-        fence = _fence(data.explanation)
-        lines += [fence + "text", data.explanation, fence]
+        fence = _fence(explanation)
+        lines += [fence + "text", explanation, fence]
     else:
         lines.append("explanation.txt がありません。" if ja else "There is no explanation.txt.")
     return "\n".join(lines) + "\n"
@@ -198,6 +215,58 @@ def _marginal_md(data: RunData, lang: str, binding: list[int]) -> list[str]:
     return out
 
 
+def _shortfalls_md(data: RunData, lang: str) -> list[str]:
+    """The floors that fall short, in the order they gave way, and the programs that cannot be
+    funded at this cap even alone; nothing when every floor is met."""
+    ja = lang == "ja"
+    rec = data.record
+    if not rec.shortfalls:
+        if rec.solver.floors == "priority":
+            return ["すべての下限を満たしています。" if ja else "Every floor is met.", ""]
+        return []
+    out = [
+        "## 満たせない下限" if ja else "## Floors that fall short",
+        "",
+        (
+            "すべての下限を同時には満たせないため、下限は優先順位の逆順に(単一の順位に属さない"
+            "下限、次に下位の順位の下限から)必要最小限だけ譲られました。上限と必須の事業は譲られ"
+            "ません。一覧は shortfalls.csv にもあります。"
+            if ja
+            else "Not every floor can be met, so floors gave way in reverse priority order "
+            "(floors of no single rank first, then the lowest rank's), each by the least 億円; "
+            "caps and mandatory programs never give way. The list is also in shortfalls.csv."
+        ),
+        "",
+    ]
+    for i, sf in enumerate(rec.shortfalls, start=1):
+        name = sf.name_ja if ja else sf.name_en
+        text = shortfall_sentence(
+            sf.floor, sf.key, name, sf.rank, sf.first_year, sf.last_year, sf.floor_oku_yen,
+            sf.achieved_oku_yen, sf.shortfall_oku_yen, lang,
+        )  # fmt: skip
+        out.append(f"{i}. {md(text)}")
+    short_ranks = {sf.rank for sf in rec.shortfalls if sf.rank is not None}
+    blocked = [b for b in rec.blocked if b.rank in short_ranks]
+    if blocked:
+        out += [
+            "",
+            "この上限では単独でも実施できない事業(下位の順位がその資金を受け取っても優先順位に"
+            "反しません):"
+            if ja
+            else "Programs that cannot be funded at this cap even alone (a lower rank receiving "
+            "that money is no breach of the priority):",
+            "",
+        ]
+        for b in blocked:
+            text = blocked_sentence(
+                b.program_id, b.rank, b.need_oku_yen, b.room_oku_yen, b.first_year,
+                b.last_year, b.limit, data.cap_text, lang,
+            )  # fmt: skip
+            out.append(f"- {md(text)}")
+    out.append("")
+    return out
+
+
 def report_markdown(data: RunData, lang: str) -> str:
     """The text of ``report.md`` for ``data`` in ``lang``."""
     if not data.has_plan:
@@ -243,6 +312,8 @@ def report_markdown(data: RunData, lang: str) -> str:
         ),
         "",
     ]
+
+    lines += _shortfalls_md(data, lang)
 
     # funded and not funded
     lines += [

@@ -31,7 +31,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from allocator import __version__
 from allocator.constants import FORMULA_START
-from allocator.formatting import fy
+from allocator.formatting import blocked_sentence, fy
 from allocator.report.data import RunData
 from allocator.report.labels import YES_NO, column_label, rank_label, status_word, t
 from allocator.run.csvfile import RATIO_COLUMNS
@@ -460,6 +460,65 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
     )
 
 
+def shortfalls_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """The floors that fall short, in the order they gave way (shortfalls.csv), with the
+    programs that cannot be funded at this cap even alone."""
+    table = data.shortfalls
+    if table is None or not len(table):
+        put(
+            ws,
+            1,
+            1,
+            _t("すべての下限を満たしています。", "Every floor is met.", lang)
+            if data.record.solver.floors == "priority"
+            else _t(
+                "下限はすべて必須(--floors hard)です。",
+                "Every floor is hard (--floors hard).",
+                lang,
+            ),
+        )
+        ws.column_dimensions["A"].width = 60
+        return
+    shown = table.copy()
+    shown["name"] = shown["name_ja"] if lang == "ja" else shown["name_en"]
+    shown = shown[
+        ["order", "floor", "id", "name", "rank", "first_year", "last_year", "pooled",
+         "floor_oku_yen", "achieved_oku_yen", "shortfall_oku_yen"]
+    ]  # fmt: skip
+    cols = write_table(ws, shown, lang)
+    for i in range(2, len(shown) + 2):
+        cell = ws.cell(row=i, column=cols["shortfall_oku_yen"])
+        cell.font = Font(bold=True, color="C0392B")
+    ws.freeze_panes = "A2"
+    note = len(shown) + 3
+    put(
+        ws,
+        note,
+        1,
+        _t(
+            "下限は優先順位の逆順に譲られます(順序1が最初): 単一の順位に属さない下限、次に下位の"
+            "順位の下限から。上限と必須の事業は譲られません。",
+            "Floors give way in reverse priority order (order 1 first): floors of no single rank, "
+            "then the lowest rank's. Caps and mandatory programs never give way.",
+            lang,
+        ),
+    )
+    short_ranks = {sf.rank for sf in data.record.shortfalls if sf.rank is not None}
+    row = note + 1
+    for b in data.record.blocked:
+        if b.rank in short_ranks:
+            put(
+                ws,
+                row,
+                1,
+                blocked_sentence(
+                    b.program_id, b.rank, b.need_oku_yen, b.room_oku_yen, b.first_year,
+                    b.last_year, b.limit, data.cap_text, lang,
+                ),
+            )  # fmt: skip
+            row += 1
+
+
 def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]]:
     rec = data.record
     info = data.plan_info
@@ -480,10 +539,25 @@ def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]
     yield "PuLP", solver.pulp_version, None
     yield _t("時間制限(秒)", "Time limit (s)", lang), solver.time_limit_seconds, None
     yield _t("許容ギャップ", "Gap setting", lang), solver.gap, RATIO_FORMAT_SMALL
-    yield _t("状態", "Status", lang), status_word(data.status, lang), None
+    status = status_word(data.status, lang)
+    if data.floors_short:
+        status += _t(
+            f"(下限の不足 {data.floors_short}件)", f", {data.floors_short} floors short", lang
+        )
+    yield _t("状態", "Status", lang), status, None
+    yield _t("下限の扱い", "Floors", lang), rec.solver.floors, None
     for st in rec.stages:
-        k = st.rank
-        what = rank_label(k, lang) if k is not None else _t("早期化", "earliness", lang)
+        if st.kind == "floors":
+            g = st.group
+            what = (
+                _t(f"順位{g}の下限", f"rank {g} floors", lang)
+                if g
+                else _t("単一の順位に属さない下限", "floors of no single rank", lang)
+            )
+        elif st.is_tiebreak:
+            what = _t("同値の配分からの選択", "tie-break", lang)
+        else:
+            what = rank_label(st.rank or 0, lang)
         yield _t(f"ギャップ({what})", f"Gap ({what})", lang), st.gap, RATIO_FORMAT_SMALL
         yield _t(f"状態({what})", f"Status ({what})", lang), status_word(st.status, lang), None
     yield _t("入力ハッシュ", "Input hash", lang), rec.input_hash, None
@@ -598,6 +672,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("schedule", "配分表", "Schedule", schedule_sheet),
     Sheet("programs", "事業", "Programs", programs_sheet, lambda d: d.programs is not None),
     Sheet("ranks", "優先順位", "Ranks", ranks_sheet, lambda d: d.ranks is not None),
+    Sheet("shortfalls", "下限の不足", "Shortfalls", shortfalls_sheet),
     Sheet("marginal", "限界価値", "Marginal values", marginal_sheet),
     Sheet("info", "実行情報", "Run info", info_sheet),
 )

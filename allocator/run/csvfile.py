@@ -25,6 +25,11 @@ TEXT_COLUMNS = frozenset(
         "mandatory",
         "counts_toward_defense",
         "status",
+        "floor",
+        "id",
+        "pooled",
+        "floors_short_list",
+        "limits_reached",
     }
 )
 """CSV columns always read as text (an id such as ``007`` must not become a number)."""

@@ -20,6 +20,7 @@ from allocator.errors import AllocatorError
 from allocator.formatting import format_cap
 from allocator.plan.cap import parse_cap
 from allocator.plan.loading import Overrides
+from allocator.plan.room import blocked_programs
 
 if TYPE_CHECKING:
     from allocator.optim.result import SolveResult
@@ -68,6 +69,13 @@ class RunOptions(_Strict):
     gap: float | None = None
     cap_base: str | None = None
     cap_base_year: int | None = None
+    floors: str | None = None
+    profile: str | None = None
+    reference: str | None = None
+    """The approved run folder the tie-break stayed close to (``--reference``)."""
+    floor_ratio: str | None = None
+    """The floor ratio as an exact fraction (``1/50``)."""
+    floor_from: int | None = None
 
     def overrides(self) -> Overrides:
         """The loader overrides these options stand for.
@@ -86,6 +94,14 @@ class RunOptions(_Strict):
             gap=self.gap,
             cap_base=self.cap_base,
             cap_base_year=self.cap_base_year,
+            floors=self.floors,
+            profile=self.profile,
+            floor_ratio=(
+                parse_cap(self.floor_ratio, option="plan.json options.floor_ratio")
+                if self.floor_ratio is not None
+                else None
+            ),
+            floor_from=self.floor_from,
         )
 
 
@@ -96,10 +112,16 @@ class SolverInfo(_Strict):
     time_limit_seconds: float
     gap: float
     tolerance: float
+    floors: str = "priority"
+    """``priority``: floors give way in reverse priority order; ``hard``: all must hold."""
+    profile: str = "early"
+    """The tie-break that chose the schedule among those of equal value (runs written before
+    it was recorded used ``early``)."""
 
 
 class StageRecord(_Strict):
-    """One priority stage (``rank`` None: the tie-break stage)."""
+    """One stage: ``kind`` ``floors`` (give-way ``group``: a rank, 0 for no rank; objective =
+    the group's shortfall in 億円), ``rank`` or ``tiebreak``."""
 
     rank: int | None
     status: str
@@ -111,6 +133,46 @@ class StageRecord(_Strict):
     """The relative gap the stage was solved to (``None`` in runs written before it was
     recorded: the solver's ``gap`` then)."""
     retried_cold: bool = False
+    kind: Literal["floors", "rank", "tiebreak"] = "rank"
+    group: int | None = None
+
+    @property
+    def is_tiebreak(self) -> bool:
+        return self.kind == "tiebreak" or (self.kind == "rank" and self.rank is None)
+
+    @property
+    def is_rank(self) -> bool:
+        return self.kind == "rank" and self.rank is not None
+
+
+class ShortfallRecord(_Strict):
+    """A floor the schedule falls short of (``floor``: ``area_low``, ``phase_low``,
+    ``bound_low`` or ``ratio_floor``; ``rank`` None: the floor of no single rank)."""
+
+    floor: str
+    key: str
+    name_ja: str
+    name_en: str
+    rank: int | None
+    first_year: int
+    last_year: int
+    floor_oku_yen: int
+    achieved_oku_yen: int
+    shortfall_oku_yen: int
+
+
+class BlockedRecord(_Strict):
+    """A program that cannot be funded at this cap even alone: it needs ``need_oku_yen`` in
+    ``first_year``..``last_year`` where the caps leave ``room_oku_yen``."""
+
+    program_id: str
+    rank: int
+    need_oku_yen: int
+    room_oku_yen: int
+    first_year: int
+    last_year: int
+    limit: str
+    """What leaves too little room: ``gdp_cap``, ``fiscal`` (a fiscal ceiling) or ``both``."""
 
 
 class ViolationRecord(_Strict):
@@ -159,7 +221,13 @@ class RunRecord(_Strict):
     allocations: tuple[Allocation, ...]
     notes: tuple[str, ...]
     explanation: tuple[str, ...] | None = None
+    explanation_ja: tuple[str, ...] | None = None
     verification: VerificationRecord | None = None
+    shortfalls: tuple[ShortfallRecord, ...] = ()
+    """Floors the schedule falls short of, in give-way order (floors of no single rank first,
+    then the lowest rank's); empty when every floor is met."""
+    blocked: tuple[BlockedRecord, ...] = ()
+    """Unfunded programs that cannot be funded at this cap even alone."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -173,6 +241,7 @@ class RunRecord(_Strict):
         times: dict[str, float],
         inputs: dict[str, str],
         explanation: list[str] | None = None,
+        explanation_ja: list[str] | None = None,
     ) -> RunRecord:
         """The record of a solved (or infeasible) run, before verification."""
         return cls(
@@ -201,6 +270,8 @@ class RunRecord(_Strict):
                 time_limit_seconds=result.time_limit_seconds,
                 gap=result.gap_setting,
                 tolerance=plan.solver.tolerance,
+                floors=plan.solver.floors,
+                profile=plan.solver.profile,
             ),
             status=result.status,  # type: ignore[arg-type]
             optimal=result.status == "optimal",
@@ -214,6 +285,8 @@ class RunRecord(_Strict):
                     seconds=s.seconds,
                     requested_gap=s.requested_gap,
                     retried_cold=s.retried_cold,
+                    kind=s.kind,  # type: ignore[arg-type]
+                    group=s.group,
                 )
                 for s in result.stages
             ),
@@ -231,6 +304,36 @@ class RunRecord(_Strict):
             ),
             notes=tuple(plan.notes),
             explanation=tuple(explanation) if explanation else None,
+            explanation_ja=tuple(explanation_ja) if explanation_ja else None,
+            shortfalls=tuple(
+                ShortfallRecord(
+                    floor=sf.floor.family,
+                    key=str(sf.floor.key),
+                    name_ja=sf.floor.name_ja,
+                    name_en=sf.floor.name_en,
+                    rank=sf.floor.rank,
+                    first_year=sf.floor.first_year,
+                    last_year=sf.floor.last_year,
+                    floor_oku_yen=sf.floor.low,
+                    achieved_oku_yen=sf.achieved,
+                    shortfall_oku_yen=sf.shortfall,
+                )
+                for sf in result.shortfalls
+            ),
+            blocked=tuple(
+                BlockedRecord(
+                    program_id=b.program_id,
+                    rank=b.rank,
+                    need_oku_yen=b.need,
+                    room_oku_yen=b.room,
+                    first_year=b.first_year,
+                    last_year=b.last_year,
+                    limit=b.limit,
+                )
+                for b in blocked_programs(plan, result.funded)
+            )
+            if result.has_plan
+            else (),
         )
 
     def verified(self, verification: dict[str, Any], times: dict[str, float]) -> RunRecord:
@@ -247,8 +350,11 @@ class RunRecord(_Strict):
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
-        for key in ("explanation", "verification"):
+        for key in ("explanation", "explanation_ja", "verification"):
             if data[key] is None:
+                del data[key]
+        for key in ("shortfalls", "blocked"):
+            if not data[key]:
                 del data[key]
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -316,4 +422,4 @@ def _missing(value: Any) -> bool:
         return True
 
 
-__all__ = ["RecordError", "RunOptions", "RunRecord"]
+__all__ = ["BlockedRecord", "RecordError", "RunOptions", "RunRecord", "ShortfallRecord"]

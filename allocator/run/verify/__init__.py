@@ -18,6 +18,7 @@ from allocator.constants import (
     PROGRAMS_CSV,
     RANKS_CSV,
     SCHEDULE_CSV,
+    SHORTFALLS_CSV,
     SUMMARY_CSV,
 )
 from allocator.plan.schema import Plan
@@ -35,6 +36,7 @@ from allocator.run.verify.common import (
     PROGRAMS_COLUMNS,
     RANKS_COLUMNS,
     SCHEDULE_COLUMNS,
+    SHORTFALLS_COLUMNS,
     SUMMARY_COLUMNS,
     exact_cap,
     fiscal_ceiling,
@@ -47,6 +49,7 @@ from allocator.run.verify.files import (
     read_table,
     reload_plan,
 )
+from allocator.run.verify.floor_rules import check_gdp_cap_baseline, check_shortfalls
 from allocator.run.verify.outputs import (
     check_input_files,
     check_plan_json,
@@ -99,6 +102,7 @@ def verify_run(run_dir: Path) -> VerifyReport:
     summary = read_table(run_dir / SUMMARY_CSV, SUMMARY_COLUMNS, t)
     programs = read_table(run_dir / PROGRAMS_CSV, PROGRAMS_COLUMNS, t)
     ranks = read_table(run_dir / RANKS_CSV, RANKS_COLUMNS, t)
+    shortfalls = read_table(run_dir / SHORTFALLS_CSV, SHORTFALLS_COLUMNS, t)
     if schedule is None:
         t.notes.append("schedule.csv could not be read: no rule on the money was checked")
         check_plan_json(plan, record, None, None, t)
@@ -115,10 +119,11 @@ def verify_run(run_dir: Path) -> VerifyReport:
     check_payment_profile(plan, amounts, funded, t)
     check_mandatory(plan, funded, t)
     check_precedence(plan, amounts, funded, t)
-    check_area_bound(plan, amounts, t)
-    check_phase_bound(plan, amounts, t)
-    check_aggregate_bound(plan, amounts, t)
-    check_gdp_cap(plan, amounts, t)
+    given_way = check_shortfalls(plan, record, shortfalls, amounts, t)
+    check_area_bound(plan, amounts, t, given_way)
+    check_phase_bound(plan, amounts, t, given_way)
+    check_aggregate_bound(plan, amounts, t, given_way)
+    check_gdp_cap(plan, amounts, t, check_gdp_cap_baseline(plan, amounts, t))
     check_fiscal_year_cap(plan, amounts, t)
     check_fiscal_total_cap(plan, amounts, t)
     check_fiscal_growth(plan, amounts, t)

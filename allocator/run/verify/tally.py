@@ -21,6 +21,7 @@ RULES: tuple[str, ...] = (
     "area_bound",
     "phase_bound",
     "aggregate_bound",
+    "shortfall",
     "gdp_cap",
     "fiscal_year_cap",
     "fiscal_total_cap",
