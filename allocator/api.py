@@ -27,7 +27,7 @@ from allocator.plan.loading import Overrides, load_plan
 from allocator.plan.schema import Plan
 from allocator.run.compare import Comparison
 from allocator.run.folder import atomic_folder, ensure_free, free_folder, safe_name
-from allocator.run.record import RecordError, RunOptions
+from allocator.run.record import RecordError, RunOptions, RunRecord
 from allocator.run.verify import VerifyReport, verify_run
 from allocator.run.writer import default_run_dir, write_run_files
 
@@ -54,12 +54,18 @@ class Outcome:
 
 
 def solve_plan(
-    plan: Plan, *, marginal: bool = False, progress: Callable[[str], None] | None = None
+    plan: Plan,
+    *,
+    marginal: bool = False,
+    progress: Callable[[str], None] | None = None,
+    reference: dict[tuple[str, int], int] | None = None,
 ) -> SolveResult:
     """Build and solve ``plan`` with its own solver settings; with ``marginal``, add the value
-    per rank of 100 億円 more cap in each fiscal year (``result.marginal``)."""
+    per rank of 100 億円 more cap in each fiscal year (``result.marginal``). ``reference``: the
+    approved schedule the ``reference`` tie-break stays close to."""
     t0 = time.perf_counter()
     model = build_model(plan)
+    model.reference = reference
     build = time.perf_counter() - t0
     result = solve_lexicographic(
         model,
@@ -89,9 +95,12 @@ def allocate(
     force: bool = False,
     lang: str = "ja",
     progress: Callable[[str], None] | None = None,
+    reference: Path | None = None,
 ) -> Outcome:
     """Load, solve, write the run folder (when there is a plan to write) and verify it; add
     the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``.
+    ``reference``: an approved run folder the tie-break stays as close to as the priority
+    allows (fewest 億円 moved; ``--reference``).
 
     Raises PlanError / UsageError for bad input and OutputExistsError for an existing ``out``
     without ``force`` — all before anything is written.
@@ -99,12 +108,15 @@ def allocate(
     _check_lang(lang)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
+    approved = load_reference(reference, overrides)
+    if reference is not None:
+        overrides = dataclasses.replace(overrides, profile="reference")
     plan = load_plan(plan_path, overrides)
     times["load_validate"] = time.perf_counter() - t0
     if out is not None:
         ensure_free(out, force=force)  # refuse before solving, not after
 
-    result, diagnosis = _solve_or_explain(plan, times, progress)
+    result, diagnosis = _solve_or_explain(plan, times, progress, approved)
     explanation = diagnosis.lines(plan, "en") if diagnosis else []
     explanation_ja = diagnosis.lines(plan, "ja") if diagnosis else []
     if result.status == "no_solution":
@@ -119,7 +131,8 @@ def allocate(
     verification: VerifyReport | None = None
     with atomic_folder(target, force=force) as folder:
         record = write_run_files(
-            folder, plan, result, options=_run_options(plan, overrides), times=times,
+            folder, plan, result, options=_run_options(plan, overrides, reference),
+            times=times, reference=approved,
             explanation=explanation, explanation_ja=explanation_ja, lang=lang,
         )  # fmt: skip
         if result.has_plan:
@@ -134,8 +147,41 @@ def allocate(
     return Outcome(plan, result, target, verification, times, explanation, explanation_ja)
 
 
+def load_reference(
+    reference: Path | None, overrides: Overrides
+) -> dict[tuple[str, int], int] | None:
+    """The schedule of an approved run folder, {(program_id, fiscal_year): 億円}.
+
+    Raises
+    ------
+    UsageError
+        If ``--profile reference`` is asked for without a run folder, or the folder is not a
+        run with a schedule.
+    """
+    if reference is None:
+        if overrides.profile == "reference":
+            raise UsageError(
+                "--profile", "reference needs an approved run", "add --reference RUN_FOLDER"
+            )
+        return None
+    try:
+        record = RunRecord.read(Path(reference))
+    except RecordError as exc:
+        raise UsageError("--reference", str(exc), "give a run folder written by allocate") from None
+    if not record.has_plan:
+        raise UsageError(
+            "--reference",
+            f"{reference} has no schedule (status {record.status})",
+            "give a run folder with a plan",
+        )
+    return {(pid, y): amount for pid, y, amount, _ in record.allocations}
+
+
 def _solve_or_explain(
-    plan: Plan, times: dict[str, float], progress: Callable[[str], None] | None
+    plan: Plan,
+    times: dict[str, float],
+    progress: Callable[[str], None] | None,
+    reference: dict[tuple[str, int], int] | None = None,
 ) -> tuple[SolveResult, Diagnosis | None]:
     """The strict-priority solve with the marginal values; for an infeasible plan, the
     diagnosis of which rules conflict (cheap pre-checks first, then the priority-respecting
@@ -144,7 +190,7 @@ def _solve_or_explain(
     if found:
         return infeasible_result(plan), Diagnosis(precheck=tuple(found))
     t = time.perf_counter()
-    result = solve_plan(plan, marginal=True, progress=progress)
+    result = solve_plan(plan, marginal=True, progress=progress, reference=reference)
     times["build"] = result.build_seconds
     times["solve"] = result.solve_seconds
     times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
@@ -172,8 +218,9 @@ def _run_tag(plan: Plan, overrides: Overrides) -> str:
     return "-".join(t for t in tags if t)
 
 
-def _run_options(plan: Plan, overrides: Overrides) -> RunOptions:
+def _run_options(plan: Plan, overrides: Overrides, reference: Path | None = None) -> RunOptions:
     return RunOptions(
+        reference=str(reference) if reference is not None else None,
         cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
         first_year=overrides.first_year,
         years=overrides.years,
@@ -228,6 +275,11 @@ def sweep(
     _check_lang(lang)
     if out is not None and out.exists():
         raise OutputExistsError(f"{out}: already exists — give another --out folder")
+    if overrides.profile == "reference":
+        raise UsageError(
+            "--profile", "reference needs an approved run, which sweep does not take",
+            "use level or early",
+        )  # fmt: skip
     plan = load_plan(plan_path, overrides)
     target = out or default_sweep_dir(
         plan, reports, caps[0], caps[-1], tag=_run_tag(plan, overrides)

@@ -58,7 +58,7 @@ LANGS = ("ja", "en")
 # ---------------------------------------------------------------------------------------------
 # constraint families
 
-FamilyKind = Literal["program", "link", "floor", "ceiling", "cap", "priority"]
+FamilyKind = Literal["program", "link", "floor", "ceiling", "cap", "priority", "tiebreak"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Family:
     name: str
     kind: FamilyKind
     """``program``: a program's own rules; ``link``: between programs; ``floor``/``ceiling``:
-    lower/upper bounds on aggregates; ``cap``: the GDP and fiscal caps; ``priority``: holds."""
+    lower/upper bounds on aggregates; ``cap``: the GDP and fiscal caps; ``priority``: holds;
+    ``tiebreak``: auxiliary rows of the tie-break stage (|·| as a variable)."""
     en: str
     ja: str
 
@@ -120,6 +121,16 @@ FAMILIES: dict[str, Family] = {
         Family("floor_hold", "priority",
                "a higher rank's floors fall no further short than they had to",
                "上位の下限の不足は最小のまま保つ"),
+        Family("level_total", "tiebreak", "year-to-year change of total new spending",
+               "新規支出合計の年度間変化"),
+        Family("level_ratio", "tiebreak", "year-to-year change of the defence ratio to GDP",
+               "防衛費のGDP比の年度間変化"),
+        Family("level_program", "tiebreak", "year-to-year change of a program's money",
+               "事業ごとの配分の年度間変化"),
+        Family("level_peak", "tiebreak", "the largest year-to-year change (total, ratio)",
+               "年度間変化の最大値"),
+        Family("reference_gap", "tiebreak", "money moved against the reference run",
+               "基準とする実行結果からの変更額"),
     )
 }  # fmt: skip
 """Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""

@@ -28,8 +28,26 @@ INJECTED = '=HYPERLINK("http://x","click")'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 SHEETS = {
-    "ja": ["概要", "配分表", "事業", "優先順位", "下限の不足", "限界価値", "実行情報"],
-    "en": ["Summary", "Schedule", "Programs", "Ranks", "Shortfalls", "Marginal values", "Run info"],
+    "ja": [
+        "概要",
+        "配分表",
+        "事業",
+        "優先順位",
+        "下限の不足",
+        "配分の選び方と上限",
+        "限界価値",
+        "実行情報",
+    ],
+    "en": [
+        "Summary",
+        "Schedule",
+        "Programs",
+        "Ranks",
+        "Shortfalls",
+        "Choice and limits",
+        "Marginal values",
+        "Run info",
+    ],
 }
 
 
@@ -108,7 +126,9 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     folder, lang, _ = reported
     wb = openpyxl.load_workbook(folder / "report.xlsx")
     assert wb.sheetnames == SHEETS[lang]
-    summary, schedule, programs, ranks, _shortfalls, marginal, info = (wb[n] for n in SHEETS[lang])
+    summary, schedule, programs, ranks, _short, _choice, marginal, info = (
+        wb[n] for n in SHEETS[lang]
+    )
     # native charts: combined bar + line on the summary, bar chart on ranks
     assert len(summary._charts) == 1
     assert len(ranks._charts) == 1

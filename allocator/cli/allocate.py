@@ -31,6 +31,8 @@ from allocator.cli.options import (
     FloorsOption,
     GdpCaseOption,
     PlanOption,
+    ProfileOption,
+    ReferenceOption,
     ReportsOption,
     YearsOption,
     parse_cap_base,
@@ -110,6 +112,8 @@ def allocate_command(
         ),
     ] = None,
     floors: FloorsOption = None,
+    profile: ProfileOption = None,
+    reference: ReferenceOption = None,
     lang: Annotated[
         str,
         typer.Option(
@@ -142,6 +146,7 @@ def allocate_command(
             time_limit_seconds=time_limit,
             gap=gap,
             floors=floors,
+            profile=profile,
         )
         outcome = allocate(
             plan,
@@ -151,6 +156,7 @@ def allocate_command(
             force=force,
             lang=lang,
             progress=_progress_printer(),
+            reference=reference,
         )
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)

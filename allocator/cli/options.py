@@ -57,6 +57,25 @@ GdpCaseOption = Annotated[
 ReportsOption = Annotated[
     Path, typer.Option("--reports", help="Parent folder of the default output folders.")
 ]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Which schedule to show among those of equal value for every rank: level (the "
+        "smoothest path: fewest and smallest year-to-year changes of total new spending, of "
+        "the defence ratio and of each program's money), early (money as early as the rules "
+        "allow), or reference (closest to --reference). Default: the plan's [solver] profile "
+        "(level). No rank loses anything to it.",
+    ),
+]
+ReferenceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--reference",
+        help="An approved run folder: show the schedule closest to it (fewest 億円 moved) among "
+        "those of equal value for every rank. Implies --profile reference.",
+    ),
+]
 FloorsOption = Annotated[
     str | None,
     typer.Option(

@@ -18,6 +18,7 @@ from allocator.cli.options import (
     FloorsOption,
     GdpCaseOption,
     PlanOption,
+    ProfileOption,
     ReportsOption,
     YearsOption,
     parse_cap_base,
@@ -74,6 +75,7 @@ def sweep_command(
     first_year: FirstYearOption = None,
     years: YearsOption = None,
     floors: FloorsOption = None,
+    profile: ProfileOption = None,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Seconds for each cap's whole solve.", min=0.1),
@@ -117,6 +119,7 @@ def sweep_command(
                     first_year=first_year,
                     years=years,
                     floors=floors,
+                    profile=profile,
                 ),
                 reports=reports,
                 out=out,

@@ -53,6 +53,11 @@ class ModelHandles:
     rank_value: dict[int, Any] = field(default_factory=dict)
     rank_value_integral: dict[int, bool] = field(default_factory=dict)
     earliness: Any = None
+    tiebreak: Any = None
+    """The tie-break objective (to maximise), built by :func:`allocator.optim.tiebreak
+    .ensure_tiebreak` before the first tie-break stage."""
+    reference: dict[tuple[str, int], int] | None = None
+    """The approved schedule the ``reference`` tie-break stays close to."""
     elastic: frozenset[str] = frozenset()
     """Families whose constraints get a penalised slack (for explaining infeasibility)."""
     slacks: dict[tuple[str, Index], Any] = field(default_factory=dict)

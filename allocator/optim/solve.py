@@ -43,6 +43,7 @@ from allocator.optim.result import (
     StageReport,
     empty_schedule,
 )
+from allocator.optim.tiebreak import ensure_tiebreak
 from allocator.plan.floors import floors_of, give_way_order
 from allocator.plan.schema import Plan
 
@@ -362,6 +363,7 @@ def solve_lexicographic(
     tolerance: float = 0.0,
     build_seconds: float = 0.0,
     progress: Callable[[str], None] | None = None,
+    fix_tiebreak_decisions: bool = True,
 ) -> SolveResult:
     """The strict-priority solve: floors, ranks, then the tie-break. ``time_limit`` (seconds)
     is shared by all stages; ``progress`` receives one line as each stage starts.
@@ -374,8 +376,12 @@ def solve_lexicographic(
        each minimising its group's total shortfall and held there (``floor_hold[g]``);
     2. one stage per rank, maximising its value with the ranks above held
        (``priority_hold[k]``, less the tolerance);
-    3. the tie-break (money as early as the rules allow), with every rank held at the value
-       the schedule has then (no tolerance) and every floor group held.
+    3. the tie-break (``plan.solver.profile``, :mod:`allocator.optim.tiebreak`), with every
+       rank held at the value the schedule has then (no tolerance) and every floor group held.
+       ``fix_tiebreak_decisions`` (the default) fixes the integer decisions (funded, units,
+       started, finished) at the last rank stage's values for it: no rank or floor can change,
+       only fewer schedules are looked at — on the shipped plan the ``level`` tie-break takes
+       0.5 s that way and 24 s as a full MIP.
 
     A stage is reported ``optimal`` only when its value (read from the schedule HiGHS returns)
     is within the stage's gap of its best bound; otherwise ``not_proven``. The rank values and
@@ -411,7 +417,9 @@ def solve_lexicographic(
                 hold_rank(m, r, value, tolerance)
     if not run.stopped and run.last_good is not None:
         _hold_every_rank_at(m, run.last_good)
-        run.run(_Spec("tiebreak", None, m.earliness, True, "earliest years"))
+        objective, label, integral = ensure_tiebreak(m)
+        with _decisions_fixed(m, run.last_good if fix_tiebreak_decisions else None):
+            run.run(_Spec("tiebreak", None, objective, integral, label))
     solution = run.last_good
     schedule, funded = _extract(m, solution)
     return SolveResult(
@@ -464,6 +472,30 @@ def least_shortfalls(
 def set_bounds(var: Any, low: float | None, high: float | None) -> None:
     """Set a variable's bounds (``None``: unbounded on that side)."""
     var.bounds(low, high)
+
+
+@contextlib.contextmanager
+def _decisions_fixed(m: ModelHandles, solution: Mapping[str, float] | None) -> Iterator[None]:
+    """With ``solution``: fix every integer decision (``go``, ``units``, ``started``,
+    ``finished``) at its value there, and restore the bounds afterwards; without: nothing."""
+    if solution is None:
+        yield
+        return
+    decisions = [
+        *m.go.values(),
+        *m.units.values(),
+        *m.started.values(),
+        *m.finished.values(),
+    ]
+    saved = [(v, v.lowBound, v.upBound) for v in decisions]
+    try:
+        for v in decisions:
+            value = float(round(solution.get(v.name, 0.0)))
+            v.bounds(value, value)
+        yield
+    finally:
+        for v, lo, up in saved:
+            v.bounds(lo, up)
 
 
 def _fix_shortfalls(m: ModelHandles, hard: bool) -> None:

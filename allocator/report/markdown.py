@@ -16,9 +16,10 @@ from allocator.formatting import (
     pct,
     shortfall_sentence,
     year_ranges,
+    year_span,
 )
 from allocator.report.data import RunData
-from allocator.report.labels import rank_label, status_word
+from allocator.report.labels import TIEBREAK_WORDS, limit_phrase, rank_label, status_word
 
 # ---------------------------------------------------------------------------------------------
 # report.md
@@ -267,6 +268,109 @@ def _shortfalls_md(data: RunData, lang: str) -> list[str]:
     return out
 
 
+def _choice_md(data: RunData, lang: str) -> list[str]:
+    """Which tie-break chose the schedule, and that others have the same value."""
+    ja = lang == "ja"
+    tb = data.record.tiebreak
+    profile = tb.profile if tb is not None else data.record.solver.profile
+    words_ja, words_en = TIEBREAK_WORDS.get(profile, (profile, profile))
+    out = [
+        "## 配分の選び方" if ja else "## How this schedule was chosen",
+        "",
+        (
+            "すべての順位(と下限の不足)が同じ値になる配分は多数あります。年度ごとの配分はその中から"
+            f"同値の配分を選ぶ規則 **{words_ja}** で選ばれました。他の配分も各順位の値は同じです"
+            "(この選択で失われる順位の価値はありません)。"
+            if ja
+            else "Many schedules give every rank (and every floor) the same value; the yearly "
+            f"amounts shown were chosen among them by the tie-break **{words_en}**. Other "
+            "schedules have the same value for every rank (no rank gives anything up to this "
+            "choice)."
+        ),
+    ]
+    if tb is not None and tb.reference:
+        moved = f"{tb.moved_oku_yen:,}" if tb.moved_oku_yen is not None else "—"
+        out += [
+            "",
+            f"基準の実行結果: {code(tb.reference)}(配分の差の合計 {moved} 億円)"
+            if ja
+            else f"Reference run: {code(tb.reference)} ({moved} 億円 moved in all, Σ|difference|)",
+        ]
+    out.append("")
+    return out
+
+
+def _limits_md(data: RunData, lang: str) -> list[str]:
+    """The caps and ceilings the schedule reaches, in which years — one consistent statement."""
+    ja = lang == "ja"
+    out = ["## 上限に達しているルール" if ja else "## Limits reached", ""]
+    limits = data.record.limits
+    if not limits:
+        out += [
+            "どの上限にも達していません。" if ja else "The schedule reaches no cap or ceiling.",
+            "",
+        ]
+        return out
+    head = ["ルール", "年度"] if ja else ["Rule", "Fiscal years"]
+    out += ["| " + " | ".join(head) + " |", "|---|---|"]
+    for lim in limits:
+        name = lim.name_ja if ja else lim.name_en
+        phrase = limit_phrase(lim.rule, lim.key, name, lim.limit_oku_yen, data.cap_text, lang)
+        if lim.rule in ("gdp_cap", "fiscal_year_cap"):
+            years = year_ranges(list(lim.years), lang)
+            when = f"{years}({len(lim.years)}年度)" if ja else f"{years} ({len(lim.years)} years)"
+        else:
+            span = year_span(lim.years[0], lim.years[-1], lang)
+            when = f"{span}の合計で上限いっぱい" if ja else f"used up over {span}"
+        out.append(f"| {md(phrase)} | {when} |")
+    out += _limits_not_reached(data, lang)
+    out += [
+        "",
+        (
+            "上限に達しているとは、その年度(または期間)の配分がちょうど上限に等しいことです。"
+            "上限を引き上げたときに何が増えるかは、次の節で再計算した結果を示します。"
+            if ja
+            else "A limit is reached where the schedule sits exactly at it. What raising the "
+            "cap would buy is in the next section, re-solved."
+        ),
+        "",
+    ]
+    return out
+
+
+def _limits_not_reached(data: RunData, lang: str) -> list[str]:
+    """The GDP cap and the yearly fiscal ceiling when the schedule does not reach them, with
+    how close it comes (so that "the 6 兆円 a year ceiling" is always accounted for)."""
+    ja = lang == "ja"
+    s = data.summary
+    if s is None:
+        return []
+    reached = {lim.rule for lim in data.record.limits}
+    out: list[str] = []
+    if "gdp_cap" not in reached:
+        low = int(s.headroom_oku_yen.min())
+        phrase = limit_phrase("gdp_cap", "", "", 0, data.cap_text, lang)
+        when = (
+            f"達していない(最小の余裕 {low:,} 億円)"
+            if ja
+            else f"not reached (least headroom {low:,} 億円)"
+        )
+        out.append(f"| {md(phrase)} | {when} |")
+    column = s.fiscal_ceiling_oku_yen if "fiscal_ceiling_oku_yen" in s else []
+    ceilings = [x for x in column if not pd.isna(x) and str(x).strip() != ""]
+    if "fiscal_year_cap" not in reached and ceilings:
+        i = int(s.new_total_oku_yen.astype(int).idxmax())
+        peak, year = int(s.new_total_oku_yen[i]), int(s.fiscal_year[i])
+        phrase = limit_phrase("fiscal_year_cap", "", "", int(ceilings[0]), "", lang)
+        when = (
+            f"達していない(最大は{fy(year, lang)}の {cho_text(peak, lang)})"
+            if ja
+            else f"not reached (the largest year: {cho_text(peak, lang)} in {fy(year, lang)})"
+        )
+        out.append(f"| {md(phrase)} | {when} |")
+    return out
+
+
 def report_markdown(data: RunData, lang: str) -> str:
     """The text of ``report.md`` for ``data`` in ``lang``."""
     if not data.has_plan:
@@ -361,19 +465,8 @@ def report_markdown(data: RunData, lang: str) -> str:
             lines.append("すべての事業が実施されます。" if ja else "Every program is funded.")
         lines.append("")
 
-    # binding years
-    lines += ["## 上限に達している年度" if ja else "## Years at the cap", ""]
-    if binding:
-        lines.append(
-            f"{year_ranges(binding, lang)}({len(binding)}年度):防衛費が上限いっぱいで余裕は0。"
-            "これらの年度では上限が配分を制約しています。"
-            if ja
-            else f"{year_ranges(binding, lang)} ({len(binding)} years): defence spending is "
-            "exactly at the cap (no headroom); the cap limits the schedule in these years."
-        )
-    else:
-        lines.append("どの年度も上限に達していません。" if ja else "No year is at the cap.")
-    lines.append("")
+    lines += _choice_md(data, lang)
+    lines += _limits_md(data, lang)
 
     # marginal value
     lines += [

@@ -31,9 +31,17 @@ from openpyxl.writer.excel import ExcelWriter
 
 from allocator import __version__
 from allocator.constants import FORMULA_START
-from allocator.formatting import blocked_sentence, fy
+from allocator.formatting import blocked_sentence, fy, year_ranges, year_span
 from allocator.report.data import RunData
-from allocator.report.labels import YES_NO, column_label, rank_label, status_word, t
+from allocator.report.labels import (
+    TIEBREAK_WORDS,
+    YES_NO,
+    column_label,
+    limit_phrase,
+    rank_label,
+    status_word,
+    t,
+)
 from allocator.run.csvfile import RATIO_COLUMNS
 from allocator.run.folder import write_bytes_atomic
 
@@ -519,6 +527,79 @@ def shortfalls_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
             row += 1
 
 
+def choice_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """Which tie-break chose the schedule (others have the same value for every rank), and the
+    caps and ceilings the schedule reaches, in which years."""
+    tb = data.record.tiebreak
+    profile = tb.profile if tb is not None else data.record.solver.profile
+    words = TIEBREAK_WORDS.get(profile, (profile, profile))
+    put(ws, 1, 1, _t("配分の選び方", "How this schedule was chosen", lang))
+    ws.cell(row=1, column=1).font = _HEADER_FONT
+    put(
+        ws,
+        2,
+        1,
+        _t(
+            f"同値の配分から選ぶ規則: {words[0]}",
+            f"Tie-break among schedules of equal value: {words[1]}",
+            lang,
+        ),
+    )
+    put(
+        ws,
+        3,
+        1,
+        _t(
+            "すべての順位(と下限の不足)が同じ値になる配分は多数あり、他の配分も各順位の値は"
+            "同じです。この選択で失われる順位の価値はありません。",
+            "Many schedules give every rank (and every floor) the same value; other schedules "
+            "have the same value for every rank. No rank gives anything up to this choice.",
+            lang,
+        ),
+    )
+    row = 4
+    if tb is not None and tb.reference:
+        moved = f"{tb.moved_oku_yen:,}" if tb.moved_oku_yen is not None else "—"
+        text = _t(
+            f"基準の実行結果: {tb.reference}(配分の差の合計 {moved} 億円)",
+            f"Reference run: {tb.reference} ({moved} 億円 moved)",
+            lang,
+        )
+        put(ws, row, 1, text)
+        row += 1
+    row += 1
+    head = [
+        _t("上限に達しているルール", "Limit reached", lang),
+        _t("年度", "Fiscal years", lang),
+        _t("上限額(億円)", "Limit (億円)", lang),
+    ]
+    for j, h in enumerate(head, start=1):
+        put(ws, row, j, h)
+    style_header(ws, row, 1, len(head))
+    header_row = row
+    for lim in data.record.limits:
+        row += 1
+        name = lim.name_ja if lang == "ja" else lim.name_en
+        put(
+            ws,
+            row,
+            1,
+            limit_phrase(lim.rule, lim.key, name, lim.limit_oku_yen, data.cap_text, lang),
+        )
+        if lim.rule in ("gdp_cap", "fiscal_year_cap"):
+            put(ws, row, 2, year_ranges(list(lim.years), lang))
+        else:
+            put(ws, row, 2, year_span(lim.years[0], lim.years[-1], lang))
+        put(ws, row, 3, lim.limit_oku_yen, OKU_FORMAT)
+    if not data.record.limits:
+        row += 1
+        put(ws, row, 1, _t("どの上限にも達していません", "No cap or ceiling is reached", lang))
+    ws.column_dimensions["A"].width = 70
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions["C"].width = 16
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
 def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]]:
     rec = data.record
     info = data.plan_info
@@ -546,6 +627,8 @@ def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]
         )
     yield _t("状態", "Status", lang), status, None
     yield _t("下限の扱い", "Floors", lang), rec.solver.floors, None
+    profile = rec.tiebreak.profile if rec.tiebreak is not None else rec.solver.profile
+    yield _t("同値の配分からの選択", "Tie-break", lang), profile, None
     for st in rec.stages:
         if st.kind == "floors":
             g = st.group
@@ -673,6 +756,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("programs", "事業", "Programs", programs_sheet, lambda d: d.programs is not None),
     Sheet("ranks", "優先順位", "Ranks", ranks_sheet, lambda d: d.ranks is not None),
     Sheet("shortfalls", "下限の不足", "Shortfalls", shortfalls_sheet),
+    Sheet("choice", "配分の選び方と上限", "Choice and limits", choice_sheet),
     Sheet("marginal", "限界価値", "Marginal values", marginal_sheet),
     Sheet("info", "実行情報", "Run info", info_sheet),
 )

@@ -19,6 +19,7 @@ from allocator.constants import PLAN_JSON, RUN_FORMAT
 from allocator.errors import AllocatorError
 from allocator.formatting import format_cap
 from allocator.plan.cap import parse_cap
+from allocator.plan.limits import limits_reached
 from allocator.plan.loading import Overrides
 from allocator.plan.room import blocked_programs
 
@@ -161,6 +162,30 @@ class ShortfallRecord(_Strict):
     shortfall_oku_yen: int
 
 
+class LimitRecord(_Strict):
+    """A cap or ceiling the schedule reaches (``rule``: ``gdp_cap``, ``fiscal_year_cap``,
+    ``fiscal_total_cap``, ``area_high``, ``phase_high``, ``bound_high``), in ``years`` (a
+    yearly rule: the years at the limit; a total: the years it spans)."""
+
+    rule: str
+    key: str
+    name_ja: str
+    name_en: str
+    years: tuple[int, ...]
+    limit_oku_yen: int
+
+
+class TiebreakRecord(_Strict):
+    """Which rule chose the schedule among those of equal value for every rank."""
+
+    profile: str
+    """``level``, ``early`` or ``reference``."""
+    reference: str | None = None
+    """The approved run folder (``reference``)."""
+    moved_oku_yen: int | None = None
+    """Σ |schedule − reference| over programs and years, 億円 (``reference``)."""
+
+
 class BlockedRecord(_Strict):
     """A program that cannot be funded at this cap even alone: it needs ``need_oku_yen`` in
     ``first_year``..``last_year`` where the caps leave ``room_oku_yen``."""
@@ -228,6 +253,9 @@ class RunRecord(_Strict):
     then the lowest rank's); empty when every floor is met."""
     blocked: tuple[BlockedRecord, ...] = ()
     """Unfunded programs that cannot be funded at this cap even alone."""
+    limits: tuple[LimitRecord, ...] = ()
+    """The caps and ceilings the schedule reaches, and in which years."""
+    tiebreak: TiebreakRecord | None = None
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -242,9 +270,38 @@ class RunRecord(_Strict):
         inputs: dict[str, str],
         explanation: list[str] | None = None,
         explanation_ja: list[str] | None = None,
+        reference: dict[tuple[str, int], int] | None = None,
     ) -> RunRecord:
         """The record of a solved (or infeasible) run, before verification."""
+        amounts = {
+            (str(r.program_id), int(r.fiscal_year)): int(r.amount_oku_yen)
+            for r in result.schedule.itertuples()
+        }
+        moved = None
+        if reference is not None:
+            cells = set(amounts) | set(reference)
+            moved = sum(abs(amounts.get(c, 0) - reference.get(c, 0)) for c in cells)
         return cls(
+            limits=tuple(
+                LimitRecord(
+                    rule=lim.rule,
+                    key=lim.key,
+                    name_ja=lim.name_ja,
+                    name_en=lim.name_en,
+                    years=lim.years,
+                    limit_oku_yen=lim.limit,
+                )
+                for lim in limits_reached(plan, amounts)
+            )
+            if result.has_plan
+            else (),
+            tiebreak=TiebreakRecord(
+                profile=plan.solver.profile,
+                reference=options.reference,
+                moved_oku_yen=moved,
+            )
+            if result.has_plan
+            else None,
             format="allocator-run/1",
             allocator_version=__version__,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -350,10 +407,10 @@ class RunRecord(_Strict):
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
-        for key in ("explanation", "explanation_ja", "verification"):
+        for key in ("explanation", "explanation_ja", "verification", "tiebreak"):
             if data[key] is None:
                 del data[key]
-        for key in ("shortfalls", "blocked"):
+        for key in ("shortfalls", "blocked", "limits"):
             if not data[key]:
                 del data[key]
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -70,12 +70,15 @@ def write_run_files(
     explanation: list[str] | None = None,
     explanation_ja: list[str] | None = None,
     lang: str = "en",
+    reference: dict[tuple[str, int], int] | None = None,
 ) -> RunRecord:
     """Write ``inputs/``, the tables (when there is a plan), ``explanation.txt`` (when there
     is an explanation; in ``lang`` when given in it) and ``plan.json`` into ``folder``; return
     the record written."""
     inputs = copy_inputs(plan, folder)
-    record = RunRecord.build(plan, result, options, times, inputs, explanation, explanation_ja)
+    record = RunRecord.build(
+        plan, result, options, times, inputs, explanation, explanation_ja, reference
+    )
     if result.has_plan:
         write_csv(schedule_table(plan, result), folder / SCHEDULE_CSV)
         write_csv(summary_table(plan, result), folder / SUMMARY_CSV)
