@@ -18,7 +18,13 @@ from pathlib import Path
 from allocator.constants import LANGS, PLAN_JSON
 from allocator.errors import OutputExistsError, UsageError
 from allocator.formatting import cap_slug
-from allocator.optim.analysis import MinCapResult, Progress, SweepResult, marginal_values
+from allocator.optim.analysis import (
+    MinCapResult,
+    Progress,
+    SweepResult,
+    marginal_values,
+    more_cap,
+)
 from allocator.optim.diagnose import Diagnosis, diagnose, precheck
 from allocator.optim.model import build_model
 from allocator.optim.result import SolveResult
@@ -77,12 +83,15 @@ def solve_plan(
     )
     if marginal and result.has_plan:
         if progress is not None:
-            progress("marginal value of the cap (one LP per rank)")
+            progress("marginal value of the cap (LPs per rank) and its range")
         try:
             values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
         except RuntimeError:  # an auxiliary LP failed: keep the verified plan, report n/a
             values = None
-        result = dataclasses.replace(result, marginal=values)
+        if progress is not None:
+            progress("what 0.1% of GDP more cap buys (solved again at the higher cap)")
+        raised = more_cap(model, result, time_limit=plan.solver.time_limit_seconds)
+        result = dataclasses.replace(result, marginal=values, more_cap=raised)
     return result
 
 

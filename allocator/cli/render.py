@@ -7,6 +7,8 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from allocator.formatting import (
     blocked_sentence,
     cho,
@@ -113,6 +115,7 @@ def render_outcome(outcome: Outcome, lang: str = "en") -> str:
             )
         return "\n".join(lines)
     lines += _year_table(outcome, lang)
+    lines += _more_cap_lines(outcome, lang)
     lines += _rank_table(outcome, lang)
     lines += _shortfall_lines(outcome, lang)
     if outcome.verification is not None:
@@ -256,7 +259,8 @@ def _shortfall_lines(outcome: Outcome, lang: str) -> list[str]:
 
 
 def _marginal_text(summary: Any) -> dict[int, str]:
-    """Per fiscal year, what 100 億円 more cap buys per rank: ``r3 +100`` (nonzero ranks only)."""
+    """Per fiscal year, the local rate per 100 億円 more cap that year, per rank, and how many
+    億円 it holds for: ``r3 +100 r4 -100 ≤251`` (nonzero ranks only)."""
     cols = [c for c in summary.columns if c.startswith("marginal_rank")]
     out: dict[int, str] = {}
     for _, row in summary.iterrows():
@@ -267,8 +271,39 @@ def _marginal_text(summary: Any) -> dict[int, str]:
                 continue
             rank = c.removeprefix("marginal_rank").split("_")[0]
             parts.append(f"r{rank} {float(text):+,.0f}")
+        valid = row.get("marginal_valid_up_to_oku_yen")
+        if parts and valid is not None and not pd.isna(valid):
+            more = "+" if row.get("marginal_valid_at_least") == "yes" else ""
+            parts.append(f"≤{int(valid):,}{more}")
         out[int(row["fiscal_year"])] = " ".join(parts) if parts else ("-" if cols else "")
     return out
+
+
+def _more_cap_lines(outcome: Outcome, lang: str) -> list[str]:
+    """What 0.1 % of GDP more cap buys, re-solved."""
+    more = outcome.result.more_cap
+    if more is None or not outcome.result.has_plan:
+        return []
+    gains = {k: v for k, v in more.gains.items() if abs(v) > 1e-6}
+    short = more.base_shortfall_oku_yen - more.shortfall_oku_yen
+    parts = [f"r{k} {v:+,.0f}" for k, v in sorted(gains.items())]
+    if short:
+        parts.append(_t(f"下限の不足 -{short:,}", f"floors short by {short:,} less", lang))
+    what = ", ".join(parts) if parts else _t("何も変わらない", "nothing changes", lang)
+    cap = format_cap(more.cap)
+    return [
+        _t(
+            f"上限をGDPの0.1%引き上げると(全年度 {cap}、解き直し): {what}",
+            f"0.1% of GDP more cap (every year, {cap}; solved again): {what}",
+            lang,
+        ),
+        _t(
+            "(年度ごとの「上限+100億円で」は限界的な率。≤ の億円まで正確)",
+            "(the '+100億 cap buys' column is a local rate per 100 億円 that year, exact up to "
+            "the 億円 after ≤)",
+            lang,
+        ),
+    ]
 
 
 def render_verification(report: VerifyReport, run_dir: Path) -> str:

@@ -7,6 +7,7 @@ The run folder, the reports and the command line read these; only
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -81,6 +82,8 @@ class SolveResult:
     then the lowest rank's); empty when every floor is met."""
     floors_mode: str = "priority"
     marginal: pd.DataFrame | None = None
+    more_cap: Any = None
+    """What 0.1 % of GDP more cap buys, re-solved (:class:`allocator.optim.analysis.MoreCap`)."""
     """Value per rank of 100 億円 more cap, per fiscal year (see
     :func:`allocator.optim.analysis.marginal_values`)."""
 

@@ -1,5 +1,6 @@
 """``report.md``: a one-page summary for a director (headline, what is and is not funded,
-binding years, what 0.1 % of GDP more would buy, links to the rest), from a run folder alone."""
+the limits reached, how the schedule was chosen, what 0.1 % of GDP more would buy (re-solved)
+and the local rates with their range, links to the rest), from a run folder alone."""
 
 from __future__ import annotations
 
@@ -158,60 +159,102 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"
 
 
-def _marginal_md(data: RunData, lang: str, binding: list[int]) -> list[str]:
+def _signed(v: float) -> str:
+    """A change: ``+251``, ``-100``, ``+12.50`` (whole numbers without decimals)."""
+    text = f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.2f}"
+    return "+" + text if v > 0 else text
+
+
+def more_cap_lines(data: RunData, lang: str) -> list[str]:
+    """What 0.1 % of GDP more cap buys, re-solved (plan.json ``more_cap``), per rank."""
     ja = lang == "ja"
+    more = data.record.more_cap
+    if more is None:
+        return [
+            "この実行フォルダには再計算の結果(plan.json の more_cap)がありません。"
+            if ja
+            else "This run folder has no re-solve at a higher cap (plan.json more_cap)."
+        ]
+    gains = {int(k): v for k, v in more.gains.items() if abs(v) > 1e-6}
+    short = more.base_shortfall_oku_yen - more.shortfall_oku_yen
+    head = (
+        f"上限を全年度でGDPの0.1%引き上げて(上限 {more.cap})優先順位どおりに解き直した結果:"
+        if ja
+        else f"Solved again with the cap 0.1% of GDP higher in every year ({more.cap}), under "
+        "the same strict priority:"
+    )
+    out = [head, ""]
+    if more.status not in ("optimal", "feasible"):
+        out.append(f"- {more.status}")
+        return out
+    if not gains and not short:
+        out.append(
+            "- どの順位の価値も変わりません(上の表の上限以外のルールが各順位を制約しています)"
+            if ja
+            else "- no rank's value changes: the other limits in the table above hold every "
+            "rank back"
+        )
+    for k, v in sorted(gains.items()):
+        out.append(f"- {rank_label(k, lang)}: {_signed(v)} 億円")
+    if short:
+        out.append(
+            f"- 下限の不足が {short:,} 億円減ります"
+            if ja
+            else f"- floors fall {short:,} 億円 less short"
+        )
+    return out
+
+
+def _marginal_md(data: RunData, lang: str) -> list[str]:
+    """The re-solve at 0.1 % of GDP more, then the local rates per year with the range over
+    which each holds."""
+    ja = lang == "ja"
+    out = more_cap_lines(data, lang)
     cols = data.marginal_columns()
-    if not cols:
-        return [
-            "この実行フォルダには限界価値(summary.csv の `marginal_rank{k}_per_100_oku_yen` 列)"
-            "がないため、見積もれません。"
-            if ja
-            else "Not available: this run folder has no marginal values (the "
-            "`marginal_rank{k}_per_100_oku_yen` columns of summary.csv)."
-        ]
-    if not binding:
-        return [
-            "どの年度も上限に達していないため、上限を引き上げても配分は増えません。"
-            if ja
-            else "No year is at the cap, so a higher cap buys nothing."
-        ]
-    assert data.summary is not None
+    if not cols or data.summary is None:
+        return out
     s = data.summary.set_index("fiscal_year")
-    rows: list[tuple[int, int, dict[int, float | None]]] = []
-    for y in binding:
-        step = float(s.at[y, "gdp_oku_yen"]) * 0.001
-        vals: dict[int, float | None] = {}
-        for k, col in cols:
-            v = s.at[y, col]
-            vals[k] = None if pd.isna(v) else float(v) / 100 * step
-        rows.append((y, round(step), vals))
-    used = [k for k, _ in cols if any((r[2][k] or 0) != 0 for r in rows)]
-    out = [
+    valid_col = "marginal_valid_up_to_oku_yen"
+    rows = []
+    for y in s.index:
+        rates = {k: s.at[y, col] for k, col in cols}
+        rates = {
+            k: float(v) for k, v in rates.items() if not pd.isna(v) and str(v) != "" and float(v)
+        }
+        if rates:
+            valid = s.at[y, valid_col] if valid_col in s.columns else None
+            at_least = (
+                "marginal_valid_at_least" in s.columns
+                and str(s.at[y, "marginal_valid_at_least"]) == "yes"
+            )
+            shown = None if valid is None or pd.isna(valid) or str(valid) == "" else int(valid)
+            rows.append((int(y), rates, shown, at_least))
+    if not rows:
+        return out
+    used = sorted({k for _, rates, _, _ in rows for k in rates})
+    out += [
+        "",
         (
-            "各年度の上限をGDPの0.1%引き上げたとき、各順位の価値がどれだけ増えるか"
-            "(限界価値による線形の見積もり。価値は明示的な価値のない順位では手当て額の億円。"
-            "大きな変更では小さくなりえます):"
+            "年度ごとの限界的な率(その年度だけ上限を100億円上げたときの各順位の価値の変化)と、"
+            "その率が成り立つ範囲(その年度の上乗せ額がこの億円までは正確。事業の実施・数量の決定は"
+            "同じまま。これを超えると率は変わります):"
             if ja
-            else "How much each rank's value rises if that year's cap is raised by 0.1% of "
-            "GDP (a linear estimate from the marginal values; for a rank without explicit "
-            "values its value is 億円 funded; larger changes may buy less):"
+            else "Local rates per year — the change in each rank's value per 100 億円 more cap "
+            "in that year alone — and the range over which each holds exactly (up to that many "
+            "億円 more in that year, with the same funding decisions; beyond it the rate "
+            "changes):"
         ),
         "",
     ]
-    if not used:
-        out.append(
-            "どの順位の価値も増えません(上限以外のルールが配分を制約しています)。"
-            if ja
-            else "No rank gains anything: rules other than the cap limit the schedule."
-        )
-        return out
-    head = ["年度" if ja else "FY", "+0.1% (億円)", *(rank_label(k, lang) for k in used)]
+    head = [
+        "年度" if ja else "FY",
+        *(f"{rank_label(k, lang)} /100億円" for k in used),
+        "成り立つ範囲(億円)" if ja else "holds up to (億円)",
+    ]
     out += ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
-    for y, step, vals in rows:
-        cells = [fy(y, lang), f"{step:,}"]
-        for k in used:
-            v = vals[k]
-            cells.append("—" if v is None else ("+" + _num(v) if v > 0 else _num(v)))
+    for y, rates, valid, at_least in rows:
+        cells = [fy(y, lang), *(_signed(rates[k]) if k in rates else "0" for k in used)]
+        cells.append("—" if valid is None else ("≥ " if at_least else "") + f"{valid:,}")
         out.append("| " + " | ".join(cells) + " |")
     return out
 
@@ -395,7 +438,6 @@ def report_markdown(data: RunData, lang: str) -> str:
     ratios = s.gdp_ratio.astype(float)
     peak = float(ratios.max())
     peak_years = [int(y) for y, r in zip(s.fiscal_year, ratios, strict=True) if r == peak]
-    binding = data.binding_years()
     lines += [
         "## 結論" if ja else "## Headline",
         "",
@@ -472,7 +514,7 @@ def report_markdown(data: RunData, lang: str) -> str:
     lines += [
         "## GDP比をあと0.1%引き上げると" if ja else "## What one more 0.1% of GDP would buy",
         "",
-        *_marginal_md(data, lang, binding),
+        *_marginal_md(data, lang),
         "",
     ]
 

@@ -42,6 +42,7 @@ from allocator.report.labels import (
     status_word,
     t,
 )
+from allocator.report.markdown import more_cap_lines
 from allocator.run.csvfile import RATIO_COLUMNS
 from allocator.run.folder import write_bytes_atomic
 
@@ -387,11 +388,20 @@ def ranks_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
 
 
 def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """What more cap buys: the re-solve at 0.1 % of GDP more (every year), then per year the
+    local rate per 100 億円 and the range over which it holds."""
+    row = 1
+    for line in more_cap_lines(data, lang):
+        if line:
+            put(ws, row, 1, line)
+            row += 1
+    ws.cell(row=1, column=1).font = _HEADER_FONT
+    row += 1
     cols = data.marginal_columns()
-    if not cols:
+    if not cols or data.summary is None:
         put(
             ws,
-            1,
+            row,
             1,
             _t(
                 "この実行フォルダの summary.csv には限界価値の列"
@@ -403,43 +413,33 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
         )
         ws.column_dimensions["A"].width = 100
         return
-    assert data.summary is not None
     s = data.summary
-    table = pd.DataFrame(
-        {
-            "fiscal_year": s.fiscal_year,
-            "gdp_oku_yen": s.gdp_oku_yen,
-            "headroom_oku_yen": s.headroom_oku_yen,
-        }
-    )
+    table = pd.DataFrame({"fiscal_year": s.fiscal_year, "headroom_oku_yen": s.headroom_oku_yen})
     yes_no = YES_NO[lang]
     table["binding"] = [yes_no["yes"] if h == 0 else yes_no["no"] for h in s.headroom_oku_yen]
-    step = (s.gdp_oku_yen.astype(float) * 0.001).round().astype("Int64")
-    table["step_oku_yen"] = step
     for _, col in cols:
-        table[col] = s[col].astype(float)
-    for k, col in cols:
-        table[f"buys_rank{k}"] = s[col].astype(float) / 100 * s.gdp_oku_yen.astype(float) * 0.001
+        table[col] = pd.to_numeric(s[col], errors="coerce")
+    if "marginal_valid_up_to_oku_yen" in s:
+        table["marginal_valid_up_to_oku_yen"] = pd.to_numeric(
+            s["marginal_valid_up_to_oku_yen"], errors="coerce"
+        )
     labels = {
         "binding": _t("上限に到達", "At the cap", lang),
-        "step_oku_yen": _t("GDPの0.1%(億円)", "0.1% of GDP (億円)", lang),
-        **{
-            f"buys_rank{k}": _t(
-                f"+0.1%で増える順位{k}の価値", f"Rank {k} value bought by +0.1% of GDP", lang
-            )
-            for k, _ in cols
-        },
+        "marginal_valid_up_to_oku_yen": _t(
+            "率が成り立つ上乗せ額(億円まで)", "Rate holds up to (億円 more)", lang
+        ),
     }
+    header_row = row
     widths: dict[int, int] = {}
     for j, c in enumerate(table.columns, start=1):
         label = labels.get(str(c)) or column_label(str(c), lang)
-        put(ws, 1, j, label)
+        put(ws, header_row, j, label)
         widths[j] = max(10, min(_display_width(label, None), 24) // 2 + 4)
-    style_header(ws, 1, 1, len(table.columns))
+    style_header(ws, header_row, 1, len(table.columns))
     for j, c in enumerate(table.columns, start=1):
         name = str(c)
         fmt: str | None
-        if name.startswith(("marginal_", "buys_")):
+        if name.startswith("marginal_rank"):
             fmt = MARGINAL_FORMAT
         elif name == "fiscal_year":
             fmt = YEAR_FORMAT
@@ -447,22 +447,27 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
             fmt = None
         else:
             fmt = OKU_FORMAT
-        for i, v in enumerate(table[c].tolist(), start=2):
+        for i, v in enumerate(table[c].tolist(), start=header_row + 1):
             put(ws, i, j, v, fmt)
             widths[j] = max(widths[j], _display_width(v, fmt))
     fit_columns(ws, widths)
-    ws.row_dimensions[1].height = 48
-    ws.freeze_panes = "B2"
-    note_row = len(table) + 3
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 10, 12)
+    ws.row_dimensions[header_row].height = 48
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2).coordinate
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    note_row = header_row + len(table) + 2
     put(
         ws,
         note_row,
         1,
         _t(
-            "限界価値: その年度の上限を100億円引き上げたときに増える順位の価値。"
-            "+0.1%の列は GDPの0.1% × 限界価値/100 による線形の見積もりです。",
-            "Marginal value: how much the rank's value rises per 100 億円 more cap that year. "
-            "The +0.1% columns are a linear estimate: 0.1% of GDP × marginal value / 100.",
+            "限界価値: その年度だけ上限を100億円引き上げたときの順位の価値の変化(事業の実施・数量の"
+            "決定は同じまま)。右端の列の億円までの上乗せでは正確で、それを超えると率は変わります。"
+            "上の再計算が、GDPの0.1%の引き上げで実際に増える額です。",
+            "Marginal value: the change in the rank's value per 100 億円 more cap in that year "
+            "alone (same funding decisions). It holds exactly up to the 億円 in the last "
+            "column; beyond that the rate changes. The re-solve above is what 0.1% of GDP more "
+            "actually buys.",
             lang,
         ),
     )

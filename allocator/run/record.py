@@ -186,6 +186,23 @@ class TiebreakRecord(_Strict):
     """Σ |schedule − reference| over programs and years, 億円 (``reference``)."""
 
 
+class MoreCapRecord(_Strict):
+    """What ``step`` more cap (0.1 % of GDP) in every year buys, re-solved at ``cap``."""
+
+    step_ratio: str
+    """The step as an exact fraction (``1/1000``)."""
+    cap_ratio: str
+    cap: str
+    """The higher cap as written (``2.1%``)."""
+    status: str
+    values: dict[str, float]
+    """Each rank's value at the higher cap."""
+    gains: dict[str, float]
+    """Each rank's value at the higher cap minus its value in this run."""
+    shortfall_oku_yen: int
+    base_shortfall_oku_yen: int
+
+
 class BlockedRecord(_Strict):
     """A program that cannot be funded at this cap even alone: it needs ``need_oku_yen`` in
     ``first_year``..``last_year`` where the caps leave ``room_oku_yen``."""
@@ -256,6 +273,8 @@ class RunRecord(_Strict):
     limits: tuple[LimitRecord, ...] = ()
     """The caps and ceilings the schedule reaches, and in which years."""
     tiebreak: TiebreakRecord | None = None
+    more_cap: MoreCapRecord | None = None
+    """What 0.1 % of GDP more cap buys, per rank, re-solved."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -295,6 +314,7 @@ class RunRecord(_Strict):
             )
             if result.has_plan
             else (),
+            more_cap=_more_cap_record(result.more_cap),
             tiebreak=TiebreakRecord(
                 profile=plan.solver.profile,
                 reference=options.reference,
@@ -407,7 +427,7 @@ class RunRecord(_Strict):
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
-        for key in ("explanation", "explanation_ja", "verification", "tiebreak"):
+        for key in ("explanation", "explanation_ja", "verification", "tiebreak", "more_cap"):
             if data[key] is None:
                 del data[key]
         for key in ("shortfalls", "blocked", "limits"):
@@ -466,6 +486,21 @@ class RunRecord(_Strict):
 
     def rank_values(self) -> dict[int, float]:
         return {int(k): v for k, v in self.objective_per_rank.items()}
+
+
+def _more_cap_record(more: Any) -> MoreCapRecord | None:
+    if more is None:
+        return None
+    return MoreCapRecord(
+        step_ratio=str(more.step),
+        cap_ratio=str(more.cap),
+        cap=format_cap(more.cap),
+        status=more.status,
+        values={str(k): float(v) for k, v in sorted(more.values.items())},
+        gains={str(k): float(v) for k, v in sorted(more.gains.items())},
+        shortfall_oku_yen=more.shortfall_oku_yen,
+        base_shortfall_oku_yen=more.base_shortfall_oku_yen,
+    )
 
 
 def _rounded(times: dict[str, float]) -> dict[str, float]:

@@ -102,6 +102,18 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         for rank in wide.columns:
             col = f"marginal_rank{rank}_per_100_oku_yen"
             df[col] = [_num(wide.loc[y, rank]) if y in wide.index else "" for y in df.fiscal_year]
+        if "valid_up_to_oku_yen" in result.marginal:
+            per_year = result.marginal.groupby("fiscal_year")
+            valid = per_year["valid_up_to_oku_yen"].first()
+            df["marginal_valid_up_to_oku_yen"] = pd.Series(
+                [valid.get(y) for y in df.fiscal_year], dtype="Int64"
+            )
+            if "valid_open" in result.marginal:
+                is_open = per_year["valid_open"].first()
+                df["marginal_valid_at_least"] = [
+                    "yes" if is_open.get(y) else ("no" if not pd.isna(valid.get(y)) else "")
+                    for y in df.fiscal_year
+                ]
     return df
 
 
