@@ -20,8 +20,14 @@ from typing import TYPE_CHECKING
 from allocator.constants import LANGS, PLAN_JSON
 from allocator.errors import OutputExistsError, OutputPathError, UsageError
 from allocator.formatting import cap_slug, number_ranges
-from allocator.optim.analysis import MinCapResult, Progress, SweepResult, marginal_values
-from allocator.optim.diagnose import Diagnosis, explain_infeasibility, precheck
+from allocator.optim.analysis import (
+    MinCapResult,
+    Progress,
+    SweepResult,
+    marginal_values,
+    more_cap,
+)
+from allocator.optim.diagnose import Diagnosis, diagnose, precheck
 from allocator.optim.model import build_model
 from allocator.optim.result import SolveResult
 from allocator.optim.solve import infeasible_result, solve_lexicographic
@@ -41,7 +47,7 @@ from allocator.run.folder import (
     staged_folder,
     write_marker,
 )
-from allocator.run.record import RecordError, RunOptions
+from allocator.run.record import RecordError, RunOptions, RunRecord
 from allocator.run.signing import signing_key
 from allocator.run.verify import VerifyReport, verify_run
 from allocator.run.writer import default_run_dir, plan_folders, write_run_files
@@ -67,17 +73,25 @@ class Outcome:
     times: dict[str, float]
     explanation: list[str] = field(default_factory=list)
     """For an infeasible plan: which rules conflict, by how much, and what would fix it."""
+    explanation_ja: list[str] = field(default_factory=list)
+    """The same in Japanese."""
     cleaned: tuple[str, ...] = ()
     """Left-overs of killed runs removed (or put back) before writing: one line each."""
 
 
 def solve_plan(
-    plan: Plan, *, marginal: bool = False, progress: Callable[[str], None] | None = None
+    plan: Plan,
+    *,
+    marginal: bool = False,
+    progress: Callable[[str], None] | None = None,
+    reference: dict[tuple[str, int], int] | None = None,
 ) -> SolveResult:
     """Build and solve ``plan`` with its own solver settings; with ``marginal``, add the value
-    per rank of 100 億円 more cap in each fiscal year (``result.marginal``)."""
+    per rank of 100 億円 more cap in each fiscal year (``result.marginal``). ``reference``: the
+    approved schedule the ``reference`` tie-break stays close to."""
     t0 = time.perf_counter()
     model = build_model(plan)
+    model.reference = reference
     build = time.perf_counter() - t0
     result = solve_lexicographic(
         model,
@@ -89,12 +103,15 @@ def solve_plan(
     )
     if marginal and result.has_plan:
         if progress is not None:
-            progress("marginal value of the cap (one LP per rank)")
+            progress("marginal value of the cap (LPs per rank) and its range")
         try:
             values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
         except RuntimeError:  # an auxiliary LP failed: keep the verified plan, report n/a
             values = None
-        result = dataclasses.replace(result, marginal=values)
+        if progress is not None:
+            progress("what 0.1% of GDP more cap buys (solved again at the higher cap)")
+        raised = more_cap(model, result, time_limit=plan.solver.time_limit_seconds)
+        result = dataclasses.replace(result, marginal=values, more_cap=raised)
     return result
 
 
@@ -108,10 +125,13 @@ def allocate(
     lang: str = "ja",
     progress: Callable[[str], None] | None = None,
     report_worker: ReportWorker | None = None,
+    reference: Path | None = None,
 ) -> Outcome:
     """Load, solve, write the run folder (when there is a plan to write) and verify it; add
     the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``, the
     charts drawn by ``report_worker`` when one is given (see :mod:`allocator.report.worker`).
+    ``reference``: an approved run folder the tie-break stays as close to as the priority
+    allows (fewest 億円 moved; ``--reference``).
 
     Raises PlanError / UsageError for bad input, OutputExistsError / OutputPathError for an
     ``out`` that may not be written (or replaced) — all before anything is solved or written —
@@ -121,6 +141,9 @@ def allocate(
     key = signing_key()
     times: dict[str, float] = {}
     t0 = time.perf_counter()
+    approved = load_reference(reference, overrides)
+    if reference is not None:
+        overrides = dataclasses.replace(overrides, profile="reference")
     plan = load_plan(plan_path, overrides)
     times["load_validate"] = time.perf_counter() - t0
     protect = plan_folders(plan)
@@ -130,9 +153,11 @@ def allocate(
     else:
         check_output_path(reports, option="--reports", inside=True)
 
-    result, explanation = _solve_or_explain(plan, times, progress)
+    result, diagnosis = _solve_or_explain(plan, times, progress, approved)
+    explanation = diagnosis.lines(plan, "en") if diagnosis else []
+    explanation_ja = diagnosis.lines(plan, "ja") if diagnosis else []
     if result.status == "no_solution":
-        return Outcome(plan, result, None, None, times, explanation)
+        return Outcome(plan, result, None, None, times, explanation, explanation_ja)
 
     if progress is not None:
         progress("writing, verifying and reporting")
@@ -144,8 +169,9 @@ def allocate(
     with staged_folder(target, force=force, numbered=out is None, protect=protect) as staging:
         folder = staging.path
         record = write_run_files(
-            folder, plan, result, options=_run_options(plan, overrides, lang), times=times,
-            explanation=explanation,
+            folder, plan, result, options=_run_options(plan, overrides, lang, reference),
+            times=times, reference=approved,
+            explanation=explanation, explanation_ja=explanation_ja, lang=lang,
         )  # fmt: skip
         if result.has_plan:
             t2 = time.perf_counter()
@@ -161,31 +187,66 @@ def allocate(
         )
     times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
     return Outcome(
-        plan, result, staging.final, verification, times, explanation, tuple(staging.cleaned)
-    )
+        plan, result, staging.final, verification, times, explanation, explanation_ja,
+        tuple(staging.cleaned),
+    )  # fmt: skip
+
+
+def load_reference(
+    reference: Path | None, overrides: Overrides
+) -> dict[tuple[str, int], int] | None:
+    """The schedule of an approved run folder, {(program_id, fiscal_year): 億円}.
+
+    Raises
+    ------
+    UsageError
+        If ``--profile reference`` is asked for without a run folder, or the folder is not a
+        run with a schedule.
+    """
+    if reference is None:
+        if overrides.profile == "reference":
+            raise UsageError(
+                "--profile", "reference needs an approved run", "add --reference RUN_FOLDER"
+            )
+        return None
+    try:
+        record = RunRecord.read(Path(reference))
+    except RecordError as exc:
+        raise UsageError("--reference", str(exc), "give a run folder written by allocate") from None
+    if not record.has_plan:
+        raise UsageError(
+            "--reference",
+            f"{reference} has no schedule (status {record.status})",
+            "give a run folder with a plan",
+        )
+    return {(pid, y): amount for pid, y, amount, _ in record.allocations}
 
 
 def _solve_or_explain(
-    plan: Plan, times: dict[str, float], progress: Callable[[str], None] | None
-) -> tuple[SolveResult, list[str]]:
+    plan: Plan,
+    times: dict[str, float],
+    progress: Callable[[str], None] | None,
+    reference: dict[tuple[str, int], int] | None = None,
+) -> tuple[SolveResult, Diagnosis | None]:
     """The strict-priority solve with the marginal values; for an infeasible plan, the
-    explanation of which rules conflict (cheap pre-checks first, then elastic re-solves)."""
+    diagnosis of which rules conflict (cheap pre-checks first, then the priority-respecting
+    relaxation and elastic re-solves)."""
     found = precheck(plan)
     if found:
-        return infeasible_result(plan), Diagnosis(precheck=tuple(found)).lines(plan)
+        return infeasible_result(plan), Diagnosis(precheck=tuple(found))
     t = time.perf_counter()
-    result = solve_plan(plan, marginal=True, progress=progress)
+    result = solve_plan(plan, marginal=True, progress=progress, reference=reference)
     times["build"] = result.build_seconds
     times["solve"] = result.solve_seconds
     times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
-    explanation: list[str] = []
+    diagnosis: Diagnosis | None = None
     if result.status == "infeasible":
         if progress is not None:
-            progress("no plan: finding which rules conflict (elastic re-solves)")
+            progress("no plan: finding which rules conflict (relaxations, elastic re-solves)")
         t = time.perf_counter()
-        explanation = explain_infeasibility(plan, time_limit=plan.solver.time_limit_seconds)
+        diagnosis = diagnose(plan, time_limit=plan.solver.time_limit_seconds)
         times["explain"] = time.perf_counter() - t
-    return result, explanation
+    return result, diagnosis
 
 
 def _run_tag(plan: Plan, overrides: Overrides) -> str:
@@ -193,12 +254,21 @@ def _run_tag(plan: Plan, overrides: Overrides) -> str:
     tags = [overrides.gdp_case or ""]
     if overrides.cap_base is not None:
         tags.append(f"base{plan.cap.base_year}" if plan.cap.base == "fixed_year" else "baseeach")
+    if overrides.first_year is not None:
+        tags.append(f"from{overrides.first_year}")
+    if overrides.years is not None:
+        tags.append(f"{overrides.years}y")
+    if overrides.floors == "hard":
+        tags.append("hardfloors")
     return "-".join(t for t in tags if t)
 
 
-def _run_options(plan: Plan, overrides: Overrides, lang: str | None = None) -> RunOptions:
+def _run_options(
+    plan: Plan, overrides: Overrides, lang: str | None = None, reference: Path | None = None
+) -> RunOptions:
     return RunOptions(
         lang=lang,
+        reference=str(reference) if reference is not None else None,
         cap=str(plan.cap.ratio),  # exact ("1/50"); parse_cap reads it back unchanged
         first_year=overrides.first_year,
         years=overrides.years,
@@ -207,6 +277,10 @@ def _run_options(plan: Plan, overrides: Overrides, lang: str | None = None) -> R
         gap=overrides.gap,
         cap_base=overrides.cap_base,
         cap_base_year=overrides.cap_base_year,
+        floors=overrides.floors,
+        profile=overrides.profile,
+        floor_ratio=str(overrides.floor_ratio) if overrides.floor_ratio is not None else None,
+        floor_from=overrides.floor_from,
     )
 
 
@@ -256,13 +330,18 @@ def sweep(
         if out.is_symlink() or not out.is_dir():
             ensure_free(out)  # a file or a symbolic link: said as such
         raise OutputExistsError(f"{out}: already exists — give another --out folder")
+    if overrides.profile == "reference":
+        raise UsageError(
+            "--profile", "reference needs an approved run, which sweep does not take",
+            "use level or early",
+        )  # fmt: skip
     if out is not None:
         check_output_path(out)
     else:
         check_output_path(reports, "--reports", inside=True)
     plan = load_plan(plan_path, overrides)
     target = out or default_sweep_dir(
-        plan, reports, caps[0], caps[-1], tag=overrides.gdp_case or ""
+        plan, reports, caps[0], caps[-1], tag=_run_tag(plan, overrides)
     )
     result = solve_sweep(plan, list(caps), progress=progress, workers=workers, scheduler=scheduler)
     table = frontier_table(result)

@@ -42,6 +42,7 @@ OBLIGATIONS_CSV = "obligations.csv"
 SUMMARY_CSV = "summary.csv"
 PROGRAMS_CSV = "programs.csv"
 RANKS_CSV = "ranks.csv"
+SHORTFALLS_CSV = "shortfalls.csv"
 EXPLANATION_TXT = "explanation.txt"
 REPORT_MD = "report.md"
 WORKBOOK = "report.xlsx"
@@ -59,7 +60,7 @@ LANGS = ("ja", "en")
 # ---------------------------------------------------------------------------------------------
 # constraint families
 
-FamilyKind = Literal["program", "link", "group", "floor", "ceiling", "cap", "priority"]
+FamilyKind = Literal["program", "link", "group", "floor", "ceiling", "cap", "priority", "tiebreak"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class Family:
     kind: FamilyKind
     """``program``: a program's own rules; ``link``: between programs (precedence);
     ``group``: which programs are funded together (``[[groups]]``); ``floor``/``ceiling``:
-    lower/upper bounds on aggregates; ``cap``: the GDP and fiscal caps; ``priority``: holds."""
+    lower/upper bounds on aggregates; ``cap``: the GDP and fiscal caps; ``priority``: holds;
+    ``tiebreak``: auxiliary rows of the tie-break stage (|·| as a variable)."""
     en: str
     ja: str
 
@@ -126,6 +128,8 @@ FAMILIES: dict[str, Family] = {
                "新規支出の合計は期間上限以内"),
         Family("fiscal_growth", "cap", "new spending grows by at most the growth limit",
                "新規支出の伸びは上限以内"),
+        Family("ratio_floor", "floor", "defence spending at least the floor ratio of GDP",
+               "防衛費はGDP比の下限以上"),
         Family("priority_hold", "priority", "a higher rank keeps the value it reached",
                "上位の順位は達成した価値を保つ"),
         Family("payment_rounding", "program",
@@ -144,6 +148,19 @@ FAMILIES: dict[str, Family] = {
                "各財源の年度の支払は上限以内"),
         Family("fund_balance", "cap", "a fund's balance never goes below zero",
                "基金の残高は負にならない"),
+        Family("floor_hold", "priority",
+               "a higher rank's floors fall no further short than they had to",
+               "上位の下限の不足は最小のまま保つ"),
+        Family("level_total", "tiebreak", "year-to-year change of total new spending",
+               "新規支出合計の年度間変化"),
+        Family("level_ratio", "tiebreak", "year-to-year change of the defence ratio to GDP",
+               "防衛費のGDP比の年度間変化"),
+        Family("level_program", "tiebreak", "year-to-year change of a program's money",
+               "事業ごとの配分の年度間変化"),
+        Family("level_peak", "tiebreak", "the largest year-to-year change (total, ratio)",
+               "年度間変化の最大値"),
+        Family("reference_gap", "tiebreak", "money moved against the reference run",
+               "基準とする実行結果からの変更額"),
     )
 }  # fmt: skip
 """Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""

@@ -118,3 +118,121 @@ def number_ranges(numbers: list[int]) -> str:
         parts.append(str(ordered[i]) if i == j else f"{ordered[i]}–{ordered[j]}")
         i = j + 1
     return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# sentences shared by the terminal, the reports and the explanations
+
+
+def _tr(ja: str, en: str, lang: str) -> str:
+    return ja if lang == "ja" else en
+
+
+FLOOR_KIND = {
+    "area_low": ("分野", "area"),
+    "phase_low": ("期間区分", "phase"),
+    "bound_low": ("集計", "bound"),
+    "ratio_floor": ("GDP比の下限", "ratio floor"),
+}
+"""The words for each kind of floor (family of the model row)."""
+
+
+def floor_label(family: str, key: object, lang: str) -> str:
+    """``area A`` / ``分野 A``; a ratio floor by its year: ``ratio floor FY2036``."""
+    ja, en = FLOOR_KIND.get(family, (family, family))
+    if family == "ratio_floor":
+        return _tr(f"{ja}({key}年度)", f"{en} FY{key}", lang)
+    return f"{ja if lang == 'ja' else en} {key}"
+
+
+def shortfall_sentence(
+    family: str,
+    key: object,
+    name: str,
+    rank: int | None,
+    first: int,
+    last: int,
+    low: int,
+    achieved: int,
+    short: int,
+    lang: str,
+) -> str:
+    """One floor that falls short, in words: which floor, whose, over which years, how far.
+
+    >>> s = shortfall_sentence("phase_low", "mid", "Medium term", None, 2029, 2032, 120000,
+    ...                        116164, 3836, "en")
+    >>> s[:66]
+    'phase mid (Medium term; no single rank; a total over FY2029–2032):'
+    >>> s[67:]
+    'short by 3,836 億円 (reaches 116,164 of 120,000)'
+    """
+    owner = (
+        _tr(f"順位{rank}", f"rank {rank}", lang)
+        if rank is not None
+        else _tr("単一の順位に属さない", "no single rank", lang)
+    )
+    when = (
+        _tr(
+            f"{year_span(first, last, lang)}の合計",
+            f"a total over {year_span(first, last, lang)}",
+            lang,
+        )
+        if last > first
+        else fy(first, lang)
+    )
+    label = floor_label(family, key, lang)
+    return _tr(
+        f"{label}({name}、{owner}、{when}): {short:,} 億円不足(下限 {low:,} のうち {achieved:,})",
+        f"{label} ({name}; {owner}; {when}): short by {short:,} 億円 (reaches {achieved:,} of "
+        f"{low:,})",
+        lang,
+    )
+
+
+def blocked_sentence(
+    program_id: str,
+    rank: int,
+    need: int,
+    room: int,
+    first: int,
+    last: int,
+    limit: str,
+    cap_text: str,
+    lang: str,
+) -> str:
+    """A program that cannot be funded at this cap even alone, in words.
+
+    >>> s = blocked_sentence("A01", 1, 10000, 5407, 2026, 2026, "gdp_cap", "1.5%", "en")
+    >>> s[:42]
+    'A01 (rank 1) cannot be funded at this cap:'
+    >>> s[43:81]
+    'it needs at least 10,000 億円 in FY2026,'
+    >>> s[82:]
+    'where the 1.5% cap leaves 5,407 億円 above the baseline'
+    """
+    when = year_span(first, last, lang)
+    what = {
+        "gdp_cap": _tr(
+            f"上限{cap_text}のもとで既存予算を超えて使えるのは", f"the {cap_text} cap leaves", lang
+        ),
+        "fiscal": _tr("財政上の上限のもとで使えるのは", "the fiscal ceilings leave", lang),
+    }.get(
+        limit,
+        _tr(
+            f"上限{cap_text}と財政上の上限のもとで使えるのは",
+            f"the {cap_text} cap and the fiscal ceilings leave",
+            lang,
+        ),
+    )
+    above = _tr("", " above the baseline", lang) if limit == "gdp_cap" else ""
+    if lang == "ja":
+        span = f"{when}に" if first == last else f"{when}の合計で"
+        return (
+            f"{program_id}(順位{rank})はこの上限では実施できません: {span}少なくとも {need:,} 億円"
+            f"が必要ですが、{what} {room:,} 億円です"
+        )
+    where = f"in {when}" if first == last else f"over {when}"
+    return (
+        f"{program_id} (rank {rank}) cannot be funded at this cap: it needs at least {need:,} 億円 "
+        f"{where}, where {what} {room:,} 億円{above}"
+    )

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import RefResult, build_reference, solve_reference
 from synthetic import generate_plan
 
-from allocator.plan.loading import load_plan
+from allocator.plan.loading import Overrides, load_plan
 
 # name, warm start, mip_abs_gap on integral stages, threads, amounts continuous
 VARIANTS: list[tuple[str, bool, float | None, int, bool]] = [
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="allocator-solver-options-") as tmp:
         folder = generate_plan(Path(tmp) / "plan", args.size, seed=args.seed).folder
-        plan = load_plan(folder)
+        plan = load_plan(folder, Overrides(profile="early"))  # the reference's tie-break
     print(f"{args.size} programs, gap 0, threads 1, median of {args.repeats} run(s)", flush=True)
     baseline: RefResult | None = None
     failed = False

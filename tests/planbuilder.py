@@ -55,6 +55,7 @@ def write_plan(
     fiscal: str = "",
     cap_extra: str = "",
     extra_toml: str = "",
+    solver_extra: str = "",
     bom: bool = True,
 ) -> Path:
     """Write plan.toml, programs.csv and gdp.csv into ``folder``; return the folder.
@@ -85,6 +86,7 @@ def write_plan(
         "[solver]",
         "time_limit_seconds = 60",
         "gap = 0.0",
+        solver_extra,
         "",
     ]
     for r in range(1, ranks + 1):

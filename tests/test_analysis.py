@@ -40,9 +40,21 @@ def pct(text: str) -> Fraction:
 # sweep
 
 
-def _one_program_plan(tmp_path: Path) -> Path:
+def _one_program_plan(tmp_path: Path, floors: str = "hard") -> Path:
     # baseline 1,000; P (rank 1, 2026 only) could take 5,000: it gets cap×100,000 − 1,000
-    return write_plan(tmp_path, [program("P", 0, 5000)], baseline=1000)
+    return write_plan(
+        tmp_path, [program("P", 0, 5000)], baseline=1000, solver_extra=f'floors = "{floors}"'
+    )
+
+
+def test_baseline_above_the_cap_is_a_plan_with_no_new_defence_money(tmp_path: Path) -> None:
+    # at 0.5 % the cap (500) is below the baseline (1,000): with floors that give way (the
+    # default) that year simply gets no new defence money; with --floors hard, no plan
+    plan = load_plan(_one_program_plan(tmp_path, floors="priority"))
+    result = sweep(plan, [pct("0.5%"), pct("1.5%")])
+    assert [p.status for p in result.points] == ["optimal", "optimal"]
+    assert [p.rank_values.get(1) for p in result.points] == [0, 500]
+    assert [p.defense_alloc_oku_yen for p in result.points] == [0, 500]
 
 
 def test_sweep_solves_each_cap_and_keeps_infeasible_points(tmp_path: Path) -> None:
@@ -63,6 +75,10 @@ def test_sweep_solves_each_cap_and_keeps_infeasible_points(tmp_path: Path) -> No
         "other_alloc_oku_yen",
         "total_alloc_oku_yen",
         "programs_funded",
+        "floors_short",
+        "shortfall_oku_yen",
+        "floors_short_list",
+        "limits_reached",
     ]
     assert list(table.cap_ratio) == ["0.005000", "0.015000", "0.020000", "0.030000"]
     assert list(table.cap) == ["0.5%", "1.5%", "2%", "3%"]

@@ -82,7 +82,7 @@ def test_cap_formats(tmp_path: Path, cap: str, ratio: str) -> None:
 
 
 def test_shipped_plan_table_and_files(tmp_path: Path) -> None:
-    code, out = allocate("--cap", "2%", "--reports", str(tmp_path))
+    code, out = allocate("--cap", "2%", "--reports", str(tmp_path), "--lang", "en")
     assert code == EXIT_OK, out
     run = tmp_path / "japan-defense-2026-cap2pct"
     assert f"written: {run}" in out
@@ -90,7 +90,8 @@ def test_shipped_plan_table_and_files(tmp_path: Path) -> None:
         assert f"\n{year} " in out
     assert "Readiness and munitions stockpiles" in out and "100.0%" in out
     assert "verified: every rule holds" in out
-    for name in ("schedule.csv", "summary.csv", "programs.csv", "ranks.csv", "plan.json"):
+    names = ("schedule.csv", "summary.csv", "programs.csv", "ranks.csv", "shortfalls.csv")
+    for name in (*names, "plan.json"):
         assert (run / name).is_file(), name
     head = (run / "schedule.csv").read_bytes()[:80]
     assert head.startswith(b"\xef\xbb\xbffiscal_year,program_id,name_ja,name_en,area,phase,rank,")
@@ -133,11 +134,11 @@ def test_existing_out_needs_force_and_force_replaces_only_a_run_folder(tmp_path:
 
 def test_infeasible_cap_is_explained(tmp_path: Path) -> None:
     out_dir = tmp_path / "run"
-    code, out = allocate("--cap", "1.8%", "--out", str(out_dir))
+    code, out = allocate("--cap", "1.8%", "--floors", "hard", "--out", str(out_dir), "--lang", "en")
     assert code == EXIT_INFEASIBLE
     assert "INFEASIBLE" in out
     assert "these rules cannot hold together" in out and "phase mid" in out
-    assert "smallest single cap (every year) at which a plan exists: 1.82%" in out
+    assert "smallest single cap (every year) at which every floor is met: 1.82%" in out
     text = (out_dir / "explanation.txt").read_text(encoding="utf-8")
     assert "1.82%" in text
     assert not (out_dir / "schedule.csv").exists()
@@ -146,7 +147,9 @@ def test_infeasible_cap_is_explained(tmp_path: Path) -> None:
 
 
 def test_baseline_above_cap_is_caught_before_solving(tmp_path: Path) -> None:
-    code, out = allocate("--cap", "1.2%", "--out", str(tmp_path / "run"))
+    code, out = allocate(
+        "--cap", "1.2%", "--floors", "hard", "--out", str(tmp_path / "run"), "--lang", "en"
+    )
     assert code == EXIT_INFEASIBLE
     assert "baseline defence budget alone exceeds the 1.2% cap" in out
     assert "a cap of at least 1.42%" in out
@@ -163,14 +166,15 @@ def test_first_year_and_years(tmp_path: Path) -> None:
 
 def test_gdp_case_and_cap_base(tmp_path: Path) -> None:
     code, out = allocate(
-        "--cap", "2%", "--gdp-case", "growth_transition", "--reports", str(tmp_path)
+        "--cap", "2%", "--gdp-case", "growth_transition", "--reports", str(tmp_path), "--lang", "en"
     )
     assert code == EXIT_OK, out
     assert "GDP case growth_transition" in out
     assert (tmp_path / "japan-defense-2026-cap2pct-growth_transition").is_dir()
     code, out = allocate(
-        "--cap", "2.5%", "--cap-base", "fixed_year:2022", "--out", str(tmp_path / "fixed")
-    )
+        "--cap", "2.5%", "--cap-base", "fixed_year:2022", "--out", str(tmp_path / "fixed"),
+        "--lang", "en",
+    )  # fmt: skip
     assert code == EXIT_OK, out
     assert "cap 2.5% of FY2022 GDP" in out
     summary = (tmp_path / "fixed" / "summary.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -182,7 +186,9 @@ def test_time_limit_keeps_best_plan_marked_not_optimal(tmp_path: Path) -> None:
     plan = write_plan(
         tmp_path / "plan", progs, years=5, gdp=10**9, fiscal="max_new_per_year_oku_yen = 5500"
     )
-    code, out = allocate("--plan", str(plan), "--time-limit", "1", "--out", str(tmp_path / "r"))
+    code, out = allocate(
+        "--plan", str(plan), "--time-limit", "1", "--out", str(tmp_path / "r"), "--lang", "en"
+    )
     if code == EXIT_OK:  # a much faster machine proved it: nothing to check then
         pytest.skip("HiGHS proved optimality within 1 s on this machine")
     assert code == EXIT_LIMIT_WITH_PLAN, out
@@ -195,7 +201,9 @@ def test_time_limit_keeps_best_plan_marked_not_optimal(tmp_path: Path) -> None:
 
 
 def test_short_horizon_drops_floors_beyond_it_but_keeps_ceilings(tmp_path: Path) -> None:
-    code, out = allocate("--cap", "2%", "--years", "5", "--out", str(tmp_path / "run"))
+    code, out = allocate(
+        "--cap", "2%", "--years", "5", "--out", str(tmp_path / "run"), "--lang", "en"
+    )
     assert code == EXIT_OK, out
     assert "floors of areas, phase mid, phase long, bound total_10y are not applied" in out
     assert "verified: every rule holds" in out

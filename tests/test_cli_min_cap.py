@@ -40,10 +40,11 @@ def test_min_cap_prints_uniform_and_path_and_writes_nothing(
     plan = two_years(tmp_path)
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
-    r = invoke("min-cap", "--ranks", ranks, "--plan", str(plan))
+    r = invoke("min-cap", "--ranks", ranks, "--plan", str(plan), "--lang", "en")
     assert r.exit_code == EXIT_OK, r.output
-    assert "single cap, every year: 2.5% of GDP" in r.stdout
+    assert "each rank as high as with no GDP cap: 2.5% of GDP, every year" in r.stdout
     assert "2.49% is not enough" in r.stdout
+    assert "every floor met: " in r.stdout
     assert "ranks 1–2" in r.stdout
     lines = {ln.split()[0]: ln for ln in r.stdout.splitlines() if ln[:4] in ("2026", "2027")}
     assert "2,500" in lines["2026"] and "2.500%" in lines["2026"]
@@ -52,9 +53,10 @@ def test_min_cap_prints_uniform_and_path_and_writes_nothing(
 
 
 def test_min_cap_single_rank(tmp_path: Path) -> None:
-    r = invoke("min-cap", "--ranks", "2", "--plan", str(two_years(tmp_path)))
+    r = invoke("min-cap", "--ranks", "2", "--plan", str(two_years(tmp_path)), "--lang", "en")
     assert r.exit_code == EXIT_OK, r.output
-    assert "rank 2 fully" in r.stdout and "single cap, every year: 1.8% of GDP" in r.stdout
+    assert "rank 2" in r.stdout and "fully" not in r.stdout
+    assert "each rank as high as with no GDP cap: 1.8% of GDP" in r.stdout
 
 
 def test_min_cap_out_writes_csv(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def test_sweep_writes_frontier_and_reports_infeasible_caps(tmp_path: Path) -> No
     out = tmp_path / "out"
     r = invoke(
         "sweep", "--cap", "0.5%..2%", "--step", "0.5%", "--plan", str(plan_folder(tmp_path)),
-        "--out", str(out),
+        "--out", str(out), "--floors", "hard", "--lang", "en",
     )  # fmt: skip
     assert r.exit_code == EXIT_OK, r.output
     rows = read_csv(out / "frontier.csv")

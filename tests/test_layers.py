@@ -12,7 +12,8 @@ import pytest
 
 from allocator.constants import FAMILIES
 from allocator.optim.model import build_model
-from allocator.plan.loading import load_plan
+from allocator.optim.tiebreak import ensure_tiebreak
+from allocator.plan.loading import Overrides, load_plan
 
 PACKAGE = Path(__file__).resolve().parents[1] / "allocator"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -240,10 +241,19 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
         "max_per_year_oku_yen = 5000\n\n"
         '[[vehicles]]\nid = "fund"\nname_ja = "基金"\nname_en = "Fund"\nkind = "fund"\n'
         "opening_balance_oku_yen = 10\n",
+        cap_extra='floor_ratio = "1%"\nfloor_from = 2027',
     )
     m = build_model(load_plan(folder))
     used = {family for family, _ in m.rows.values()}
+    tiebreak = {f.name for f in FAMILIES.values() if f.kind == "tiebreak"}
     assert used <= set(FAMILIES)
+    assert used >= set(FAMILIES) - {"no_window"} - tiebreak, set(FAMILIES) - used
+    # the tie-break's rows are added just before its stage, by profile
+    ensure_tiebreak(m)  # level
+    reference = build_model(load_plan(folder, Overrides(profile="reference")))
+    reference.reference = {("P1", 2026): 10}
+    ensure_tiebreak(reference)
+    used = {f for f, _ in m.rows.values()} | {f for f, _ in reference.rows.values()}
     assert used >= set(FAMILIES) - {"no_window"}, set(FAMILIES) - used
 
 

@@ -112,6 +112,8 @@ def knapsacks(draw: st.DrawFn) -> tuple[list[list[int]], list[int], list[int]]:
     n = draw(st.integers(1, 10))
     years = draw(st.integers(1, 3))
     costs = [[draw(st.integers(0, 60)) for _ in range(years)] for _ in range(n)]
+    for c in costs:  # a fixed contract pays something (a profile of zeros is refused)
+        c[0] = max(c[0], 1 if sum(c) == 0 else 0)
     values = [draw(st.integers(1, 100)) for _ in range(n)]
     ceilings = [draw(st.integers(0, 150)) for _ in range(years)]
     return costs, values, ceilings

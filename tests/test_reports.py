@@ -29,13 +29,31 @@ INJECTED = '=HYPERLINK("http://x","click")'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 SHEETS = {
-    "ja": ["概要", "配分表", "事業", "優先順位", "限界価値", "実行情報"],
-    "en": ["Summary", "Schedule", "Programs", "Ranks", "Marginal values", "Run info"],
+    "ja": [
+        "概要",
+        "配分表",
+        "事業",
+        "優先順位",
+        "下限の不足",
+        "配分の選び方と上限",
+        "限界価値",
+        "実行情報",
+    ],
+    "en": [
+        "Summary",
+        "Schedule",
+        "Programs",
+        "Ranks",
+        "Shortfalls",
+        "Choice and limits",
+        "Marginal values",
+        "Run info",
+    ],
 }
 
 
-def run(plan: Path, out: Path, cap: str) -> Path:
-    allocate(plan, Overrides(cap=parse_cap(cap)), out=out)
+def run(plan: Path, out: Path, cap: str, floors: str | None = None) -> Path:
+    allocate(plan, Overrides(cap=parse_cap(cap), floors=floors), out=out)
     return out
 
 
@@ -47,7 +65,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def infeasible(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run(DATA, tmp_path_factory.mktemp("rep") / "inf", "1.8%")
+    return run(DATA, tmp_path_factory.mktemp("rep") / "inf", "1.8%", floors="hard")
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +134,9 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     folder, lang, _ = reported
     wb = openpyxl.load_workbook(folder / "report.xlsx")
     assert wb.sheetnames == SHEETS[lang]
-    summary, schedule, programs, ranks, marginal, info = (wb[n] for n in SHEETS[lang])
+    summary, schedule, programs, ranks, _short, _choice, marginal, info = (
+        wb[n] for n in SHEETS[lang]
+    )
     # native charts: combined bar + line on the summary, bar chart on ranks
     assert len(summary._charts) == 1
     assert len(ranks._charts) == 1
@@ -139,9 +159,11 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     assert ratio.value == pytest.approx(float(s.gdp_ratio[0]))
     # the schedule's amounts are formatted too
     assert schedule["F2"].number_format == "#,##0"
-    # the run computed marginal values: one row per fiscal year under the header
-    assert marginal["A1"].value == ("年度" if lang == "ja" else "Fiscal year")
-    years = [r[0] for r in marginal.iter_rows(min_row=2, values_only=True) if r[0]]
+    # the re-solve at 0.1 % of GDP more first, then one row per fiscal year under the header
+    assert "2.1%" in str(marginal["A1"].value)
+    first = [c.value for c in marginal["A"]]
+    head = first.index("年度" if lang == "ja" else "Fiscal year") + 1
+    years = [r[0] for r in marginal.iter_rows(min_row=head + 1, values_only=True) if r[0]]
     assert [int(str(y)[:4]) for y in years[: len(s)]] == list(s.fiscal_year)
     # run info: status and verification
     values = [str(r[1]) for r in info.iter_rows(min_row=2, values_only=True)]
@@ -240,9 +262,10 @@ def test_report_md_headline(reported: tuple[Path, str, list[Path]]) -> None:
     assert ("最適" if lang == "ja" else "optimal") in text
     for link in ("charts/allocation_by_area.png", "charts/funding_by_rank.png", "report.xlsx"):
         assert f"]({link})" in text
-    # the run computed marginal values: the 0.1 % section has a table, not "not available"
-    assert ("見積もれません" if lang == "ja" else "Not available") not in text
-    assert ("| 年度 | +0.1% (億円) |" if lang == "ja" else "| FY | +0.1% (億円) |") in text
+    # what 0.1 % of GDP more buys is re-solved; the local rates have their range
+    assert ("解き直した結果" if lang == "ja" else "Solved again with the cap") in text
+    assert ("| 年度 | 順位3 /100億円 |" if lang == "ja" else "| FY | rank 3 /100億円 |") in text
+    assert ("成り立つ範囲(億円) |" if lang == "ja" else "holds up to (億円) |") in text
 
 
 def test_infeasible_folder_gets_report_md(infeasible: Path, tmp_path: Path) -> None:
@@ -254,37 +277,47 @@ def test_infeasible_folder_gets_report_md(infeasible: Path, tmp_path: Path) -> N
         text = (folder / "report.md").read_text(encoding="utf-8")
         assert phrase in text
         assert "1.8%" in text
-        explanation = (folder / "explanation.txt").read_text(encoding="utf-8")
-        assert explanation.splitlines()[0] in text
+        record = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+        explanation = record["explanation_ja" if lang == "ja" else "explanation"]
+        assert explanation[0] in text
+        if lang == "ja":  # the Japanese report embeds no English explanation
+            assert "cannot hold together" not in text and "the floors can give way" not in text
         assert not (folder / "report.xlsx").exists()
         assert not (folder / "charts").exists()
 
 
 def add_marginal_columns(folder: Path) -> None:
-    """The future summary.csv: value of rank k bought by 100 億円 more cap that year."""
+    """summary.csv with other marginal rates: rank 3 +100 and rank 6 +12.5 per 100 億円 in the
+    years at the cap, valid for the first 251 億円 (rank 4's column all 0)."""
     path = folder / "summary.csv"
     s = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    s = s[[c for c in s.columns if not c.startswith("marginal_")]]
     binding = s.headroom_oku_yen == "0"
     s["marginal_rank3_per_100_oku_yen"] = ["100" if b else "0" for b in binding]
     s["marginal_rank4_per_100_oku_yen"] = ["0"] * len(s)
     s["marginal_rank6_per_100_oku_yen"] = ["12.5" if b else "" for b in binding]
+    s["marginal_valid_up_to_oku_yen"] = ["251" if b else "" for b in binding]
     write_csv(s, path)
 
 
-def test_marginal_values_when_present(shipped: Path, tmp_path: Path) -> None:
+def test_marginal_values_are_rates_with_their_range_never_extrapolated(
+    shipped: Path, tmp_path: Path
+) -> None:
     folder = copy_run(shipped, tmp_path / "run")
     add_marginal_columns(folder)
     write_reports(folder, "en")
     text = (folder / "report.md").read_text(encoding="utf-8")
-    # FY2026: 0.1% of GDP 6,384,000 億円 = 6,384 億円; rank 3 gains all of it, rank 6 1/8
-    assert "| FY2026 | 6,384 | +6,384 | +798 |" in text
-    assert "rank 4" not in text.split("## What one more")[1].split("##")[0]
+    section = text.split("## What one more")[1].split("##")[0]
+    # rank 3 +100 and rank 6 +12.50 per 100 億円, holding for 251 億円 — no "+6,384"
+    assert "| FY2026 | +100 | +12.50 | 251 |" in section
+    assert "6,384" not in section and "rank 4 /100" not in section
     wb = openpyxl.load_workbook(folder / "report.xlsx")
     ws = wb["Marginal values"]
-    head = [c.value for c in ws[1]]
+    rows = [[c.value for c in r] for r in ws.iter_rows()]
+    head = next(r for r in rows if r[0] == "Fiscal year")
     assert "Rank 3 marginal value (per +100 億円 cap)" in head
-    col = head.index("Rank 3 value bought by +0.1% of GDP") + 1
-    assert ws.cell(row=2, column=col).value == pytest.approx(6384.0)
+    assert "Rate holds up to (億円 more)" in head
+    assert not any("bought by" in str(c) for r in rows for c in r)
     # the summary sheet does not repeat the marginal columns
     assert not any("marginal" in str(c.value) for c in wb["Summary"][1])
 

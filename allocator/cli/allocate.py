@@ -17,18 +17,25 @@ import typer
 
 from allocator import __version__
 from allocator.cli.exits import (
+    EXIT_FLOORS_SHORT,
     EXIT_INFEASIBLE,
     EXIT_LIMIT_NO_PLAN,
     EXIT_LIMIT_WITH_PLAN,
-    EXIT_USAGE,
     EXIT_VERIFY_FAILED,
     fail,
     interrupted,
 )
 from allocator.cli.options import (
+    CapBaseOption,
+    FirstYearOption,
+    FloorsOption,
     GdpCaseOption,
     PlanOption,
+    ProfileOption,
+    ReferenceOption,
     ReportsOption,
+    YearsOption,
+    parse_cap_base,
     parse_first_year,
     parse_gap,
     parse_gdp_case,
@@ -59,21 +66,6 @@ def _progress_printer() -> Callable[[str], None] | None:
     return show
 
 
-def _parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
-    """``each_year`` | ``fixed_year`` | ``fixed_year:2022`` | ``2022``."""
-    if text is None:
-        return None, None
-    s = text.strip().lower()
-    if s in ("each_year", "each"):
-        return "each_year", None
-    kind, _, year = s.partition(":")
-    if s.isdigit():
-        kind, year = "fixed_year", s
-    if kind in ("fixed_year", "fixed") and (not year or (year.isdigit() and len(year) == 4)):
-        return "fixed_year", int(year) if year else None
-    fail(f"--cap-base: {text!r} is not a cap base — write each_year or fixed_year:2022", EXIT_USAGE)
-
-
 def allocate_command(
     ctx: typer.Context,
     cap: Annotated[
@@ -97,33 +89,10 @@ def allocate_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing --out folder.")
     ] = False,
-    first_year: Annotated[
-        str | None,
-        typer.Option(
-            "--first-year",
-            help="Start the plan in this fiscal year (2027 = 2027年度, 1900–2200); every "
-            "window, phase and bound moves with it.",
-            metavar="YEAR",
-        ),
-    ] = None,
-    years: Annotated[
-        str | None,
-        typer.Option(
-            "--years",
-            help="Horizon in fiscal years (1–100); a shorter horizon cuts windows.",
-            metavar="N",
-        ),
-    ] = None,
+    first_year: FirstYearOption = None,
+    years: YearsOption = None,
     gdp_case: GdpCaseOption = None,
-    cap_base: Annotated[
-        str | None,
-        typer.Option(
-            "--cap-base",
-            help="What the cap is a ratio of: each_year (each year's GDP) or fixed_year:2022 "
-            "(one base year's GDP, as the 2022 target was set against FY2022 GDP). Default: "
-            "the plan's [cap] base.",
-        ),
-    ] = None,
+    cap_base: CapBaseOption = None,
     time_limit: Annotated[
         str | None,
         typer.Option(
@@ -140,9 +109,16 @@ def allocate_command(
             metavar="GAP",
         ),
     ] = None,
+    floors: FloorsOption = None,
+    profile: ProfileOption = None,
+    reference: ReferenceOption = None,
     lang: Annotated[
         str,
-        typer.Option("--lang", help="Language of report.md, report.xlsx and the charts: ja or en."),
+        typer.Option(
+            "--lang",
+            help="Language of the terminal output, report.md, report.xlsx and the charts: ja "
+            "or en.",
+        ),
     ] = "ja",
     version: Annotated[
         bool,
@@ -161,7 +137,7 @@ def allocate_command(
         from allocator.api import allocate
         from allocator.plan.loading import Overrides
 
-        base, base_year = _parse_cap_base(cap_base)
+        base, base_year = parse_cap_base(cap_base)
         overrides = Overrides(
             cap_base=base,
             cap_base_year=base_year,
@@ -171,6 +147,8 @@ def allocate_command(
             gdp_case=parse_gdp_case(gdp_case),
             time_limit_seconds=parse_time_limit(time_limit) if time_limit is not None else None,
             gap=parse_gap(gap) if gap is not None else None,
+            floors=floors,
+            profile=profile,
         )
         outcome = allocate(
             plan,
@@ -181,6 +159,7 @@ def allocate_command(
             lang=lang,
             progress=_progress_printer(),
             report_worker=worker,
+            reference=reference,
         )
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)
@@ -192,7 +171,7 @@ def allocate_command(
     try:
         from allocator.cli.render import render_outcome
 
-        typer.echo(render_outcome(outcome))
+        typer.echo(render_outcome(outcome, lang))
     except KeyboardInterrupt:
         interrupted()
     status = outcome.result.status
@@ -204,3 +183,5 @@ def allocate_command(
         raise typer.Exit(EXIT_VERIFY_FAILED)
     if status != "optimal":
         raise typer.Exit(EXIT_LIMIT_WITH_PLAN)
+    if outcome.result.shortfalls:
+        raise typer.Exit(EXIT_FLOORS_SHORT)

@@ -15,6 +15,7 @@ from allocator.cli import INTERRUPTED, interrupted_message
 from allocator.cli.allocate import allocate_command
 from allocator.cli.compare import compare_command
 from allocator.cli.exits import (
+    EXIT_FLOORS_SHORT,
     EXIT_INFEASIBLE,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -60,10 +61,10 @@ Examples:
 
   allocate montecarlo --draws 1000 --robust-years 2
 
-Exit codes: 0 optimal; 2 bad usage or an output path that cannot be used; 3 invalid plan;
-4 infeasible; 5 time limit, plan written; 6 time limit, no plan; 7 verification failed;
-8 the output could not be written (read-only, disk full, removed while writing); 1 internal
-error; 130 interrupted.
+Exit codes: 0 optimal, every floor met; 9 optimal, some floors fall short (listed); 2 bad usage
+or an output path that cannot be used; 3 invalid plan; 4 infeasible; 5 plan written but not
+proven optimal (time limit); 6 time limit, no plan; 7 verification failed; 8 the output could
+not be written (read-only, disk full, removed while writing); 1 internal error; 130 interrupted.
 """
 
 app = typer.Typer(
@@ -126,6 +127,7 @@ def main() -> None:
 
 
 __all__ = [
+    "EXIT_FLOORS_SHORT",
     "EXIT_INFEASIBLE",
     "EXIT_INVALID_PLAN",
     "EXIT_LIMIT_NO_PLAN",

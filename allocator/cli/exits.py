@@ -9,14 +9,20 @@ Exit codes
    --force, a name too long for the file system)
 3  invalid plan files (the message names file, row and column)
 4  infeasible: no plan satisfies every rule
-5  stopped at the time limit with a usable plan (written, verified, marked not optimal)
+5  a usable plan not proven optimal: a stage stopped at the time limit (or another limit), or
+   ended further from its bound than the gap asked for (written, verified, marked not optimal)
 6  stopped at the time limit before any plan was found
 7  the written plan failed independent verification (a bug: please report it); for
    ``allocate verify``: the folder was changed or breaks a rule
 8  the output could not be written (read-only file system, disk full, no permission, the
    folder removed while writing); nothing was left at the output path
+9  an optimal plan, written and verified, in which some floors fall short (floors give way in
+   reverse priority order; each shortfall is listed in the terminal, shortfalls.csv and the
+   reports). With --floors hard such a plan is not made: exit 4 instead.
 130 interrupted (Ctrl-C); nothing was written, unless the message names a folder that was
    already complete
+
+When several apply, the first in this order is used: 7, 5, 9, 0.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ EXIT_LIMIT_WITH_PLAN = 5
 EXIT_LIMIT_NO_PLAN = 6
 EXIT_VERIFY_FAILED = 7
 EXIT_OUTPUT_FAILED = 8
+EXIT_FLOORS_SHORT = 9
 EXIT_INTERRUPTED = 130
 
 

@@ -13,6 +13,35 @@ import typer
 
 from allocator.errors import UsageError
 
+FirstYearOption = Annotated[
+    str | None,
+    typer.Option(
+        "--first-year",
+        help="Start the plan in this fiscal year (2027 = 2027年度, 1900–2200); every window, "
+        "phase and bound moves with it.",
+        metavar="YEAR",
+    ),
+]
+YearsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--years",
+        help="Horizon in fiscal years; a shorter horizon cuts windows (floors of areas whose "
+        "programs cannot all be funded inside it, and of phases and bounds reaching beyond it, "
+        "are not applied); 1–100.",
+        metavar="N",
+    ),
+]
+CapBaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cap-base",
+        help="What the cap is a ratio of: each_year (each year's GDP) or fixed_year:2022 (one "
+        "base year's GDP, as the 2022 target was set against FY2022 GDP). Default: the plan's "
+        "[cap] base.",
+    ),
+]
+
 PlanOption = Annotated[
     Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
 ]
@@ -26,6 +55,36 @@ GdpCaseOption = Annotated[
 ]
 ReportsOption = Annotated[
     Path, typer.Option("--reports", help="Parent folder of the default output folders.")
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Which schedule to show among those of equal value for every rank: level (the "
+        "smoothest path: fewest and smallest year-to-year changes of total new spending, of "
+        "the defence ratio and of each program's money), early (money as early as the rules "
+        "allow), or reference (closest to --reference). Default: the plan's [solver] profile "
+        "(level). No rank loses anything to it.",
+    ),
+]
+ReferenceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--reference",
+        help="An approved run folder: show the schedule closest to it (fewest 億円 moved) among "
+        "those of equal value for every rank. Implies --profile reference.",
+    ),
+]
+FloorsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--floors",
+        help="priority: when not every floor (areas, phases, the ten-year minimum, the ratio "
+        "floor) can be met, floors give way in reverse priority order — floors of no single "
+        "rank first, rank 1's last — and the run lists each shortfall; hard: every floor must "
+        "be met, else no plan (exit 4, explained). Default: the plan's [solver] floors "
+        "(priority).",
+    ),
 ]
 
 MAX_RANK = 100_000
@@ -176,3 +235,26 @@ def parse_gdp_case(text: str | None) -> str | None:
             "the plan's own",
         )
     return s
+
+
+def parse_cap_base(text: str | None) -> tuple[str | None, int | None]:
+    """``--cap-base``: ``each_year`` | ``fixed_year`` | ``fixed_year:2022`` | ``2022``.
+
+    Raises
+    ------
+    UsageError
+        For anything else.
+    """
+    if text is None:
+        return None, None
+    s = text.strip().lower()
+    if s in ("each_year", "each"):
+        return "each_year", None
+    kind, _, year = s.partition(":")
+    if s.isdigit():
+        kind, year = "fixed_year", s
+    if kind in ("fixed_year", "fixed") and (not year or (year.isdigit() and len(year) == 4)):
+        return "fixed_year", int(year) if year else None
+    raise UsageError(
+        "--cap-base", f"{text!r} is not a cap base", "write each_year or fixed_year:2022"
+    )

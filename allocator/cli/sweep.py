@@ -14,11 +14,19 @@ import typer
 
 from allocator.cli.exits import fail
 from allocator.cli.options import (
+    CapBaseOption,
+    FirstYearOption,
+    FloorsOption,
     GdpCaseOption,
     PlanOption,
+    ProfileOption,
     ReportsOption,
+    YearsOption,
+    parse_cap_base,
+    parse_first_year,
     parse_gdp_case,
     parse_time_limit,
+    parse_years,
 )
 from allocator.errors import AllocatorError, UsageError
 from allocator.formatting import format_cap
@@ -68,6 +76,11 @@ def sweep_command(
     reports: ReportsOption = Path("reports"),
     lang: Annotated[str, typer.Option("--lang", help="Chart labels: ja or en.")] = "ja",
     gdp_case: GdpCaseOption = None,
+    cap_base: CapBaseOption = None,
+    first_year: FirstYearOption = None,
+    years: YearsOption = None,
+    floors: FloorsOption = None,
+    profile: ProfileOption = None,
     time_limit: Annotated[
         str | None,
         typer.Option(
@@ -96,7 +109,10 @@ def sweep_command(
 
     Each worker process builds the model once and re-solves it with the cap changed in place;
     the caps are shared among the machine's cores (--workers) or an existing Dask cluster
-    (--scheduler). Caps with no plan are reported as infeasible (exit code still 0).
+    (--scheduler). Floors give way in reverse priority order where not all can be met (unless
+    --floors hard), so every cap has a plan; the frontier lists the floors that fall short and
+    the caps and ceilings each point reaches. Caps with no plan (--floors hard, or mandatory
+    programs that do not fit) are reported as such (exit code still 0).
 
     Example:  allocate sweep --cap 1.5%..2.5% --step 0.1%
     """
@@ -117,6 +133,7 @@ def sweep_command(
         caps = cap_grid(low, high, delta)
         if lang not in ("ja", "en"):
             raise UsageError("--lang", f"{lang!r} is not a language", "give ja or en")
+        base, base_year = parse_cap_base(cap_base)
         tick, bar = _progress_printer(len(caps))
         try:
             outcome = sweep(
@@ -125,6 +142,12 @@ def sweep_command(
                 Overrides(
                     gdp_case=parse_gdp_case(gdp_case),
                     time_limit_seconds=None if time_limit is None else parse_time_limit(time_limit),
+                    cap_base=base,
+                    cap_base_year=base_year,
+                    first_year=None if first_year is None else parse_first_year(first_year),
+                    years=None if years is None else parse_years(years),
+                    floors=floors,
+                    profile=profile,
                 ),
                 reports=reports,
                 out=out,
@@ -138,5 +161,5 @@ def sweep_command(
                 bar.__exit__(None, None, None)
     except AllocatorError as exc:
         fail(str(exc), exc.exit_code)
-    typer.echo(render_sweep(outcome.plan, outcome.result))
+    typer.echo(render_sweep(outcome.plan, outcome.result, lang))
     typer.echo(f"written: {outcome.folder}/ (frontier.csv, frontier.png)")

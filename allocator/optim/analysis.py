@@ -23,14 +23,17 @@ from allocator.constants import has_plan
 from allocator.formatting import format_cap
 from allocator.optim.diagnose import precheck
 from allocator.optim.model import ModelHandles, build_model, define_defense_totals
-from allocator.optim.result import SolveResult
+from allocator.optim.result import Shortfall, SolveResult
 from allocator.optim.solve import (
+    LpChain,
     expression_value,
     find_feasible,
     fixed_decisions,
     hold_rank,
     minimise,
     release_holds,
+    release_rank_holds,
+    rhs,
     set_rhs,
     shadow_price,
     solve_lexicographic,
@@ -38,6 +41,7 @@ from allocator.optim.solve import (
     solve_stage,
     values,
 )
+from allocator.plan.reached import LimitReached, limits_reached
 from allocator.plan.schema import Plan
 
 NO_CAP = Fraction(99, 100)
@@ -74,10 +78,12 @@ def cap_rooms(plan: Plan, cap: Fraction) -> dict[int, int]:
 
 def set_cap(m: ModelHandles, cap: Fraction) -> None:
     """Move the GDP-ratio cap of a built model to ``cap`` (changes the ``gdp_cap`` right-hand
-    sides in place and ``m.plan``'s cap, so the handles stay consistent)."""
-    for y, room in cap_rooms(m.plan, cap).items():
-        set_rhs(m, "gdp_cap", (y,), room)
+    sides in place and ``m.plan``'s cap, so the handles stay consistent). As in
+    :func:`allocator.optim.families.caps.define_gdp_cap`, a year whose baseline alone breaks the
+    cap gets no new defence money when floors give way."""
     m.plan = m.plan.with_cap(cap)
+    for y in m.plan.fiscal_years:
+        set_rhs(m, "gdp_cap", (y,), m.plan.new_defense_room(y))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +111,14 @@ class SweepPoint:
     programs_funded: int | None
     solve_seconds: float
     """Wall time of this cap's solve (all priority stages), seconds."""
+    shortfalls: tuple[Shortfall, ...] = ()
+    """Floors that fall short at this cap (floors give way), in give-way order."""
+    limits: tuple[LimitReached, ...] = ()
+    """The caps and ceilings the schedule reaches at this cap (which rule binds)."""
+
+    @property
+    def shortfall_oku_yen(self) -> int:
+        return sum(s.shortfall for s in self.shortfalls)
 
     @property
     def has_plan(self) -> bool:
@@ -146,6 +160,10 @@ def _summarise(plan: Plan, cap: Fraction, result: SolveResult, seconds: float) -
             defense += amount
         else:
             other += amount
+    amounts = {
+        (str(r.program_id), int(r.fiscal_year)): int(r.amount_oku_yen)
+        for r in result.schedule.itertuples(index=False)
+    }
     return SweepPoint(
         cap=cap,
         status=result.status,
@@ -154,6 +172,8 @@ def _summarise(plan: Plan, cap: Fraction, result: SolveResult, seconds: float) -
         other_alloc_oku_yen=other,
         programs_funded=sum(1 for funded in result.funded.values() if funded),
         solve_seconds=seconds,
+        shortfalls=result.shortfalls,
+        limits=tuple(limits_reached(plan, amounts)),
     )
 
 
@@ -397,7 +417,10 @@ def marginal_values(
         ``rank``, ``value_per_100_oku_yen`` (the total derivative above × 100: value of the
         rank — 億円 funded, or its explicit values — per 100 億円 of cap in that year), and
         ``held_value_per_100_oku_yen`` (∂V_k/∂b_y × 100 alone: the rate if the ranks above were
-        held at their current values and could not take the money).
+        held at their current values and could not take the money), ``valid_up_to_oku_yen``
+        (how many 億円 more cap that year the year's rates hold for exactly; empty where every
+        rate is 0) and ``valid_open`` (the rates still hold at the end of the search, 1 % of
+        GDP: the range is at least that).
 
     Raises
     ------
@@ -412,8 +435,9 @@ def marginal_values(
     ranks = sorted(m.rank_value)
     total: dict[int, dict[int, float]] = {}
     held: dict[int, dict[int, float]] = {}
+    base: dict[int, float] = {}
     with fixed_decisions(m, _decision_values(m, result)):
-        release_holds(m)
+        release_rank_holds(m)  # the floors stay as the solve left them
         for k in ranks:
             status = solve_lp(m, m.rank_value[k], time_limit)
             if status != "optimal":
@@ -424,16 +448,166 @@ def marginal_values(
             total[k] = {
                 y: cap_dual[y] + sum(hold_dual[j] * total[j][y] for j in hold_dual) for y in years
             }
-            set_rhs(m, "priority_hold", (k,), expression_value(m.rank_value[k]))
+            base[k] = expression_value(m.rank_value[k])
+            set_rhs(m, "priority_hold", (k,), base[k])
+        valid = _ranges(m, ranks, years, base, total, time_limit)
 
     def per100(v: float) -> float:
         x = round(100 * v, 9)
         return 0.0 if x == 0 else x
 
-    rows = [(y, k, per100(total[k][y]), per100(held[k][y])) for y in years for k in ranks]
-    return pd.DataFrame(
+    rows = [
+        (y, k, per100(total[k][y]), per100(held[k][y]), valid.get(y)) for y in years for k in ranks
+    ]
+    df = pd.DataFrame(
         rows,
-        columns=["fiscal_year", "rank", "value_per_100_oku_yen", "held_value_per_100_oku_yen"],
+        columns=[
+            "fiscal_year",
+            "rank",
+            "value_per_100_oku_yen",
+            "held_value_per_100_oku_yen",
+            "valid_up_to_oku_yen",
+        ],
+    )
+    df["valid_up_to_oku_yen"] = df["valid_up_to_oku_yen"].astype("Int64")
+    tops = {y: max(1, int(m.plan.gdp(m.plan.cap_base_year(y)) // 100)) for y in years}
+    df["valid_open"] = [v is not None and v == tops[y] for y, v in zip(df.fiscal_year,
+                        [valid.get(y) for y in df.fiscal_year], strict=True)]  # fmt: skip
+    return df
+
+
+RATE_CHECK = 1e-6
+"""Relative slack when checking that a rank's LP value at a raised cap equals its linear
+prediction."""
+
+
+def _ranges(
+    m: ModelHandles,
+    ranks: list[int],
+    years: list[int],
+    base: dict[int, float],
+    rate: dict[int, dict[int, float]],
+    time_limit: float,
+) -> dict[int, int]:
+    """For each year with a nonzero rate: the most 億円 of extra cap that year (searched up to
+    1 % of the cap's base GDP: a range equal to that means "at least") over which every rank's
+    rate holds exactly.
+
+    Probe Δ: re-solve the LP chain with ``gdp_cap[y]`` raised by Δ and each rank j held at its
+    predicted value V_j + ρ_j·Δ; the rate holds on [0, Δ] iff every stage reaches exactly its
+    prediction. (Each stage's value is concave in Δ along that direction and ρ is a
+    supergradient, so equality at Δ means equality on all of [0, Δ]; the property is
+    monotone in Δ and a bisection to 1 億円 finds where it stops.) Must run inside
+    :func:`fixed_decisions`, after the duals were read (it moves right-hand sides of the
+    exported copy only)."""
+    out: dict[int, int] = {}
+    chain = LpChain(m, ranks, time_limit)
+    previous: int | None = None
+    for y in years:
+        if all(abs(rate[k][y]) < 1e-12 for k in ranks):
+            continue
+        room = rhs(m, "gdp_cap", (y,))
+        top = max(1, int(m.plan.gdp(m.plan.cap_base_year(y)) // 100))  # 1 % of GDP
+
+        def linear(delta: int, y: int = y, room: float = room) -> bool:
+            chain.set_upper("gdp_cap", (y,), room + delta)
+            want = {k: base[k] + rate[k][y] * delta for k in ranks}
+            # held (almost) exactly: a looser hold would let each stage take a little from the
+            # ranks above and the error would grow down the chain
+            holds = {k: v - 1e-9 * max(1.0, abs(v)) for k, v in want.items()}
+
+            def as_predicted(k: int, value: float) -> bool:
+                return abs(value - want[k]) <= RATE_CHECK * max(1.0, abs(want[k])) + 1e-6
+
+            got = chain.values(holds, as_predicted)
+            chain.set_upper("gdp_cap", (y,), room)
+            return got is not None
+
+        lo, hi = 0, top
+        # neighbouring years often share the limit that ends the rate: try the last answer
+        # first (exact either way: it only narrows the bisection)
+        guess = previous if previous is not None and 0 < previous < top else None
+        if guess is not None:
+            if linear(guess):
+                lo = guess
+                if not linear(guess + 1):
+                    out[y] = previous = guess
+                    continue
+                lo = guess + 1
+            else:
+                hi = guess
+        if hi == top and linear(top):
+            out[y] = previous = top
+            continue
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if linear(mid):
+                lo = mid
+            else:
+                hi = mid
+        out[y] = previous = lo
+    return out
+
+
+MORE_CAP_STEP = Fraction(1, 1000)
+"""What "more cap" is asked of by default: 0.1 % of GDP."""
+
+
+@dataclass(frozen=True)
+class MoreCap:
+    """What ``step`` more cap (0.1 % of GDP by default, every year) buys, re-solved: the
+    strict-priority solve at ``cap`` (= the run's cap + ``step``) against the run's own.
+
+    Values per rank as in :meth:`SolveResult.rank_values`; shortfalls in 億円 (all floors)."""
+
+    step: Fraction
+    cap: Fraction
+    status: str
+    values: dict[int, float]
+    base_values: dict[int, float]
+    shortfall_oku_yen: int
+    base_shortfall_oku_yen: int
+
+    @property
+    def gains(self) -> dict[int, float]:
+        """Per rank: value at the higher cap minus value at the run's cap."""
+        return {k: self.values.get(k, 0.0) - v for k, v in self.base_values.items()}
+
+
+def more_cap(
+    m: ModelHandles,
+    result: SolveResult,
+    step: Fraction = MORE_CAP_STEP,
+    *,
+    time_limit: float = 60.0,
+) -> MoreCap:
+    """Re-solve ``m`` (the model of ``result``) with the GDP-ratio cap raised by ``step`` in
+    every year, and compare each rank's value (and the floors' total shortfall) with
+    ``result``'s. The tie-break is left out (it changes no value); the model's cap is put back.
+
+    This is exactly ``sweep`` at the higher cap minus ``sweep`` at the run's cap: the rank
+    values of the strict-priority solve are unique.
+    """
+    own = m.plan.cap.ratio
+    set_cap(m, own + step)
+    try:
+        raised = solve_lexicographic(
+            m,
+            time_limit=time_limit,
+            gap=m.plan.solver.gap,
+            tolerance=m.plan.solver.tolerance,
+            tiebreak=False,
+        )
+    finally:
+        set_cap(m, own)
+    return MoreCap(
+        step=step,
+        cap=own + step,
+        status=raised.status,
+        values=raised.rank_values() if raised.has_plan else {},
+        base_values=result.rank_values(),
+        shortfall_oku_yen=sum(s.shortfall for s in raised.shortfalls),
+        base_shortfall_oku_yen=sum(s.shortfall for s in result.shortfalls),
     )
 
 
@@ -462,7 +636,8 @@ class YearNeed:
 
 @dataclass(frozen=True)
 class MinCapResult:
-    """What it takes to fund ``ranks`` fully (each at the value it reaches with no GDP cap)."""
+    """What it takes for every floor to be met, and for each rank of ``ranks`` to be as high
+    as with no GDP cap (the value it reaches at 99 %, every floor met)."""
 
     ranks: tuple[int, ...]
     targets: dict[int, float]
@@ -486,6 +661,12 @@ class MinCapResult:
     """Solves used (MIPs and feasibility checks)."""
     seconds: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    floors_met: Fraction | None = None
+    """Smallest single cap (every year, grid of ``step``) at which every floor is met; None if
+    not below 99 %."""
+    highs: dict[int, int] = field(default_factory=dict)
+    """Sum of the programs' highs per rank of ``ranks`` (what "fully" would mean: a rank can
+    be as high as with no GDP cap and still below it, held back by other rules)."""
 
     @property
     def path_total_oku_yen(self) -> int:
@@ -651,21 +832,33 @@ def min_cap(
     limit = plan.solver.time_limit_seconds if time_limit is None else time_limit
     gap, tolerance = plan.solver.gap, plan.solver.tolerance
     notes: list[str] = []
+    # every floor met: the floors are hard rows here, whatever the plan's own setting (the
+    # strict-priority solve meets every floor whenever it can, so above the cap at which they
+    # can all be met the two agree)
+    plan = plan.model_copy(update={"solver": plan.solver.model_copy(update={"floors": "hard"})})
+    highs = {r: sum(p.high_oku_yen for p in plan.programs if p.rank == r) for r in wanted}
     m = build_model(plan.with_cap(NO_CAP))
     status, reached, solves = _lex_values(m, max(wanted), limit, gap, tolerance)
     if status in ("infeasible", "no_solution"):
-        why = "has no schedule" if status == "infeasible" else "found no schedule in time"
+        why = (
+            "has no schedule that meets every floor"
+            if status == "infeasible"
+            else "found no schedule in time"
+        )
         notes.append(f"even with a 99 % cap the plan {why}: the conflict is not the cap")
         return MinCapResult(
             wanted, {}, "infeasible", None, (), status, None, step, solves,
-            time.perf_counter() - start, tuple(notes),
+            time.perf_counter() - start, tuple(notes), None, highs,
         )  # fmt: skip
     if status != "optimal":
         notes.append("the no-cap values were not proven optimal (time limit): targets are low")
     targets = {r: reached[r] for r in wanted}
 
+    floors_met, n, unknown_floors = _smallest_uniform(m, {}, step, limit)
+    solves += n
     uniform, n, unknown = _smallest_uniform(m, targets, step, limit)
     solves += n
+    unknown = unknown or unknown_floors
     if unknown:
         notes.append("a feasibility check stopped at the time limit: the minimum may be lower")
     verified: bool | None = None
@@ -676,9 +869,9 @@ def min_cap(
         verified = has_plan(lex_status) and _reaches(lex_values, targets)
         if not verified:
             notes.append(
-                f"at {format_cap(uniform)} a plan funding these ranks fully exists, but the "
-                "strict-priority solve gives the money to higher ranks first and does not "
-                "fund them fully; ask for the ranks above as well (e.g. 1-"
+                f"at {format_cap(uniform)} a plan with each of these ranks as high as with no "
+                "GDP cap exists, but the strict-priority solve gives the money to higher ranks "
+                "first; ask for the ranks above as well (e.g. 1-"
                 f"{max(wanted)})"
             )
     path_status, path = _least_path(plan, targets, limit)
@@ -695,18 +888,23 @@ def min_cap(
         solves=solves,
         seconds=time.perf_counter() - start,
         notes=tuple(notes),
+        floors_met=floors_met,
+        highs=highs,
     )
 
 
 __all__ = [
+    "MORE_CAP_STEP",
     "NO_CAP",
     "MinCapResult",
+    "MoreCap",
     "SweepPoint",
     "SweepResult",
     "YearNeed",
     "cap_rooms",
     "marginal_values",
     "min_cap",
+    "more_cap",
     "set_cap",
     "sweep",
     "sweep_rebuild",

@@ -52,9 +52,25 @@ class ModelHandles:
     rows: dict[str, tuple[str, Index]] = field(default_factory=dict)
     """PuLP constraint name -> (family, index)."""
     constraints: dict[tuple[str, Index], Any] = field(default_factory=dict)
+    shortfall: dict[tuple[str, Index], Any] = field(default_factory=dict)
+    """shortfall[family, index]: 億円 by which the floor row ``family[index]`` falls short
+    (only with ``floors = "priority"``)."""
+    shortfall_bound: dict[tuple[str, Index], int] = field(default_factory=dict)
+    """The largest shortfall of each floor row (its right-hand side)."""
+    floor_offset: dict[tuple[str, Index], int] = field(default_factory=dict)
+    """What a floor counts beyond its row's terms (the baseline, for the ratio floor)."""
+    floor_groups: dict[int, tuple[tuple[str, Index], ...]] = field(default_factory=dict)
+    """Give-way group (a rank, or 0 for no rank) -> its floor rows."""
+    floor_hold_idle: dict[int, int] = field(default_factory=dict)
+    """The right-hand side of ``floor_hold[g]`` when it holds nothing."""
     rank_value: dict[int, Any] = field(default_factory=dict)
     rank_value_integral: dict[int, bool] = field(default_factory=dict)
     earliness: Any = None
+    tiebreak: Any = None
+    """The tie-break objective (to maximise), built by :func:`allocator.optim.tiebreak
+    .ensure_tiebreak` before the first tie-break stage."""
+    reference: dict[tuple[str, int], int] | None = None
+    """The approved schedule the ``reference`` tie-break stays close to."""
     elastic: frozenset[str] = frozenset()
     """Families whose constraints get a penalised slack (for explaining infeasibility)."""
     slacks: dict[tuple[str, Index], Any] = field(default_factory=dict)

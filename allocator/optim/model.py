@@ -23,15 +23,15 @@ from allocator.optim.families.aggregates import (
     define_phase_bounds,
 )
 from allocator.optim.families.caps import define_fiscal_caps, define_gdp_cap
-from allocator.optim.families.groups import DEFINE_GROUPS
 from allocator.optim.families.contracts import (
     define_contract_window,
     define_new_contract_cap,
     define_outstanding_cap,
     define_payments,
-    define_vehicle_order_hold,
     define_vehicles,
 )
+from allocator.optim.families.floors import define_floor_shortfalls, define_ratio_floor
+from allocator.optim.families.groups import DEFINE_GROUPS
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,
@@ -60,8 +60,9 @@ BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_new_contract_cap,
     define_outstanding_cap,
     define_vehicles,
+    define_ratio_floor,
+    define_floor_shortfalls,
     define_priorities,
-    define_vehicle_order_hold,
 )
 """The families, in the order they are added (variables first, priorities last)."""
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from allocator.errors import PlanError
-from allocator.plan.groups import says_something
 from allocator.plan.contracts import check_contracts
+from allocator.plan.groups import says_something
 from allocator.plan.schema import MULTI_PHASE
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ def check_plan(
         plan, toml_path=toml_path, programs_path=programs_path, obligations_path=obligations_path
     )
     check_ranks(plan, toml_path)
+    check_floor_ranks(plan, toml_path)
     check_areas(plan, toml_path)
     check_phases(plan, toml_path)
     check_bounds(plan, toml_path)
@@ -67,6 +68,21 @@ def check_ranks(plan: Plan, path: Path) -> None:
                     f"rank {r.rank} names unknown area {a!r}",
                     column="ranks.areas",
                     fix=f"use one of {sorted(area_ids)}",
+                )
+
+
+def check_floor_ranks(plan: Plan, path: Path) -> None:
+    """``floor_rank`` of an area, phase or bound names a rank of the plan."""
+    ranks = {r.rank for r in plan.ranks}
+    tables = (("areas", plan.areas), ("phases", plan.phases), ("bounds", plan.bounds))
+    for table, items in tables:
+        for item in items:
+            if item.floor_rank is not None and item.floor_rank not in ranks:
+                raise PlanError(
+                    path,
+                    f"{table} {item.id}: floor_rank {item.floor_rank} is not a rank",
+                    column=f"{table}.floor_rank",
+                    fix=f"use a rank from 1 to {max(ranks)}, or remove the line",
                 )
 
 
@@ -312,6 +328,14 @@ def check_program_profile(p: Program, path: Path) -> None:
                 fix="move the payment into the window or widen the window",
             )
     total = sum(a for _, a in p.payment_profile)
+    if total < 1:
+        raise PlanError(
+            path,
+            f"{p.program_id}: the payment profile pays nothing",
+            row=p.row,
+            column="payment_profile",
+            fix="a funded program receives money: give at least one payment ≥ 1 億円",
+        )
     if not p.low_oku_yen <= total <= p.high_oku_yen:
         raise PlanError(
             path,

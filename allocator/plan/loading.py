@@ -57,6 +57,14 @@ class Overrides:
     cap_base: str | None = None
     """``each_year``, or ``fixed_year`` (with ``cap_base_year``)."""
     cap_base_year: int | None = None
+    floors: str | None = None
+    """``priority`` (floors give way in reverse priority order) or ``hard``."""
+    profile: str | None = None
+    """The tie-break: ``level``, ``early`` or ``reference``."""
+    floor_ratio: Fraction | None = None
+    """Defence spending at least this share of GDP (``--floor-ratio``)."""
+    floor_from: int | None = None
+    """First fiscal year of the floor ratio (``--floor-from``)."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +144,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     gdp_case = _gdp_case(files, ov)
     programs = _programs_in_horizon(files.programs, horizon, notes)
     groups = _groups(files, programs, notes)
-    cap = _cap_settings(files, ov, cap_ratio)
+    cap = _cap_settings(files, ov, cap_ratio, horizon)
     areas, phases, bounds = _bounds_for_horizon(
         files.raw, horizon.moved, horizon.last_year, horizon.shortened, notes
     )
@@ -284,8 +292,15 @@ def _programs_in_horizon(
             notes.append(f"{p.program_id} left out: its window starts after {last_year}年度")
             continue
         if p.window_last_year > last_year:
+            cut = _cut_program(p, last_year)
+            if cut is None:
+                notes.append(
+                    f"{p.program_id} left out: it cannot be funded inside the horizon (its low "
+                    f"{p.low_oku_yen:,} 億円 needs years after {last_year}年度)"
+                )
+                continue
             notes.append(f"{p.program_id}: window cut to end in {last_year}年度")
-            p = p.model_copy(update={"window_last_year": last_year})
+            p = cut
         clipped.append(p)
     dropped = {p.program_id for p in programs} - {p.program_id for p in clipped}
     return [
@@ -316,7 +331,25 @@ def _check_year_tables(files: _Files, horizon: _Horizon, notes: list[str]) -> No
         )
 
 
-def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
+def _cut_program(p: Program, last_year: int) -> Program | None:
+    """``p`` with its window (and fixed payments) cut to end in ``last_year``; ``None`` when
+    it can no longer be funded there (its per-year maximum cannot reach its low in the years
+    left, or no payment of its fixed profile is left)."""
+    update: dict[str, Any] = {"window_last_year": last_year}
+    years = last_year - p.window_first_year + 1
+    if p.payment_profile is not None:
+        kept = tuple((y, a) for y, a in p.payment_profile if y <= last_year)
+        total = sum(a for _, a in kept)
+        if total < 1:
+            return None
+        # the contract's later payments fall outside the run: it is funded for what it pays here
+        update.update(payment_profile=kept, low_oku_yen=total, high_oku_yen=total)
+    elif p.max_per_year_oku_yen is not None and p.max_per_year_oku_yen * years < p.low_oku_yen:
+        return None
+    return p.model_copy(update=update)
+
+
+def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction, horizon: _Horizon) -> CapSettings:
     raw = files.raw.cap
     base, base_year = raw.base, raw.base_year
     if ov.cap_base is not None:
@@ -336,7 +369,48 @@ def _cap_settings(files: _Files, ov: Overrides, ratio: Fraction) -> CapSettings:
             column="cap.base_year",
             fix="add base_year = 2022",
         )
-    return CapSettings(ratio=ratio, base=base, base_year=base_year, source=raw.source)
+    floor_ratio, floor_from = _floor_ratio(files, ov, horizon)
+    return CapSettings(
+        ratio=ratio,
+        base=base,
+        base_year=base_year,
+        floor_ratio=floor_ratio,
+        floor_from=floor_from,
+        source=raw.source,
+    )
+
+
+def _floor_ratio(
+    files: _Files, ov: Overrides, horizon: _Horizon
+) -> tuple[Fraction | None, int | None]:
+    """The ratio floor: ``--floor-ratio``/``--floor-from``, else ``[cap] floor_ratio`` and
+    ``floor_from`` (moved with the plan's start). ``floor_from`` alone is refused."""
+    raw = files.raw.cap
+    if ov.floor_ratio is not None:
+        ratio: Fraction | None = ov.floor_ratio
+    elif raw.floor_ratio is not None:
+        try:
+            ratio = parse_cap(str(raw.floor_ratio), option="[cap] floor_ratio")
+        except UsageError as exc:
+            raise PlanError(files.toml_path, str(exc), fix='write floor_ratio = "2%"') from None
+    else:
+        ratio = None
+    if ov.floor_from is not None:
+        start: int | None = ov.floor_from
+    elif raw.floor_from is not None:
+        start = horizon.moved(raw.floor_from)
+    else:
+        start = None
+    if start is not None and ratio is None:
+        if ov.floor_from is not None:
+            raise UsageError("--floor-from", "needs a ratio", "add --floor-ratio 2%")
+        raise PlanError(
+            files.toml_path,
+            "[cap] floor_from needs floor_ratio",
+            column="cap.floor_ratio",
+            fix='add floor_ratio = "2%"',
+        )
+    return ratio, start
 
 
 def _baseline(
@@ -374,6 +448,12 @@ def _fiscal(files: _Files, horizon: _Horizon) -> FiscalCaps:
 
 
 def _solver(raw: RawFile, ov: Overrides) -> SolverSettings:
+    floors = ov.floors if ov.floors is not None else raw.solver.floors
+    if floors not in ("priority", "hard"):
+        raise UsageError("--floors", f"{floors!r} is not a floors mode", "write priority or hard")
+    profile = ov.profile if ov.profile is not None else raw.solver.profile
+    if profile not in ("level", "early", "reference"):
+        raise UsageError("--profile", f"{profile!r} is not a tie-break", "write level or early")
     return SolverSettings(
         time_limit_seconds=(
             ov.time_limit_seconds
@@ -382,6 +462,8 @@ def _solver(raw: RawFile, ov: Overrides) -> SolverSettings:
         ),
         gap=ov.gap if ov.gap is not None else raw.solver.gap,
         tolerance=raw.solver.tolerance,
+        floors=floors,  # type: ignore[arg-type]
+        profile=profile,  # type: ignore[arg-type]
     )
 
 
@@ -413,7 +495,7 @@ def _input_hash(
         digest.update(hashlib.sha256(blob).digest())
     if files.obligations_table is not None:
         digest.update(hashlib.sha256(files.obligations_table.raw).digest())
-    settings = (
+    settings: tuple[object, ...] = (
         str(cap.ratio),
         horizon.first_year,
         horizon.years,
@@ -423,6 +505,10 @@ def _input_hash(
         ov.time_limit_seconds,
         ov.gap,
     )
+    # settings added later enter the hash only when used, so earlier runs keep their hash
+    for extra in (ov.floors, ov.profile, ov.floor_ratio, ov.floor_from):
+        if extra is not None:
+            settings += (str(extra),)
     digest.update(repr(settings).encode())
     return digest.hexdigest()
 

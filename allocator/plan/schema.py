@@ -100,6 +100,9 @@ class Area(_Frozen):
     period_years: str = ""
     counts_toward_defense: bool = True
     basis: Basis = "payment"
+    floor_rank: int | None = None
+    """The priority rank whose floors this area's floor gives way with (default: the rank that
+    lists the area, see :mod:`allocator.plan.floors`)."""
     source: str = ""
 
 
@@ -112,6 +115,9 @@ class Phase(_Frozen):
     low_oku_yen: int | None = None
     high_oku_yen: int | None = None
     basis: Basis = "payment"
+    floor_rank: int | None = None
+    """The priority rank whose floors this phase's floor gives way with (default: none, unless
+    every program of the phase has one rank)."""
     source: str = ""
 
 
@@ -127,6 +133,9 @@ class AggregateBound(_Frozen):
     low_oku_yen: int | None = None
     high_oku_yen: int | None = None
     basis: Basis = "payment"
+    floor_rank: int | None = None
+    """The priority rank whose floors this bound's floor gives way with (default: none, unless
+    every program it counts has one rank)."""
     source: str = ""
 
 
@@ -185,6 +194,10 @@ class CapSettings(_Frozen):
     ratio: Fraction
     base: Literal["each_year", "fixed_year"] = "each_year"
     base_year: int | None = None
+    floor_ratio: Fraction | None = None
+    """Defence spending (baseline + new) at least this share of GDP (the cap's base) in every
+    fiscal year from ``floor_from``: the ratio as a target as well as a ceiling."""
+    floor_from: int | None = None
     source: str = ""
 
 
@@ -290,10 +303,21 @@ class ContractSettings(_Frozen):
         return self.window_last_year is None or year <= self.window_last_year
 
 
+FloorsMode = Literal["priority", "hard"]
+"""``priority``: floors give way, in reverse priority order, when they cannot all be met;
+``hard``: every floor must be met (no plan otherwise)."""
+
+Profile = Literal["level", "early", "reference"]
+"""The tie-break among schedules of equal value: ``level`` (the smoothest path), ``early``
+(money as early as the rules allow), ``reference`` (closest to an approved run)."""
+
+
 class SolverSettings(_Frozen):
     time_limit_seconds: float = 120.0
     gap: float = 0.0
     tolerance: float = 0.0
+    floors: FloorsMode = "priority"
+    profile: Profile = "level"
 
 
 class Plan(_Frozen):
@@ -393,6 +417,27 @@ class Plan(_Frozen):
         if program.vehicles:
             return program.vehicles
         return tuple(v.id for v in self.vehicles if v.default)
+
+    def new_defense_room(self, year: int) -> int:
+        """The most new defence money ``year`` may receive: :meth:`cap_room`, and 0 when the
+        baseline alone breaks the cap and floors give way (with ``floors = "hard"`` a negative
+        room is kept, and the plan is infeasible)."""
+        room = self.cap_room(year)
+        return max(room, 0) if self.solver.floors == "priority" else room
+
+    def ratio_floor_oku_yen(self, year: int) -> int | None:
+        """The least total defence spending in ``year`` (baseline + new), ⌈floor ratio × GDP of
+        the cap's base year⌉, when a floor ratio applies to ``year``; else None."""
+        c = self.cap
+        if c.floor_ratio is None or year < (c.floor_from or self.first_year):
+            return None
+        exact = c.floor_ratio * self.gdp(self.cap_base_year(year))
+        return -((-exact.numerator) // exact.denominator)
+
+    def rank_of_area(self, area_id: str) -> int | None:
+        """The rank whose ``[[ranks]] areas`` lists ``area_id`` (None if none or several)."""
+        owners = [r.rank for r in self.ranks if area_id in r.areas]
+        return owners[0] if len(owners) == 1 else None
 
     def with_cap(self, ratio: Fraction) -> Plan:
         """The same plan under another GDP-ratio cap."""

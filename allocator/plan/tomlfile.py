@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
 
 from allocator.errors import PlanError
-from allocator.plan.limits import MAX_FILE_BYTES, check_toml_numbers
 from allocator.plan.contracts import RawContracts, RawVehicle
+from allocator.plan.limits import MAX_FILE_BYTES, check_toml_numbers
 from allocator.plan.schema import AggregateBound, Area, Phase, Rank
 
 
@@ -38,6 +38,8 @@ class _RawCap(_Raw):
     ratio: str | float = "2%"
     base: Literal["each_year", "fixed_year"] = "each_year"
     base_year: int | None = None
+    floor_ratio: str | float | None = None
+    floor_from: int | None = None
     source: str = ""
 
 
@@ -60,6 +62,8 @@ class _RawSolver(_Raw):
     time_limit_seconds: float = 120.0
     gap: float = 0.0
     tolerance: float = 0.0
+    floors: Literal["priority", "hard"] = "priority"
+    profile: Literal["level", "early"] = "level"
 
 
 class RawGroup(_Raw):

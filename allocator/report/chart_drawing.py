@@ -121,7 +121,22 @@ def draw_rank_chart(spec: dict[str, Any], path: Path | str) -> None:
     y = list(range(n))
     ax.barh(y, highs, height=0.7, color="#d5dbe3", label=spec["highs_label"], zorder=2)
     ax.barh(y, funded, height=0.7, color="#2980b9", label=spec["funded_label"], zorder=3)
-    top = max([*highs, 0.0])
+    gaps: list[float] = spec.get("gaps") or [0.0] * n
+    marked = [i for i, g in enumerate(gaps) if g]
+    if marked:  # the part of a rank's floors it falls short of, hatched after what it got
+        ax.barh(
+            [y[i] for i in marked],
+            [gaps[i] for i in marked],
+            left=[funded[i] for i in marked],
+            height=0.7,
+            color="none",
+            edgecolor="#c0392b",
+            hatch="///",
+            linewidth=1.2,
+            label=spec["gaps_label"],
+            zorder=3,
+        )
+    top = max([*highs, *(f + g for f, g in zip(funded, gaps, strict=True)), 0.0])
     for i, (f, h) in enumerate(zip(funded, highs, strict=True)):
         share = f / h if h else None
         text = (
@@ -129,10 +144,15 @@ def draw_rank_chart(spec: dict[str, Any], path: Path | str) -> None:
             if share is not None
             else "—"
         )
-        ax.text(h + top * 0.01, i, text, va="center", ha="left", fontsize=10, zorder=4)
+        if gaps[i]:
+            text += spec["gap_words"].format(gaps[i])
+        ax.text(
+            max(h, f + gaps[i]) + top * 0.01, i, text, va="center", ha="left", fontsize=10,
+            zorder=4, color="#c0392b" if gaps[i] else "black",
+        )  # fmt: skip
     ax.set_yticks(y, labels, fontsize=10)
     ax.invert_yaxis()  # rank 1 on top
-    ax.set_xlim(0, max(top * 1.32, 0.1))
+    ax.set_xlim(0, max(top * (1.6 if marked else 1.32), 0.1))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.set_xlabel(spec["xlabel"])
     ax.grid(axis="x", color="#dddddd", zorder=0)
@@ -162,18 +182,41 @@ def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
     x = list(range(len(years)))
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 6.0))
     width = 0.38
-    ax.bar([i - width / 2 for i in x], new, width=width, color="#f39c12", label=labels["new"],
-           zorder=2)
-    ax.bar([i + width / 2 for i in x], paid_old, width=width, color="#95a5a6",
-           label=labels["paid_old"], zorder=2)
-    ax.bar([i + width / 2 for i in x], paid_new, width=width, bottom=paid_old, color="#2980b9",
-           label=labels["paid_new"], zorder=2)
-    ax.plot(x, owed, color="#c0392b", marker="o", markersize=4, linewidth=2.2,
-            label=labels["owed"], zorder=4)
+    ax.bar(
+        [i - width / 2 for i in x], new, width=width, color="#f39c12", label=labels["new"], zorder=2
+    )
+    ax.bar(
+        [i + width / 2 for i in x],
+        paid_old,
+        width=width,
+        color="#95a5a6",
+        label=labels["paid_old"],
+        zorder=2,
+    )
+    ax.bar(
+        [i + width / 2 for i in x],
+        paid_new,
+        width=width,
+        bottom=paid_old,
+        color="#2980b9",
+        label=labels["paid_new"],
+        zorder=2,
+    )
+    ax.plot(
+        x,
+        owed,
+        color="#c0392b",
+        marker="o",
+        markersize=4,
+        linewidth=2.2,
+        label=labels["owed"],
+        zorder=4,
+    )
     after: list[int] = spec["after"]
     if after:
-        ax.axvspan(min(after) - 0.5, max(after) + 0.5, color="#eeeeee", zorder=0,
-                   label=labels["after"])
+        ax.axvspan(
+            min(after) - 0.5, max(after) + 0.5, color="#eeeeee", zorder=0, label=labels["after"]
+        )
     ax.set_xticks(x, [str(y) for y in years], rotation=45 if len(years) > 16 else 0)
     ax.set_xlabel(labels["xlabel"])
     ax.set_ylabel(labels["ylabel"])
@@ -186,8 +229,13 @@ def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
     ax.set_ylim(0, top * 1.15)
     ax.set_title(spec["title"], fontsize=13, loc="left")
     fig.tight_layout()
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=spec["legend_columns"],
-              fontsize=9.5, frameon=False)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=spec["legend_columns"],
+        fontsize=9.5,
+        frameon=False,
+    )
     save(fig, path)
 
 

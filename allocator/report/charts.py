@@ -108,6 +108,9 @@ def area_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
     )
     outside = _outside_cap_areas(data)
     bars: list[tuple[str, str, list[float]]] = []
+    short_areas = {
+        sf.key: sf.shortfall_oku_yen for sf in data.record.shortfalls if sf.floor == "area_low"
+    }
     for a in areas:
         vals = [float(v) / OKU_PER_CHO for v in table[a].tolist()]
         if not any(vals):
@@ -115,6 +118,12 @@ def area_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
         name = data.area_name(a, lang)
         tag = f"{a}*" if a in outside else a
         label = f"{tag}  {_shorten(name, 22 if lang == 'ja' else 46)}" if name else tag
+        if a in short_areas:
+            label += _t(
+                f"  ▲下限不足 {short_areas[a] / OKU_PER_CHO:,.1f}兆円",
+                f"  ▲ floor short {short_areas[a] / OKU_PER_CHO:,.1f} 兆円",
+                lang,
+            )
         bars.append((str(a), label, vals))
     cap_words = data.cap_phrase(lang)
     note = _t(
@@ -128,6 +137,16 @@ def area_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
         note += _t(
             f"\n*印の分野({'・'.join(sorted(outside))})は防衛費の上限に算入しない。",
             f"\nAreas marked * ({', '.join(sorted(outside))}) do not count toward the cap.",
+            lang,
+        )
+    if data.record.shortfalls:
+        parts = [
+            f"{sf.key} {sf.shortfall_oku_yen / OKU_PER_CHO:,.1f}" for sf in data.record.shortfalls
+        ]
+        note += _t(
+            f"\n▲ 満たせない下限(兆円、譲られた順): {'、'.join(parts)}(shortfalls.csv)",
+            f"\n▲ Floors that fall short (兆円, in the order they gave way): {', '.join(parts)} "
+            "(shortfalls.csv)",
             lang,
         )
     return {
@@ -178,12 +197,21 @@ def rank_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
         + _wrap(str(n), 36 if lang == "ja" else 30, 2 if lang == "ja" else 3)
         for k, n in zip(r["rank"], r[name_col], strict=True)
     ]
+    short = {int(k): 0.0 for k in r["rank"]}
+    for sf in data.record.shortfalls:
+        if sf.rank is not None and sf.rank in short:
+            short[sf.rank] += sf.shortfall_oku_yen / OKU_PER_CHO
     return {
         "labels": labels,
         "highs": [float(v) / OKU_PER_CHO for v in r.sum_of_highs_oku_yen],
         "funded": [float(v) / OKU_PER_CHO for v in r.funded_oku_yen],
+        "gaps": [short.get(int(k), 0.0) for k in r["rank"]],
         "highs_label": _t("上限額の合計", "Sum of the programs' highs", lang),
         "funded_label": _t("手当て額", "Funded", lang),
+        "gaps_label": _t(
+            "下限に届かない額(このランクの下限の不足)", "Short of this rank's floors", lang
+        ),
+        "gap_words": _t("  ▲下限不足 {:,.1f}兆円", "  ▲ floors short {:,.1f} 兆円", lang),
         "unit_suffix": _t(" 兆円)", " 兆円)", lang),
         "xlabel": _t("兆円", "兆円 (¥ trillion)", lang),
         "title": f"{data.title(lang)}\n"

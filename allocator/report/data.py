@@ -25,6 +25,7 @@ class RunData:
     schedule: pd.DataFrame | None = None
     programs: pd.DataFrame | None = None
     ranks: pd.DataFrame | None = None
+    shortfalls: pd.DataFrame | None = None
     area_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     explanation: str | None = None
     obligations: pd.DataFrame | None = None
@@ -55,6 +56,19 @@ class RunData:
     @property
     def has_plan(self) -> bool:
         return self.summary is not None
+
+    @property
+    def floors_short(self) -> int:
+        """How many floors the schedule falls short of (plan.json's list)."""
+        return len(self.record.shortfalls)
+
+    def explanation_text(self, lang: str) -> str | None:
+        """Why there is no plan, in ``lang``: from plan.json (both languages are stored), else
+        explanation.txt as written."""
+        lines = self.record.explanation_ja if lang == "ja" else self.record.explanation
+        if lines:
+            return "\n".join(lines)
+        return self.explanation
 
     @property
     def plan_info(self) -> PlanInfo:
@@ -148,7 +162,7 @@ def read_run(folder: Path) -> RunData:
         data.explanation = expl.read_text(encoding="utf-8").rstrip("\n")
     if (folder / SUMMARY_CSV).is_file():
         data.summary = read_run_csv(folder / SUMMARY_CSV)
-        for name in ("schedule", "programs", "ranks"):
+        for name in ("schedule", "programs", "ranks", "shortfalls"):
             path = folder / f"{name}.csv"
             if path.is_file():
                 setattr(data, name, read_run_csv(path))

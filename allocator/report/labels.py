@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from allocator.formatting import cho_text
+
 MARGINAL_RE = re.compile(r"^marginal_rank(\d+)_per_100_oku_yen$")
 """Summary columns: value of rank k bought by 100 億円 more cap in that fiscal year."""
 
@@ -80,6 +82,16 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "vehicles": ("財源", "Vehicles"),
     "contract_total_oku_yen": ("契約額合計(億円)", "Contracted in total (億円)"),
     "paid_past_horizon_oku_yen": ("計画期間後の支払(億円)", "Paid after the horizon (億円)"),
+    "order": ("譲る順", "Gives way"),
+    "floor": ("下限の種類", "Floor"),
+    "id": ("ID", "ID"),
+    "name": ("名称", "Name"),
+    "first_year": ("開始年度", "First FY"),
+    "last_year": ("終了年度", "Last FY"),
+    "pooled": ("複数年度の合計", "Pooled over years"),
+    "floor_oku_yen": ("下限(億円)", "Floor (億円)"),
+    "achieved_oku_yen": ("達成(億円)", "Reached (億円)"),
+    "shortfall_oku_yen": ("不足(億円)", "Short by (億円)"),
 }
 
 VEHICLE_COLUMN_RE = re.compile(r"^paid_(\w+?)_oku_yen$")
@@ -93,6 +105,9 @@ STATUS_WORDS = {
     "infeasible": ("実行不可能", "infeasible"),
     "no_solution": ("解なし(時間切れ)", "no solution (time limit)"),
     "not_solved": ("未求解", "not solved"),
+    "not_proven": ("最適性未証明", "not proven optimal"),
+    "time_limit": ("時間制限で停止", "stopped at the time limit"),
+    "skipped": ("未実施(時間切れ)", "skipped (time limit)"),
 }
 
 
@@ -131,3 +146,48 @@ def status_word(status: str, lang: str) -> str:
 
 def rank_label(rank: int, lang: str) -> str:
     return f"順位{rank}" if lang == "ja" else f"rank {rank}"
+
+
+TIEBREAK_WORDS = {
+    "level": (
+        "level(最も平準な経路): 新規支出の合計、防衛費のGDP比、各事業の配分の年度間の変化"
+        "(とその最大値)が最も小さい配分",
+        "level (the smoothest path): the smallest year-to-year changes — and largest change — "
+        "of total new spending, of the defence ratio to GDP and of each program's money",
+    ),
+    "early": (
+        "early(早期): 規則が許す限り早い年度に資金を配分",
+        "early: money in the earliest years the rules allow",
+    ),
+    "reference": (
+        "reference(基準の実行結果に最も近い配分): 動かす億円が最も少ない配分",
+        "reference (closest to an approved run): the fewest 億円 moved",
+    ),
+}
+
+
+def limit_phrase(rule: str, key: str, name: str, limit: int, cap_text: str, lang: str) -> str:
+    """A cap or ceiling in words: ``the 2% GDP-ratio cap``, ``the 6.0 兆円 yearly ceiling on new
+    spending`` …"""
+    ja = lang == "ja"
+    money = cho_text(limit, lang)
+    if rule == "gdp_cap":
+        return f"GDP比上限 {cap_text}" if ja else f"the {cap_text} GDP-ratio cap"
+    if rule == "fiscal_year_cap":
+        return (
+            f"新規支出の年間上限 {money}" if ja else f"the {money} yearly ceiling on new spending"
+        )
+    if rule == "fiscal_total_cap":
+        return (
+            f"計画期間の新規支出の上限 {money}"
+            if ja
+            else f"the {money} ceiling on new spending over the horizon"
+        )
+    kind = {"area_high": ("分野", "area"), "phase_high": ("期間区分", "phase")}.get(
+        rule, ("集計", "bound")
+    )
+    return (
+        f"{kind[0]} {key}({name})の上限 {money}"
+        if ja
+        else f"the {money} ceiling of {kind[1]} {key} ({name})"
+    )

@@ -1,5 +1,6 @@
 """``report.md``: a one-page summary for a director (headline, what is and is not funded,
-binding years, what 0.1 % of GDP more would buy, links to the rest), from a run folder alone."""
+the limits reached, how the schedule was chosen, what 0.1 % of GDP more would buy (re-solved)
+and the local rates with their range, links to the rest), from a run folder alone."""
 
 from __future__ import annotations
 
@@ -9,10 +10,18 @@ from typing import Any
 import pandas as pd
 
 from allocator.constants import AREA_CHART, CHARTS_DIR, RANK_CHART, WORKBOOK
-from allocator.formatting import cho_text, fy, pct, year_ranges
+from allocator.formatting import (
+    blocked_sentence,
+    cho_text,
+    fy,
+    pct,
+    shortfall_sentence,
+    year_ranges,
+    year_span,
+)
 from allocator.report.contracts import contracts_markdown
 from allocator.report.data import RunData
-from allocator.report.labels import rank_label, status_word
+from allocator.report.labels import TIEBREAK_WORDS, limit_phrase, rank_label, status_word
 
 # ---------------------------------------------------------------------------------------------
 # report.md
@@ -53,6 +62,15 @@ def _verification_line(data: RunData, lang: str) -> str:
 
 
 def _status_line(data: RunData, lang: str) -> str:
+    n = data.floors_short
+    if data.status == "optimal" and n:
+        return (
+            f"最適(下限の不足 {n}件)— すべての優先順位で最適性を証明済み。下限は優先順位の"
+            "逆順に譲られました(下記)"
+            if lang == "ja"
+            else f"optimal, {n} floor{'s' if n != 1 else ''} short — every priority rank is "
+            "proven optimal; floors gave way in reverse priority order (below)"
+        )
     if data.status == "optimal":
         return (
             "最適 — すべての優先順位で最適性を証明済み"
@@ -65,8 +83,14 @@ def _status_line(data: RunData, lang: str) -> str:
             gaps.append(f"{rank_label(s.rank, lang)} {pct(s.gap, 2)}")
     gap_text = ", ".join(gaps) if gaps else "—"
     if lang == "ja":
-        return f"{status_word(data.status, lang)} — 時間制限で停止。ギャップ: {gap_text}"
-    return f"{status_word(data.status, lang)} — stopped by the time limit; gap: {gap_text}"
+        return (
+            f"{status_word(data.status, lang)} — 時間制限などで停止したか、上界との差が"
+            f"指定のギャップを超えた段階があります。ギャップ: {gap_text}"
+        )
+    return (
+        f"{status_word(data.status, lang)} — a stage stopped at a limit or ended further from "
+        f"its bound than the gap asked for; gap: {gap_text}"
+    )
 
 
 def _cap_line(data: RunData, lang: str) -> str:
@@ -115,15 +139,16 @@ def _infeasible_md(data: RunData, lang: str) -> str:
             "**この実行には配分がありません。**" if ja else "**This run has no schedule.**"
         )
     lines.append("")
-    if data.explanation:
+    explanation = data.explanation_text(lang)
+    if explanation:
         lines += [
             "## 理由と対処(explanation.txt)"
             if ja
             else "## Why, and what would fix it (explanation.txt)",
             "",
         ]
-        fence = _fence(data.explanation)
-        lines += [fence + "text", data.explanation, fence]
+        fence = _fence(explanation)
+        lines += [fence + "text", explanation, fence]
     else:
         lines.append("explanation.txt がありません。" if ja else "There is no explanation.txt.")
     return "\n".join(lines) + "\n"
@@ -135,61 +160,258 @@ def _num(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"
 
 
-def _marginal_md(data: RunData, lang: str, binding: list[int]) -> list[str]:
+def _signed(v: float) -> str:
+    """A change: ``+251``, ``-100``, ``+12.50`` (whole numbers without decimals)."""
+    text = f"{v:,.0f}" if abs(v - round(v)) < 1e-9 else f"{v:,.2f}"
+    return "+" + text if v > 0 else text
+
+
+def more_cap_lines(data: RunData, lang: str) -> list[str]:
+    """What 0.1 % of GDP more cap buys, re-solved (plan.json ``more_cap``), per rank."""
     ja = lang == "ja"
+    more = data.record.more_cap
+    if more is None:
+        return [
+            "この実行フォルダには再計算の結果(plan.json の more_cap)がありません。"
+            if ja
+            else "This run folder has no re-solve at a higher cap (plan.json more_cap)."
+        ]
+    gains = {int(k): v for k, v in more.gains.items() if abs(v) > 1e-6}
+    short = more.base_shortfall_oku_yen - more.shortfall_oku_yen
+    head = (
+        f"上限を全年度でGDPの0.1%引き上げて(上限 {more.cap})優先順位どおりに解き直した結果:"
+        if ja
+        else f"Solved again with the cap 0.1% of GDP higher in every year ({more.cap}), under "
+        "the same strict priority:"
+    )
+    out = [head, ""]
+    if more.status not in ("optimal", "feasible"):
+        out.append(f"- {more.status}")
+        return out
+    if not gains and not short:
+        out.append(
+            "- どの順位の価値も変わりません(上の表の上限以外のルールが各順位を制約しています)"
+            if ja
+            else "- no rank's value changes: the other limits in the table above hold every "
+            "rank back"
+        )
+    for k, v in sorted(gains.items()):
+        out.append(f"- {rank_label(k, lang)}: {_signed(v)} 億円")
+    if short:
+        out.append(
+            f"- 下限の不足が {short:,} 億円減ります"
+            if ja
+            else f"- floors fall {short:,} 億円 less short"
+        )
+    return out
+
+
+def _marginal_md(data: RunData, lang: str) -> list[str]:
+    """The re-solve at 0.1 % of GDP more, then the local rates per year with the range over
+    which each holds."""
+    ja = lang == "ja"
+    out = more_cap_lines(data, lang)
     cols = data.marginal_columns()
-    if not cols:
-        return [
-            "この実行フォルダには限界価値(summary.csv の `marginal_rank{k}_per_100_oku_yen` 列)"
-            "がないため、見積もれません。"
-            if ja
-            else "Not available: this run folder has no marginal values (the "
-            "`marginal_rank{k}_per_100_oku_yen` columns of summary.csv)."
-        ]
-    if not binding:
-        return [
-            "どの年度も上限に達していないため、上限を引き上げても配分は増えません。"
-            if ja
-            else "No year is at the cap, so a higher cap buys nothing."
-        ]
-    assert data.summary is not None
+    if not cols or data.summary is None:
+        return out
     s = data.summary.set_index("fiscal_year")
-    rows: list[tuple[int, int, dict[int, float | None]]] = []
-    for y in binding:
-        step = float(s.at[y, "gdp_oku_yen"]) * 0.001
-        vals: dict[int, float | None] = {}
-        for k, col in cols:
-            v = s.at[y, col]
-            vals[k] = None if pd.isna(v) else float(v) / 100 * step
-        rows.append((y, round(step), vals))
-    used = [k for k, _ in cols if any((r[2][k] or 0) != 0 for r in rows)]
-    out = [
+    valid_col = "marginal_valid_up_to_oku_yen"
+    rows = []
+    for y in s.index:
+        rates = {k: s.at[y, col] for k, col in cols}
+        rates = {
+            k: float(v) for k, v in rates.items() if not pd.isna(v) and str(v) != "" and float(v)
+        }
+        if rates:
+            valid = s.at[y, valid_col] if valid_col in s.columns else None
+            at_least = (
+                "marginal_valid_at_least" in s.columns
+                and str(s.at[y, "marginal_valid_at_least"]) == "yes"
+            )
+            shown = None if valid is None or pd.isna(valid) or str(valid) == "" else int(valid)
+            rows.append((int(y), rates, shown, at_least))
+    if not rows:
+        return out
+    used = sorted({k for _, rates, _, _ in rows for k in rates})
+    out += [
+        "",
         (
-            "各年度の上限をGDPの0.1%引き上げたとき、各順位の価値がどれだけ増えるか"
-            "(限界価値による線形の見積もり。価値は明示的な価値のない順位では手当て額の億円。"
-            "大きな変更では小さくなりえます):"
+            "年度ごとの限界的な率(その年度だけ上限を100億円上げたときの各順位の価値の変化)と、"
+            "その率が成り立つ範囲(その年度の上乗せ額がこの億円までは正確。事業の実施・数量の決定は"
+            "同じまま。これを超えると率は変わります):"
             if ja
-            else "How much each rank's value rises if that year's cap is raised by 0.1% of "
-            "GDP (a linear estimate from the marginal values; for a rank without explicit "
-            "values its value is 億円 funded; larger changes may buy less):"
+            else "Local rates per year — the change in each rank's value per 100 億円 more cap "
+            "in that year alone — and the range over which each holds exactly (up to that many "
+            "億円 more in that year, with the same funding decisions; beyond it the rate "
+            "changes):"
         ),
         "",
     ]
-    if not used:
-        out.append(
-            "どの順位の価値も増えません(上限以外のルールが配分を制約しています)。"
-            if ja
-            else "No rank gains anything: rules other than the cap limit the schedule."
-        )
-        return out
-    head = ["年度" if ja else "FY", "+0.1% (億円)", *(rank_label(k, lang) for k in used)]
+    head = [
+        "年度" if ja else "FY",
+        *(f"{rank_label(k, lang)} /100億円" for k in used),
+        "成り立つ範囲(億円)" if ja else "holds up to (億円)",
+    ]
     out += ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
-    for y, step, vals in rows:
-        cells = [fy(y, lang), f"{step:,}"]
-        for k in used:
-            v = vals[k]
-            cells.append("—" if v is None else ("+" + _num(v) if v > 0 else _num(v)))
+    for y, rates, valid, at_least in rows:
+        cells = [fy(y, lang), *(_signed(rates[k]) if k in rates else "0" for k in used)]
+        cells.append("—" if valid is None else ("≥ " if at_least else "") + f"{valid:,}")
         out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _shortfalls_md(data: RunData, lang: str) -> list[str]:
+    """The floors that fall short, in the order they gave way, and the programs that cannot be
+    funded at this cap even alone; nothing when every floor is met."""
+    ja = lang == "ja"
+    rec = data.record
+    if not rec.shortfalls:
+        if rec.solver.floors == "priority":
+            return ["すべての下限を満たしています。" if ja else "Every floor is met.", ""]
+        return []
+    out = [
+        "## 満たせない下限" if ja else "## Floors that fall short",
+        "",
+        (
+            "すべての下限を同時には満たせないため、下限は優先順位の逆順に(単一の順位に属さない"
+            "下限、次に下位の順位の下限から)必要最小限だけ譲られました。上限と必須の事業は譲られ"
+            "ません。一覧は shortfalls.csv にもあります。"
+            if ja
+            else "Not every floor can be met, so floors gave way in reverse priority order "
+            "(floors of no single rank first, then the lowest rank's), each by the least 億円; "
+            "caps and mandatory programs never give way. The list is also in shortfalls.csv."
+        ),
+        "",
+    ]
+    for i, sf in enumerate(rec.shortfalls, start=1):
+        name = sf.name_ja if ja else sf.name_en
+        text = shortfall_sentence(
+            sf.floor, sf.key, name, sf.rank, sf.first_year, sf.last_year, sf.floor_oku_yen,
+            sf.achieved_oku_yen, sf.shortfall_oku_yen, lang,
+        )  # fmt: skip
+        out.append(f"{i}. {md(text)}")
+    short_ranks = {sf.rank for sf in rec.shortfalls if sf.rank is not None}
+    blocked = [b for b in rec.blocked if b.rank in short_ranks]
+    if blocked:
+        out += [
+            "",
+            "この上限では単独でも実施できない事業(下位の順位がその資金を受け取っても優先順位に"
+            "反しません):"
+            if ja
+            else "Programs that cannot be funded at this cap even alone (a lower rank receiving "
+            "that money is no breach of the priority):",
+            "",
+        ]
+        for b in blocked:
+            text = blocked_sentence(
+                b.program_id, b.rank, b.need_oku_yen, b.room_oku_yen, b.first_year,
+                b.last_year, b.limit, data.cap_text, lang,
+            )  # fmt: skip
+            out.append(f"- {md(text)}")
+    out.append("")
+    return out
+
+
+def _choice_md(data: RunData, lang: str) -> list[str]:
+    """Which tie-break chose the schedule, and that others have the same value."""
+    ja = lang == "ja"
+    tb = data.record.tiebreak
+    profile = tb.profile if tb is not None else data.record.solver.profile
+    words_ja, words_en = TIEBREAK_WORDS.get(profile, (profile, profile))
+    out = [
+        "## 配分の選び方" if ja else "## How this schedule was chosen",
+        "",
+        (
+            "すべての順位(と下限の不足)が同じ値になる配分は多数あります。年度ごとの配分はその中から"
+            f"同値の配分を選ぶ規則 **{words_ja}** で選ばれました。他の配分も各順位の値は同じです"
+            "(この選択で失われる順位の価値はありません)。"
+            if ja
+            else "Many schedules give every rank (and every floor) the same value; the yearly "
+            f"amounts shown were chosen among them by the tie-break **{words_en}**. Other "
+            "schedules have the same value for every rank (no rank gives anything up to this "
+            "choice)."
+        ),
+    ]
+    if tb is not None and tb.reference:
+        moved = f"{tb.moved_oku_yen:,}" if tb.moved_oku_yen is not None else "—"
+        out += [
+            "",
+            f"基準の実行結果: {code(tb.reference)}(配分の差の合計 {moved} 億円)"
+            if ja
+            else f"Reference run: {code(tb.reference)} ({moved} 億円 moved in all, Σ|difference|)",
+        ]
+    out.append("")
+    return out
+
+
+def _limits_md(data: RunData, lang: str) -> list[str]:
+    """The caps and ceilings the schedule reaches, in which years — one consistent statement."""
+    ja = lang == "ja"
+    out = ["## 上限に達しているルール" if ja else "## Limits reached", ""]
+    limits = data.record.limits
+    if not limits:
+        out += [
+            "どの上限にも達していません。" if ja else "The schedule reaches no cap or ceiling.",
+            "",
+        ]
+        return out
+    head = ["ルール", "年度"] if ja else ["Rule", "Fiscal years"]
+    out += ["| " + " | ".join(head) + " |", "|---|---|"]
+    for lim in limits:
+        name = lim.name_ja if ja else lim.name_en
+        phrase = limit_phrase(lim.rule, lim.key, name, lim.limit_oku_yen, data.cap_text, lang)
+        if lim.rule in ("gdp_cap", "fiscal_year_cap"):
+            years = year_ranges(list(lim.years), lang)
+            when = f"{years}({len(lim.years)}年度)" if ja else f"{years} ({len(lim.years)} years)"
+        else:
+            span = year_span(lim.years[0], lim.years[-1], lang)
+            when = f"{span}の合計で上限いっぱい" if ja else f"used up over {span}"
+        out.append(f"| {md(phrase)} | {when} |")
+    out += _limits_not_reached(data, lang)
+    out += [
+        "",
+        (
+            "上限に達しているとは、その年度(または期間)の配分がちょうど上限に等しいことです。"
+            "上限を引き上げたときに何が増えるかは、次の節で再計算した結果を示します。"
+            if ja
+            else "A limit is reached where the schedule sits exactly at it. What raising the "
+            "cap would buy is in the next section, re-solved."
+        ),
+        "",
+    ]
+    return out
+
+
+def _limits_not_reached(data: RunData, lang: str) -> list[str]:
+    """The GDP cap and the yearly fiscal ceiling when the schedule does not reach them, with
+    how close it comes (so that "the 6 兆円 a year ceiling" is always accounted for)."""
+    ja = lang == "ja"
+    s = data.summary
+    if s is None:
+        return []
+    reached = {lim.rule for lim in data.record.limits}
+    out: list[str] = []
+    if "gdp_cap" not in reached:
+        low = int(s.headroom_oku_yen.min())
+        phrase = limit_phrase("gdp_cap", "", "", 0, data.cap_text, lang)
+        when = (
+            f"達していない(最小の余裕 {low:,} 億円)"
+            if ja
+            else f"not reached (least headroom {low:,} 億円)"
+        )
+        out.append(f"| {md(phrase)} | {when} |")
+    column = s.fiscal_ceiling_oku_yen if "fiscal_ceiling_oku_yen" in s else []
+    ceilings = [x for x in column if not pd.isna(x) and str(x).strip() != ""]
+    if "fiscal_year_cap" not in reached and ceilings:
+        i = int(s.new_total_oku_yen.astype(int).idxmax())
+        peak, year = int(s.new_total_oku_yen[i]), int(s.fiscal_year[i])
+        phrase = limit_phrase("fiscal_year_cap", "", "", int(ceilings[0]), "", lang)
+        when = (
+            f"達していない(最大は{fy(year, lang)}の {cho_text(peak, lang)})"
+            if ja
+            else f"not reached (the largest year: {cho_text(peak, lang)} in {fy(year, lang)})"
+        )
+        out.append(f"| {md(phrase)} | {when} |")
     return out
 
 
@@ -217,7 +439,6 @@ def report_markdown(data: RunData, lang: str) -> str:
     ratios = s.gdp_ratio.astype(float)
     peak = float(ratios.max())
     peak_years = [int(y) for y, r in zip(s.fiscal_year, ratios, strict=True) if r == peak]
-    binding = data.binding_years()
     lines += [
         "## 結論" if ja else "## Headline",
         "",
@@ -238,6 +459,8 @@ def report_markdown(data: RunData, lang: str) -> str:
         ),
         "",
     ]
+
+    lines += _shortfalls_md(data, lang)
 
     # funded and not funded
     lines += [
@@ -285,25 +508,14 @@ def report_markdown(data: RunData, lang: str) -> str:
             lines.append("すべての事業が実施されます。" if ja else "Every program is funded.")
         lines.append("")
 
-    # binding years
-    lines += ["## 上限に達している年度" if ja else "## Years at the cap", ""]
-    if binding:
-        lines.append(
-            f"{year_ranges(binding, lang)}({len(binding)}年度):防衛費が上限いっぱいで余裕は0。"
-            "これらの年度では上限が配分を制約しています。"
-            if ja
-            else f"{year_ranges(binding, lang)} ({len(binding)} years): defence spending is "
-            "exactly at the cap (no headroom); the cap limits the schedule in these years."
-        )
-    else:
-        lines.append("どの年度も上限に達していません。" if ja else "No year is at the cap.")
-    lines.append("")
+    lines += _choice_md(data, lang)
+    lines += _limits_md(data, lang)
 
     # marginal value
     lines += [
         "## GDP比をあと0.1%引き上げると" if ja else "## What one more 0.1% of GDP would buy",
         "",
-        *_marginal_md(data, lang, binding),
+        *_marginal_md(data, lang),
         "",
     ]
 

@@ -32,9 +32,18 @@ from openpyxl.writer.excel import ExcelWriter
 
 from allocator import __version__
 from allocator.constants import FORMULA_START
-from allocator.formatting import fy
+from allocator.formatting import blocked_sentence, fy, year_ranges, year_span
 from allocator.report.data import RunData
-from allocator.report.labels import YES_NO, column_label, rank_label, status_word, t
+from allocator.report.labels import (
+    TIEBREAK_WORDS,
+    YES_NO,
+    column_label,
+    limit_phrase,
+    rank_label,
+    status_word,
+    t,
+)
+from allocator.report.markdown import more_cap_lines
 from allocator.run.csvfile import RATIO_COLUMNS
 from allocator.run.folder import write_bytes_atomic
 
@@ -380,11 +389,20 @@ def ranks_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
 
 
 def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """What more cap buys: the re-solve at 0.1 % of GDP more (every year), then per year the
+    local rate per 100 億円 and the range over which it holds."""
+    row = 1
+    for line in more_cap_lines(data, lang):
+        if line:
+            put(ws, row, 1, line)
+            row += 1
+    ws.cell(row=1, column=1).font = _HEADER_FONT
+    row += 1
     cols = data.marginal_columns()
-    if not cols:
+    if not cols or data.summary is None:
         put(
             ws,
-            1,
+            row,
             1,
             _t(
                 "この実行フォルダの summary.csv には限界価値の列"
@@ -396,43 +414,33 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
         )
         ws.column_dimensions["A"].width = 100
         return
-    assert data.summary is not None
     s = data.summary
-    table = pd.DataFrame(
-        {
-            "fiscal_year": s.fiscal_year,
-            "gdp_oku_yen": s.gdp_oku_yen,
-            "headroom_oku_yen": s.headroom_oku_yen,
-        }
-    )
+    table = pd.DataFrame({"fiscal_year": s.fiscal_year, "headroom_oku_yen": s.headroom_oku_yen})
     yes_no = YES_NO[lang]
     table["binding"] = [yes_no["yes"] if h == 0 else yes_no["no"] for h in s.headroom_oku_yen]
-    step = (s.gdp_oku_yen.astype(float) * 0.001).round().astype("Int64")
-    table["step_oku_yen"] = step
     for _, col in cols:
-        table[col] = s[col].astype(float)
-    for k, col in cols:
-        table[f"buys_rank{k}"] = s[col].astype(float) / 100 * s.gdp_oku_yen.astype(float) * 0.001
+        table[col] = pd.to_numeric(s[col], errors="coerce")
+    if "marginal_valid_up_to_oku_yen" in s:
+        table["marginal_valid_up_to_oku_yen"] = pd.to_numeric(
+            s["marginal_valid_up_to_oku_yen"], errors="coerce"
+        )
     labels = {
         "binding": _t("上限に到達", "At the cap", lang),
-        "step_oku_yen": _t("GDPの0.1%(億円)", "0.1% of GDP (億円)", lang),
-        **{
-            f"buys_rank{k}": _t(
-                f"+0.1%で増える順位{k}の価値", f"Rank {k} value bought by +0.1% of GDP", lang
-            )
-            for k, _ in cols
-        },
+        "marginal_valid_up_to_oku_yen": _t(
+            "率が成り立つ上乗せ額(億円まで)", "Rate holds up to (億円 more)", lang
+        ),
     }
+    header_row = row
     widths: dict[int, int] = {}
     for j, c in enumerate(table.columns, start=1):
         label = labels.get(str(c)) or column_label(str(c), lang)
-        put(ws, 1, j, label)
+        put(ws, header_row, j, label)
         widths[j] = max(10, min(_display_width(label, None), 24) // 2 + 4)
-    style_header(ws, 1, 1, len(table.columns))
+    style_header(ws, header_row, 1, len(table.columns))
     for j, c in enumerate(table.columns, start=1):
         name = str(c)
         fmt: str | None
-        if name.startswith(("marginal_", "buys_")):
+        if name.startswith("marginal_rank"):
             fmt = MARGINAL_FORMAT
         elif name == "fiscal_year":
             fmt = YEAR_FORMAT
@@ -440,22 +448,27 @@ def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
             fmt = None
         else:
             fmt = OKU_FORMAT
-        for i, v in enumerate(table[c].tolist(), start=2):
+        for i, v in enumerate(table[c].tolist(), start=header_row + 1):
             put(ws, i, j, v, fmt)
             widths[j] = max(widths[j], _display_width(v, fmt))
     fit_columns(ws, widths)
-    ws.row_dimensions[1].height = 48
-    ws.freeze_panes = "B2"
-    note_row = len(table) + 3
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width or 10, 12)
+    ws.row_dimensions[header_row].height = 48
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2).coordinate
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    note_row = header_row + len(table) + 2
     put(
         ws,
         note_row,
         1,
         _t(
-            "限界価値: その年度の上限を100億円引き上げたときに増える順位の価値。"
-            "+0.1%の列は GDPの0.1% × 限界価値/100 による線形の見積もりです。",
-            "Marginal value: how much the rank's value rises per 100 億円 more cap that year. "
-            "The +0.1% columns are a linear estimate: 0.1% of GDP × marginal value / 100.",
+            "限界価値: その年度だけ上限を100億円引き上げたときの順位の価値の変化(事業の実施・数量の"
+            "決定は同じまま)。右端の列の億円までの上乗せでは正確で、それを超えると率は変わります。"
+            "上の再計算が、GDPの0.1%の引き上げで実際に増える額です。",
+            "Marginal value: the change in the rank's value per 100 億円 more cap in that year "
+            "alone (same funding decisions). It holds exactly up to the 億円 in the last "
+            "column; beyond that the rate changes. The re-solve above is what 0.1% of GDP more "
+            "actually buys.",
             lang,
         ),
     )
@@ -554,6 +567,138 @@ def contracts_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
             write_table(ws, progs[keep], lang, start_row=row + 1)
 
 
+def shortfalls_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """The floors that fall short, in the order they gave way (shortfalls.csv), with the
+    programs that cannot be funded at this cap even alone."""
+    table = data.shortfalls
+    if table is None or not len(table):
+        put(
+            ws,
+            1,
+            1,
+            _t("すべての下限を満たしています。", "Every floor is met.", lang)
+            if data.record.solver.floors == "priority"
+            else _t(
+                "下限はすべて必須(--floors hard)です。",
+                "Every floor is hard (--floors hard).",
+                lang,
+            ),
+        )
+        ws.column_dimensions["A"].width = 60
+        return
+    shown = table.copy()
+    shown["name"] = shown["name_ja"] if lang == "ja" else shown["name_en"]
+    shown = shown[
+        ["order", "floor", "id", "name", "rank", "first_year", "last_year", "pooled",
+         "floor_oku_yen", "achieved_oku_yen", "shortfall_oku_yen"]
+    ]  # fmt: skip
+    cols = write_table(ws, shown, lang)
+    for i in range(2, len(shown) + 2):
+        cell = ws.cell(row=i, column=cols["shortfall_oku_yen"])
+        cell.font = Font(bold=True, color="C0392B")
+    ws.freeze_panes = "A2"
+    note = len(shown) + 3
+    put(
+        ws,
+        note,
+        1,
+        _t(
+            "下限は優先順位の逆順に譲られます(順序1が最初): 単一の順位に属さない下限、次に下位の"
+            "順位の下限から。上限と必須の事業は譲られません。",
+            "Floors give way in reverse priority order (order 1 first): floors of no single rank, "
+            "then the lowest rank's. Caps and mandatory programs never give way.",
+            lang,
+        ),
+    )
+    short_ranks = {sf.rank for sf in data.record.shortfalls if sf.rank is not None}
+    row = note + 1
+    for b in data.record.blocked:
+        if b.rank in short_ranks:
+            put(
+                ws,
+                row,
+                1,
+                blocked_sentence(
+                    b.program_id, b.rank, b.need_oku_yen, b.room_oku_yen, b.first_year,
+                    b.last_year, b.limit, data.cap_text, lang,
+                ),
+            )  # fmt: skip
+            row += 1
+
+
+def choice_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """Which tie-break chose the schedule (others have the same value for every rank), and the
+    caps and ceilings the schedule reaches, in which years."""
+    tb = data.record.tiebreak
+    profile = tb.profile if tb is not None else data.record.solver.profile
+    words = TIEBREAK_WORDS.get(profile, (profile, profile))
+    put(ws, 1, 1, _t("配分の選び方", "How this schedule was chosen", lang))
+    ws.cell(row=1, column=1).font = _HEADER_FONT
+    put(
+        ws,
+        2,
+        1,
+        _t(
+            f"同値の配分から選ぶ規則: {words[0]}",
+            f"Tie-break among schedules of equal value: {words[1]}",
+            lang,
+        ),
+    )
+    put(
+        ws,
+        3,
+        1,
+        _t(
+            "すべての順位(と下限の不足)が同じ値になる配分は多数あり、他の配分も各順位の値は"
+            "同じです。この選択で失われる順位の価値はありません。",
+            "Many schedules give every rank (and every floor) the same value; other schedules "
+            "have the same value for every rank. No rank gives anything up to this choice.",
+            lang,
+        ),
+    )
+    row = 4
+    if tb is not None and tb.reference:
+        moved = f"{tb.moved_oku_yen:,}" if tb.moved_oku_yen is not None else "—"
+        text = _t(
+            f"基準の実行結果: {tb.reference}(配分の差の合計 {moved} 億円)",
+            f"Reference run: {tb.reference} ({moved} 億円 moved)",
+            lang,
+        )
+        put(ws, row, 1, text)
+        row += 1
+    row += 1
+    head = [
+        _t("上限に達しているルール", "Limit reached", lang),
+        _t("年度", "Fiscal years", lang),
+        _t("上限額(億円)", "Limit (億円)", lang),
+    ]
+    for j, h in enumerate(head, start=1):
+        put(ws, row, j, h)
+    style_header(ws, row, 1, len(head))
+    header_row = row
+    for lim in data.record.limits:
+        row += 1
+        name = lim.name_ja if lang == "ja" else lim.name_en
+        put(
+            ws,
+            row,
+            1,
+            limit_phrase(lim.rule, lim.key, name, lim.limit_oku_yen, data.cap_text, lang),
+        )
+        if lim.rule in ("gdp_cap", "fiscal_year_cap"):
+            put(ws, row, 2, year_ranges(list(lim.years), lang))
+        else:
+            put(ws, row, 2, year_span(lim.years[0], lim.years[-1], lang))
+        put(ws, row, 3, lim.limit_oku_yen, OKU_FORMAT)
+    if not data.record.limits:
+        row += 1
+        put(ws, row, 1, _t("どの上限にも達していません", "No cap or ceiling is reached", lang))
+    ws.column_dimensions["A"].width = 70
+    ws.column_dimensions["B"].width = 26
+    ws.column_dimensions["C"].width = 16
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
 def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]]:
     rec = data.record
     info = data.plan_info
@@ -574,10 +719,27 @@ def _info_rows(data: RunData, lang: str) -> Iterable[tuple[str, Any, str | None]
     yield "PuLP", solver.pulp_version, None
     yield _t("時間制限(秒)", "Time limit (s)", lang), solver.time_limit_seconds, None
     yield _t("許容ギャップ", "Gap setting", lang), solver.gap, RATIO_FORMAT_SMALL
-    yield _t("状態", "Status", lang), status_word(data.status, lang), None
+    status = status_word(data.status, lang)
+    if data.floors_short:
+        status += _t(
+            f"(下限の不足 {data.floors_short}件)", f", {data.floors_short} floors short", lang
+        )
+    yield _t("状態", "Status", lang), status, None
+    yield _t("下限の扱い", "Floors", lang), rec.solver.floors, None
+    profile = rec.tiebreak.profile if rec.tiebreak is not None else rec.solver.profile
+    yield _t("同値の配分からの選択", "Tie-break", lang), profile, None
     for st in rec.stages:
-        k = st.rank
-        what = rank_label(k, lang) if k is not None else _t("早期化", "earliness", lang)
+        if st.kind == "floors":
+            g = st.group
+            what = (
+                _t(f"順位{g}の下限", f"rank {g} floors", lang)
+                if g
+                else _t("単一の順位に属さない下限", "floors of no single rank", lang)
+            )
+        elif st.is_tiebreak:
+            what = _t("同値の配分からの選択", "tie-break", lang)
+        else:
+            what = rank_label(st.rank or 0, lang)
         yield _t(f"ギャップ({what})", f"Gap ({what})", lang), st.gap, RATIO_FORMAT_SMALL
         yield _t(f"状態({what})", f"Status ({what})", lang), status_word(st.status, lang), None
     yield _t("入力ハッシュ", "Input hash", lang), rec.input_hash, None
@@ -692,6 +854,8 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("schedule", "配分表", "Schedule", schedule_sheet),
     Sheet("programs", "事業", "Programs", programs_sheet, lambda d: d.programs is not None),
     Sheet("ranks", "優先順位", "Ranks", ranks_sheet, lambda d: d.ranks is not None),
+    Sheet("shortfalls", "下限の不足", "Shortfalls", shortfalls_sheet),
+    Sheet("choice", "配分の選び方と上限", "Choice and limits", choice_sheet),
     Sheet("marginal", "限界価値", "Marginal values", marginal_sheet),
     Sheet("contracts", "契約と支払", "Contracts", contracts_sheet, lambda d: d.has_contracts),
     Sheet("info", "実行情報", "Run info", info_sheet),

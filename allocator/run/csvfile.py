@@ -30,6 +30,12 @@ TEXT_COLUMNS = frozenset(
         "basis",
         "contract_pattern",
         "vehicles",
+        "floor",
+        "id",
+        "pooled",
+        "floors_short_list",
+        "limits_reached",
+        "marginal_valid_at_least",
     }
 )
 """CSV columns always read as text (an id such as ``007`` must not become a number)."""

@@ -21,6 +21,8 @@ from allocator.errors import AllocatorError
 from allocator.formatting import format_cap
 from allocator.plan.cap import parse_cap
 from allocator.plan.loading import Overrides
+from allocator.plan.reached import limits_reached
+from allocator.plan.room import blocked_programs
 
 if TYPE_CHECKING:
     from allocator.optim.result import SolveResult
@@ -71,6 +73,13 @@ class RunOptions(_Strict):
     cap_base_year: int | None = None
     lang: str | None = None
     """Language of report.md, report.xlsx and the charts (``ja`` or ``en``)."""
+    floors: str | None = None
+    profile: str | None = None
+    reference: str | None = None
+    """The approved run folder the tie-break stayed close to (``--reference``)."""
+    floor_ratio: str | None = None
+    """The floor ratio as an exact fraction (``1/50``)."""
+    floor_from: int | None = None
 
     def overrides(self) -> Overrides:
         """The loader overrides these options stand for.
@@ -89,6 +98,14 @@ class RunOptions(_Strict):
             gap=self.gap,
             cap_base=self.cap_base,
             cap_base_year=self.cap_base_year,
+            floors=self.floors,
+            profile=self.profile,
+            floor_ratio=(
+                parse_cap(self.floor_ratio, option="plan.json options.floor_ratio")
+                if self.floor_ratio is not None
+                else None
+            ),
+            floor_from=self.floor_from,
         )
 
 
@@ -99,10 +116,16 @@ class SolverInfo(_Strict):
     time_limit_seconds: float
     gap: float
     tolerance: float
+    floors: str = "priority"
+    """``priority``: floors give way in reverse priority order; ``hard``: all must hold."""
+    profile: str = "early"
+    """The tie-break that chose the schedule among those of equal value (runs written before
+    it was recorded used ``early``)."""
 
 
 class StageRecord(_Strict):
-    """One priority stage (``rank`` None: the tie-break stage)."""
+    """One stage: ``kind`` ``floors`` (give-way ``group``: a rank, 0 for no rank; objective =
+    the group's shortfall in 億円), ``rank`` or ``tiebreak``."""
 
     rank: int | None
     status: str
@@ -112,6 +135,91 @@ class StageRecord(_Strict):
     seconds: float
     name: str | None = None
     """``vehicles`` for the stage after earliness (pay from the default vehicles first)."""
+    requested_gap: float | None = None
+    """The relative gap the stage was solved to (``None`` in runs written before it was
+    recorded: the solver's ``gap`` then)."""
+    retried_cold: bool = False
+    kind: Literal["floors", "rank", "tiebreak"] = "rank"
+    group: int | None = None
+
+    @property
+    def is_tiebreak(self) -> bool:
+        return self.kind == "tiebreak" or (self.kind == "rank" and self.rank is None)
+
+    @property
+    def is_rank(self) -> bool:
+        return self.kind == "rank" and self.rank is not None
+
+
+class ShortfallRecord(_Strict):
+    """A floor the schedule falls short of (``floor``: ``area_low``, ``phase_low``,
+    ``bound_low`` or ``ratio_floor``; ``rank`` None: the floor of no single rank)."""
+
+    floor: str
+    key: str
+    name_ja: str
+    name_en: str
+    rank: int | None
+    first_year: int
+    last_year: int
+    floor_oku_yen: int
+    achieved_oku_yen: int
+    shortfall_oku_yen: int
+
+
+class LimitRecord(_Strict):
+    """A cap or ceiling the schedule reaches (``rule``: ``gdp_cap``, ``fiscal_year_cap``,
+    ``fiscal_total_cap``, ``area_high``, ``phase_high``, ``bound_high``), in ``years`` (a
+    yearly rule: the years at the limit; a total: the years it spans)."""
+
+    rule: str
+    key: str
+    name_ja: str
+    name_en: str
+    years: tuple[int, ...]
+    limit_oku_yen: int
+
+
+class TiebreakRecord(_Strict):
+    """Which rule chose the schedule among those of equal value for every rank."""
+
+    profile: str
+    """``level``, ``early`` or ``reference``."""
+    reference: str | None = None
+    """The approved run folder (``reference``)."""
+    moved_oku_yen: int | None = None
+    """Σ |schedule − reference| over programs and years, 億円 (``reference``)."""
+
+
+class MoreCapRecord(_Strict):
+    """What ``step`` more cap (0.1 % of GDP) in every year buys, re-solved at ``cap``."""
+
+    step_ratio: str
+    """The step as an exact fraction (``1/1000``)."""
+    cap_ratio: str
+    cap: str
+    """The higher cap as written (``2.1%``)."""
+    status: str
+    values: dict[str, float]
+    """Each rank's value at the higher cap."""
+    gains: dict[str, float]
+    """Each rank's value at the higher cap minus its value in this run."""
+    shortfall_oku_yen: int
+    base_shortfall_oku_yen: int
+
+
+class BlockedRecord(_Strict):
+    """A program that cannot be funded at this cap even alone: it needs ``need_oku_yen`` in
+    ``first_year``..``last_year`` where the caps leave ``room_oku_yen``."""
+
+    program_id: str
+    rank: int
+    need_oku_yen: int
+    room_oku_yen: int
+    first_year: int
+    last_year: int
+    limit: str
+    """What leaves too little room: ``gdp_cap``, ``fiscal`` (a fiscal ceiling) or ``both``."""
 
 
 class ViolationRecord(_Strict):
@@ -165,6 +273,7 @@ class RunRecord(_Strict):
     """What each program pays in each fiscal year (歳出)."""
     notes: tuple[str, ...]
     explanation: tuple[str, ...] | None = None
+    explanation_ja: tuple[str, ...] | None = None
     verification: VerificationRecord | None = None
     marginal: dict[str, dict[str, float]] | None = None
     """{rank: {fiscal year: value per 100 億円 more cap}} as in summary.csv's marginal columns."""
@@ -175,6 +284,16 @@ class RunRecord(_Strict):
     """What each contract program contracts in each fiscal year (only for plans with them)."""
     vehicle_payments: tuple[VehiclePayment, ...] = ()
     """Who pays what (only for plans with vehicles)."""
+    shortfalls: tuple[ShortfallRecord, ...] = ()
+    """Floors the schedule falls short of, in give-way order (floors of no single rank first,
+    then the lowest rank's); empty when every floor is met."""
+    blocked: tuple[BlockedRecord, ...] = ()
+    """Unfunded programs that cannot be funded at this cap even alone."""
+    limits: tuple[LimitRecord, ...] = ()
+    """The caps and ceilings the schedule reaches, and in which years."""
+    tiebreak: TiebreakRecord | None = None
+    more_cap: MoreCapRecord | None = None
+    """What 0.1 % of GDP more cap buys, per rank, re-solved."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -188,9 +307,40 @@ class RunRecord(_Strict):
         times: dict[str, float],
         inputs: dict[str, str],
         explanation: list[str] | None = None,
+        explanation_ja: list[str] | None = None,
+        reference: dict[tuple[str, int], int] | None = None,
     ) -> RunRecord:
         """The record of a solved (or infeasible) run, before verification."""
+        amounts = {
+            (str(r.program_id), int(r.fiscal_year)): int(r.amount_oku_yen)
+            for r in result.schedule.itertuples()
+        }
+        moved = None
+        if reference is not None:
+            cells = set(amounts) | set(reference)
+            moved = sum(abs(amounts.get(c, 0) - reference.get(c, 0)) for c in cells)
         return cls(
+            limits=tuple(
+                LimitRecord(
+                    rule=lim.rule,
+                    key=lim.key,
+                    name_ja=lim.name_ja,
+                    name_en=lim.name_en,
+                    years=lim.years,
+                    limit_oku_yen=lim.limit,
+                )
+                for lim in limits_reached(plan, amounts)
+            )
+            if result.has_plan
+            else (),
+            more_cap=_more_cap_record(result.more_cap),
+            tiebreak=TiebreakRecord(
+                profile=plan.solver.profile,
+                reference=options.reference,
+                moved_oku_yen=moved,
+            )
+            if result.has_plan
+            else None,
             format="allocator-run/1",
             allocator_version=__version__,
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -216,6 +366,8 @@ class RunRecord(_Strict):
                 time_limit_seconds=result.time_limit_seconds,
                 gap=result.gap_setting,
                 tolerance=plan.solver.tolerance,
+                floors=plan.solver.floors,
+                profile=plan.solver.profile,
             ),
             status=result.status,  # type: ignore[arg-type]
             optimal=result.status == "optimal",
@@ -228,10 +380,16 @@ class RunRecord(_Strict):
                     gap=s.gap,
                     seconds=s.seconds,
                     name=s.name,
+                    requested_gap=s.requested_gap,
+                    retried_cold=s.retried_cold,
+                    kind=s.kind,  # type: ignore[arg-type]
+                    group=s.group,
                 )
                 for s in result.stages
             ),
-            objective_per_rank={str(k): v for k, v in sorted(result.final_rank_values(plan).items())},
+            objective_per_rank={
+                str(k): v for k, v in sorted(result.final_rank_values(plan).items())
+            },
             times_seconds=_rounded(times),
             funded=dict(sorted(result.funded.items())),
             allocations=tuple(
@@ -248,6 +406,36 @@ class RunRecord(_Strict):
             marginal=_marginal(result),
             contracts=_contracts(plan, result),
             vehicle_payments=_vehicle_payments(result),
+            explanation_ja=tuple(explanation_ja) if explanation_ja else None,
+            shortfalls=tuple(
+                ShortfallRecord(
+                    floor=sf.floor.family,
+                    key=str(sf.floor.key),
+                    name_ja=sf.floor.name_ja,
+                    name_en=sf.floor.name_en,
+                    rank=sf.floor.rank,
+                    first_year=sf.floor.first_year,
+                    last_year=sf.floor.last_year,
+                    floor_oku_yen=sf.floor.low,
+                    achieved_oku_yen=sf.achieved,
+                    shortfall_oku_yen=sf.shortfall,
+                )
+                for sf in result.shortfalls
+            ),
+            blocked=tuple(
+                BlockedRecord(
+                    program_id=b.program_id,
+                    rank=b.rank,
+                    need_oku_yen=b.need,
+                    room_oku_yen=b.room,
+                    first_year=b.first_year,
+                    last_year=b.last_year,
+                    limit=b.limit,
+                )
+                for b in blocked_programs(plan, result.funded)
+            )
+            if result.has_plan
+            else (),
         )
 
     def verified(self, verification: dict[str, Any], times: dict[str, float]) -> RunRecord:
@@ -266,16 +454,18 @@ class RunRecord(_Strict):
         """The record as JSON text: strict JSON (no ``NaN`` or ``Infinity``; a non-finite
         number, such as a stage's missing bound, is written as null)."""
         data = _finite(self.model_dump(mode="json"))
-        for key in ("explanation", "verification", "marginal", "files"):
+        for key in (
+            "explanation", "explanation_ja", "verification", "marginal", "files", "tiebreak",
+            "more_cap",
+        ):  # fmt: skip
             if data[key] is None:
                 del data[key]
-        for key in ("contracts", "vehicle_payments"):
+        for key in ("contracts", "vehicle_payments", "shortfalls", "blocked", "limits"):
             if not data[key]:
                 del data[key]
         for stage in data["stages"]:
             if stage["name"] is None:
                 del stage["name"]
-
         return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     def write(self, folder: Path) -> Path:
@@ -374,6 +564,21 @@ def _vehicle_payments(result: SolveResult) -> tuple[VehiclePayment, ...]:
     )
 
 
+def _more_cap_record(more: Any) -> MoreCapRecord | None:
+    if more is None:
+        return None
+    return MoreCapRecord(
+        step_ratio=str(more.step),
+        cap_ratio=str(more.cap),
+        cap=format_cap(more.cap),
+        status=more.status,
+        values={str(k): float(v) for k, v in sorted(more.values.items())},
+        gains={str(k): float(v) for k, v in sorted(more.gains.items())},
+        shortfall_oku_yen=more.shortfall_oku_yen,
+        base_shortfall_oku_yen=more.base_shortfall_oku_yen,
+    )
+
+
 def _rounded(times: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in times.items()}
 
@@ -385,4 +590,4 @@ def _missing(value: Any) -> bool:
         return True
 
 
-__all__ = ["RecordError", "RunOptions", "RunRecord"]
+__all__ = ["BlockedRecord", "RecordError", "RunOptions", "RunRecord", "ShortfallRecord"]

@@ -13,9 +13,10 @@ import pandas as pd
 
 from allocator.formatting import format_cap
 from allocator.optim.result import SolveResult
-from allocator.plan.values import rank_areas, rank_values
 from allocator.plan.contracts import format_pattern
+from allocator.plan.reached import limits_text
 from allocator.plan.schema import Plan, Program
+from allocator.plan.values import rank_areas, rank_values
 from allocator.run.ledger import Ledger, schedule_ledger
 
 if TYPE_CHECKING:
@@ -146,6 +147,18 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         for rank in wide.columns:
             col = f"marginal_rank{rank}_per_100_oku_yen"
             df[col] = [_num(wide.loc[y, rank]) if y in wide.index else "" for y in df.fiscal_year]
+        if "valid_up_to_oku_yen" in result.marginal:
+            per_year = result.marginal.groupby("fiscal_year")
+            valid = per_year["valid_up_to_oku_yen"].first()
+            df["marginal_valid_up_to_oku_yen"] = pd.Series(
+                [valid.get(y) for y in df.fiscal_year], dtype="Int64"
+            )
+            if "valid_open" in result.marginal:
+                is_open = per_year["valid_open"].first()
+                df["marginal_valid_at_least"] = [
+                    "yes" if is_open.get(y) else ("no" if not pd.isna(valid.get(y)) else "")
+                    for y in df.fiscal_year
+                ]
     return df
 
 
@@ -216,9 +229,7 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         )
         for p in plan.programs
     }
-    values = (
-        rank_values(plan, counted, result.funded) if result.has_plan else result.rank_values()
-    )
+    values = rank_values(plan, counted, result.funded) if result.has_plan else result.rank_values()
     by_stage = {s.rank: s for s in result.stages if s.rank is not None}
     rows = []
     for r in plan.ranks:
@@ -248,6 +259,49 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SHORTFALL_COLUMNS = [
+    "order",
+    "floor",
+    "id",
+    "name_ja",
+    "name_en",
+    "rank",
+    "first_year",
+    "last_year",
+    "pooled",
+    "floor_oku_yen",
+    "achieved_oku_yen",
+    "shortfall_oku_yen",
+]
+
+
+def shortfalls_table(result: SolveResult) -> pd.DataFrame:
+    """One row per floor the schedule falls short of, in give-way order (``order`` 1 gives way
+    first: the floors of no single rank, then the lowest rank's). ``rank`` is empty for a floor
+    of no single rank; ``pooled`` is ``yes`` when the floor is a total over several fiscal years
+    (any of them may carry the money). Header only when every floor is met."""
+    rows = [
+        {
+            "order": i,
+            "floor": sf.floor.family,
+            "id": str(sf.floor.key),
+            "name_ja": sf.floor.name_ja,
+            "name_en": sf.floor.name_en,
+            "rank": sf.floor.rank,
+            "first_year": sf.floor.first_year,
+            "last_year": sf.floor.last_year,
+            "pooled": "yes" if sf.floor.pooled else "no",
+            "floor_oku_yen": sf.floor.low,
+            "achieved_oku_yen": sf.achieved,
+            "shortfall_oku_yen": sf.shortfall,
+        }
+        for i, sf in enumerate(result.shortfalls, start=1)
+    ]
+    df = pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
+    df["rank"] = df["rank"].astype("Int64")
+    return df
+
+
 def _num(x: float | None) -> str:
     if x is None:
         return ""
@@ -268,8 +322,12 @@ def frontier_table(result: SweepResult) -> pd.DataFrame:
     Columns: ``cap_ratio`` (ratio as a 6-decimal string, ``"0.015000"``), ``cap``
     (``"1.5%"``), ``status``, ``value_rank1`` … ``value_rankN`` (value reached per rank: 億円
     funded, or the explicit values), ``defense_alloc_oku_yen``, ``other_alloc_oku_yen``,
-    ``total_alloc_oku_yen`` (new money over the horizon, 億円), ``programs_funded``. Value and
-    amount cells are empty where there is no plan (infeasible caps).
+    ``total_alloc_oku_yen`` (new money over the horizon, 億円), ``programs_funded``,
+    ``floors_short`` (how many floors fall short), ``shortfall_oku_yen`` (their total),
+    ``floors_short_list`` (``phase mid 3836; …`` in give-way order) and ``limits_reached``
+    (the caps and ceilings the schedule reaches: which rule binds, e.g. ``gdp_cap
+    2026–2034年度; fiscal_total_cap``). Value and amount cells are empty where there is no
+    plan.
     """
     pts = result.points
     table = pd.DataFrame(
@@ -286,8 +344,14 @@ def frontier_table(result: SweepResult) -> pd.DataFrame:
         ("other_alloc_oku_yen", lambda p: p.other_alloc_oku_yen),
         ("total_alloc_oku_yen", lambda p: p.total_alloc_oku_yen),
         ("programs_funded", lambda p: p.programs_funded),
+        ("floors_short", lambda p: len(p.shortfalls) if p.has_plan else None),
+        ("shortfall_oku_yen", lambda p: p.shortfall_oku_yen if p.has_plan else None),
     ):
         table[col] = pd.Series([getter(p) for p in pts], dtype="Int64")
+    table["floors_short_list"] = [
+        "; ".join(f"{s.floor.label} {s.shortfall}" for s in p.shortfalls) for p in pts
+    ]
+    table["limits_reached"] = [limits_text(list(p.limits), "en") for p in pts]
     return table
 
 

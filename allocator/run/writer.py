@@ -19,6 +19,7 @@ from allocator.constants import (
     PROGRAMS_CSV,
     RANKS_CSV,
     SCHEDULE_CSV,
+    SHORTFALLS_CSV,
     SUMMARY_CSV,
 )
 from allocator.formatting import cap_slug
@@ -34,6 +35,7 @@ from allocator.run.tables import (
     programs_table,
     ranks_table,
     schedule_table,
+    shortfalls_table,
     summary_table,
 )
 
@@ -71,19 +73,27 @@ def write_run_files(
     options: RunOptions,
     times: dict[str, float],
     explanation: list[str] | None = None,
+    explanation_ja: list[str] | None = None,
+    lang: str = "en",
+    reference: dict[tuple[str, int], int] | None = None,
 ) -> RunRecord:
     """Write ``inputs/``, the tables (when there is a plan), ``explanation.txt`` (when there
-    is an explanation) and ``plan.json`` into ``folder``; return the record written."""
+    is an explanation; in ``lang`` when given in it) and ``plan.json`` into ``folder``; return
+    the record written."""
     inputs = copy_inputs(plan, folder)
-    record = RunRecord.build(plan, result, options, times, inputs, explanation)
+    record = RunRecord.build(
+        plan, result, options, times, inputs, explanation, explanation_ja, reference
+    )
     if result.has_plan:
         write_csv(schedule_table(plan, result), folder / SCHEDULE_CSV)
         write_csv(summary_table(plan, result), folder / SUMMARY_CSV)
         write_csv(programs_table(plan, result), folder / PROGRAMS_CSV)
         write_csv(ranks_table(plan, result), folder / RANKS_CSV)
         write_csv(obligations_table(plan, result), folder / OBLIGATIONS_CSV)
-    if explanation:
-        (folder / EXPLANATION_TXT).write_text("\n".join(explanation) + "\n", encoding="utf-8")
+        write_csv(shortfalls_table(result), folder / SHORTFALLS_CSV)
+    text = explanation_ja if lang == "ja" and explanation_ja else explanation
+    if text:
+        (folder / EXPLANATION_TXT).write_text("\n".join(text) + "\n", encoding="utf-8")
     record.write(folder)
     return record
 

@@ -8,9 +8,12 @@ from allocator.optim.handles import ModelHandles
 
 
 def define_gdp_cap(m: ModelHandles) -> None:
-    """baseline[y] + Σ_{p counts} amount[p,y] ≤ ⌊cap × GDP[base(y)]⌋, every fiscal year y."""
+    """baseline[y] + Σ_{p counts} amount[p,y] ≤ ⌊cap × GDP[base(y)]⌋, every fiscal year y.
+
+    When the baseline alone breaks the cap and floors give way, the year gets no new defence
+    money (right-hand side 0, see :meth:`Plan.new_defense_room`)."""
     for y in m.plan.fiscal_years:
-        m.add("gdp_cap", (y,), m.defense_spending(y) <= m.plan.cap_room(y))
+        m.add("gdp_cap", (y,), m.defense_spending(y) <= m.plan.new_defense_room(y))
 
 
 def define_fiscal_caps(m: ModelHandles) -> None:

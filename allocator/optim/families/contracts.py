@@ -217,11 +217,3 @@ def define_vehicles(m: ModelHandles) -> None:
     others = [-weight[v] * x for (_, _, v), x in m.vehicle_pay.items() if weight[v]]
     if others:
         m.vehicle_order = m.linear_sum(others)
-
-
-def define_vehicle_order_hold(m: ModelHandles) -> None:
-    """An idle row earliness ≥ 0, raised to the earliness reached before the last stage (use
-    the default vehicles first), so that stage cannot move money later."""
-    if m.vehicle_order is None:
-        return
-    m.add("priority_hold", ("earliness",), m.earliness >= 0)

@@ -18,6 +18,7 @@ from allocator.constants import (
     PROGRAMS_CSV,
     RANKS_CSV,
     SCHEDULE_CSV,
+    SHORTFALLS_CSV,
     SUMMARY_CSV,
 )
 from allocator.plan.schema import Plan
@@ -35,6 +36,7 @@ from allocator.run.verify.common import (
     PROGRAMS_COLUMNS,
     RANKS_COLUMNS,
     SCHEDULE_COLUMNS,
+    SHORTFALLS_COLUMNS,
     SUMMARY_COLUMNS,
     exact_cap,
     fiscal_ceiling,
@@ -60,6 +62,7 @@ from allocator.run.verify.files import (
     read_table,
     reload_plan,
 )
+from allocator.run.verify.floor_rules import check_gdp_cap_baseline, check_shortfalls
 from allocator.run.verify.group_rules import check_groups
 from allocator.run.verify.integrity import check_file_digests, check_seal
 from allocator.run.verify.outputs import (
@@ -79,7 +82,12 @@ from allocator.run.verify.program_rules import (
     check_window,
     check_year_max,
 )
-from allocator.run.verify.ranks import check_rank_values, check_ranks_table, schedule_rank_values
+from allocator.run.verify.ranks import (
+    check_rank_values,
+    check_ranks_table,
+    check_stage_claims,
+    schedule_rank_values,
+)
 from allocator.run.verify.record_checks import (
     check_explanation,
     check_marginal_columns,
@@ -133,6 +141,7 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     summary = read_table(run_dir / SUMMARY_CSV, SUMMARY_COLUMNS, t)
     programs = read_table(run_dir / PROGRAMS_CSV, PROGRAMS_COLUMNS, t)
     ranks = read_table(run_dir / RANKS_CSV, RANKS_COLUMNS, t)
+    shortfalls = read_table(run_dir / SHORTFALLS_CSV, SHORTFALLS_COLUMNS, t)
     if schedule is None:
         t.notes.append("schedule.csv could not be read: no rule on the money was checked")
         check_plan_json(plan, record, None, None, t)
@@ -153,10 +162,11 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     check_mandatory(plan, funded, t)
     check_precedence(plan, decided, funded, t)
     check_groups(plan, decided, funded, t)
-    check_area_bound(plan, amounts, t, contracts=decided)
-    check_phase_bound(plan, amounts, t, contracts=decided)
-    check_aggregate_bound(plan, amounts, t, contracts=decided)
-    check_gdp_cap(plan, amounts, t)
+    given_way = check_shortfalls(plan, record, shortfalls, amounts, t, contracts=decided)
+    check_area_bound(plan, amounts, t, given_way, contracts=decided)
+    check_phase_bound(plan, amounts, t, given_way, contracts=decided)
+    check_aggregate_bound(plan, amounts, t, given_way, contracts=decided)
+    check_gdp_cap(plan, amounts, t, check_gdp_cap_baseline(plan, amounts, t))
     check_fiscal_year_cap(plan, amounts, t)
     check_fiscal_total_cap(plan, amounts, t)
     check_fiscal_growth(plan, amounts, t)
@@ -176,7 +186,9 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     check_plan_json(plan, record, rows, funded, t)
     check_json_contracts(plan, record, cells, t)
     # a rank's value counts each program on its basis (paid in the horizon, or contracted)
-    check_rank_values(plan, record, schedule_rank_values(plan, ranged, funded), t)
+    values = schedule_rank_values(plan, ranged, funded)
+    check_rank_values(plan, record, values, t)
+    check_stage_claims(record, values, t)
     if ranks is not None:
         check_ranks_table(plan, ranged, funded, record, ranks, t)
     return t.report(signature)

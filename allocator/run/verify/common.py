@@ -76,6 +76,7 @@ RANKS_COLUMNS = (
     "gap",
     "status",
 )
+SHORTFALLS_COLUMNS = ("floor", "id", "floor_oku_yen", "achieved_oku_yen", "shortfall_oku_yen")
 INT_RE = re.compile(r"[+-]?\d+")
 SIX_DECIMALS_RE = re.compile(r"-?\d+\.\d{6}")
 

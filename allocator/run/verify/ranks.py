@@ -206,3 +206,73 @@ def _gap_ok(cell: str, value: float) -> bool:
         return abs(float(cell) - value) <= 5e-7 + 1e-12
     except ValueError:
         return False
+
+
+GAP_SLACK = 1e-9
+"""Slack on a stage's gap against the gap asked for (float arithmetic)."""
+VALUE_TOLERANCE = Fraction(1, 10**6)
+"""Relative slack when comparing a written value (6 decimals at most) with the exact one."""
+
+
+def _slack(x: Fraction) -> Fraction:
+    return VALUE_TOLERANCE * max(Fraction(1), abs(x))
+
+
+def _show(x: Fraction | float) -> str:
+    f = float(x)
+    return f"{round(f):,}" if abs(f - round(f)) < 1e-9 else f"{f:,.6f}"
+
+
+def check_stage_claims(record: RunRecord, values: dict[int, float], t: Tally) -> None:
+    """No stage claims ``optimal`` further from its bound than the gap it was solved to, and
+    no rank's final value lies outside what its stage proved: at most its best bound (a later
+    stage cannot beat a proven bound) and at least its objective less the tolerance (a later
+    stage gives nothing up beyond it)."""
+    rule = "stage_claim"
+    tolerance = record.solver.tolerance
+    for i, s in enumerate(record.stages, start=1):
+        which = f"rank {s.rank}" if s.rank is not None else f"stage {i} (tie-break)"
+        if s.status != "optimal":
+            continue
+        t.check(rule)
+        if s.objective is None or s.best_bound is None or s.gap is None:
+            t.fail(rule, which, f"{which} claims optimal but has no objective, bound or gap")
+            continue
+        recomputed = abs(s.best_bound - s.objective) / max(1.0, abs(s.objective))
+        if abs(recomputed - s.gap) > 1e-6 * max(1.0, recomputed):
+            t.fail(
+                rule,
+                which,
+                f"{which}: gap {s.gap:.6g} in plan.json, but objective {s.objective:g} and "
+                f"bound {s.best_bound:g} give {recomputed:.6g}",
+            )
+        asked = s.requested_gap if s.requested_gap is not None else record.solver.gap
+        if recomputed > asked * (1 + 1e-6) + GAP_SLACK:
+            t.fail(
+                rule,
+                which,
+                f"{which} claims optimal with gap {recomputed:.4%} between value "
+                f"{s.objective:g} and bound {s.best_bound:g}, above the gap asked for "
+                f"({asked:.4%})",
+            )
+        if s.rank is None or s.rank not in values:
+            continue
+        t.check(rule)
+        final = Fraction(values[s.rank])
+        objective = Fraction(s.objective)
+        low = objective - Fraction(tolerance) - _slack(objective)
+        high = Fraction(s.best_bound) + _slack(objective)
+        if final < low:
+            t.fail(
+                rule,
+                which,
+                f"{which}: the schedule gives {_show(final)}, below what its stage reached "
+                f"({_show(objective)}, tolerance {tolerance:g}): a later stage took from it",
+            )
+        elif final > high:
+            t.fail(
+                rule,
+                which,
+                f"{which}: the schedule gives {_show(final)}, above the bound its stage "
+                f"proved ({_show(s.best_bound)}): the stage was not optimal",
+            )

@@ -27,6 +27,7 @@ RULES: tuple[str, ...] = (
     "area_bound",
     "phase_bound",
     "aggregate_bound",
+    "shortfall",
     "gdp_cap",
     "fiscal_year_cap",
     "fiscal_total_cap",
@@ -44,6 +45,8 @@ RULES: tuple[str, ...] = (
     "ranks_mismatch",
     "rank_value",
     "plan_json_mismatch",
+    "rank_value",
+    "stage_claim",
 )
 """Every rule the verifier checks, in the order of the report."""
 
