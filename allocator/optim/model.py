@@ -23,7 +23,6 @@ from allocator.optim.families.aggregates import (
     define_phase_bounds,
 )
 from allocator.optim.families.caps import define_fiscal_caps, define_gdp_cap
-from allocator.optim.families.groups import DEFINE_GROUPS
 from allocator.optim.families.contracts import (
     define_contract_window,
     define_new_contract_cap,
@@ -32,6 +31,7 @@ from allocator.optim.families.contracts import (
     define_vehicle_order_hold,
     define_vehicles,
 )
+from allocator.optim.families.groups import DEFINE_GROUPS
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,

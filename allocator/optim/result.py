@@ -77,9 +77,7 @@ class SolveResult:
         or for a contract program on the contract basis, what it contracts."""
         sched = self.schedule
         paid = sched.groupby("program_id")["amount_oku_yen"].sum() if len(sched) else {}
-        contracted = (
-            sched.groupby("program_id")["contract_oku_yen"].sum() if len(sched) else {}
-        )
+        contracted = sched.groupby("program_id")["contract_oku_yen"].sum() if len(sched) else {}
         return {
             p.program_id: int(
                 contracted.get(p.program_id, 0)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from allocator.errors import PlanError
-from allocator.plan.groups import says_something
 from allocator.plan.contracts import check_contracts
+from allocator.plan.groups import says_something
 from allocator.plan.schema import MULTI_PHASE
 
 if TYPE_CHECKING:

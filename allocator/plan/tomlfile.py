@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
 
 from allocator.errors import PlanError
-from allocator.plan.limits import MAX_FILE_BYTES, check_toml_numbers
 from allocator.plan.contracts import RawContracts, RawVehicle
+from allocator.plan.limits import MAX_FILE_BYTES, check_toml_numbers
 from allocator.plan.schema import AggregateBound, Area, Phase, Rank
 
 

@@ -162,18 +162,41 @@ def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
     x = list(range(len(years)))
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 6.0))
     width = 0.38
-    ax.bar([i - width / 2 for i in x], new, width=width, color="#f39c12", label=labels["new"],
-           zorder=2)
-    ax.bar([i + width / 2 for i in x], paid_old, width=width, color="#95a5a6",
-           label=labels["paid_old"], zorder=2)
-    ax.bar([i + width / 2 for i in x], paid_new, width=width, bottom=paid_old, color="#2980b9",
-           label=labels["paid_new"], zorder=2)
-    ax.plot(x, owed, color="#c0392b", marker="o", markersize=4, linewidth=2.2,
-            label=labels["owed"], zorder=4)
+    ax.bar(
+        [i - width / 2 for i in x], new, width=width, color="#f39c12", label=labels["new"], zorder=2
+    )
+    ax.bar(
+        [i + width / 2 for i in x],
+        paid_old,
+        width=width,
+        color="#95a5a6",
+        label=labels["paid_old"],
+        zorder=2,
+    )
+    ax.bar(
+        [i + width / 2 for i in x],
+        paid_new,
+        width=width,
+        bottom=paid_old,
+        color="#2980b9",
+        label=labels["paid_new"],
+        zorder=2,
+    )
+    ax.plot(
+        x,
+        owed,
+        color="#c0392b",
+        marker="o",
+        markersize=4,
+        linewidth=2.2,
+        label=labels["owed"],
+        zorder=4,
+    )
     after: list[int] = spec["after"]
     if after:
-        ax.axvspan(min(after) - 0.5, max(after) + 0.5, color="#eeeeee", zorder=0,
-                   label=labels["after"])
+        ax.axvspan(
+            min(after) - 0.5, max(after) + 0.5, color="#eeeeee", zorder=0, label=labels["after"]
+        )
     ax.set_xticks(x, [str(y) for y in years], rotation=45 if len(years) > 16 else 0)
     ax.set_xlabel(labels["xlabel"])
     ax.set_ylabel(labels["ylabel"])
@@ -186,8 +209,13 @@ def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
     ax.set_ylim(0, top * 1.15)
     ax.set_title(spec["title"], fontsize=13, loc="left")
     fig.tight_layout()
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=spec["legend_columns"],
-              fontsize=9.5, frameon=False)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncol=spec["legend_columns"],
+        fontsize=9.5,
+        frameon=False,
+    )
     save(fig, path)
 
 

@@ -40,9 +40,7 @@ def contracts_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
             "new": t("新規契約額(契約ベース)", "New contracts (contract basis)", lang),
             "paid_old": t("歳出・既定分(計画前の契約)", "Paid on earlier contracts (既定分)", lang),
             "paid_new": t("歳出・新規分(計画の契約)", "Paid on the plan's contracts", lang),
-            "owed": t(
-                "年度末の後年度負担残高", "Obligations outstanding at year end", lang
-            ),
+            "owed": t("年度末の後年度負担残高", "Obligations outstanding at year end", lang),
             "after": t("計画期間後", "After the horizon", lang),
             "xlabel": t("年度", "Fiscal year", lang),
             "ylabel": t("億円", "億円 (¥100 million)", lang)

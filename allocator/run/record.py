@@ -231,7 +231,9 @@ class RunRecord(_Strict):
                 )
                 for s in result.stages
             ),
-            objective_per_rank={str(k): v for k, v in sorted(result.final_rank_values(plan).items())},
+            objective_per_rank={
+                str(k): v for k, v in sorted(result.final_rank_values(plan).items())
+            },
             times_seconds=_rounded(times),
             funded=dict(sorted(result.funded.items())),
             allocations=tuple(

@@ -13,9 +13,9 @@ import pandas as pd
 
 from allocator.formatting import format_cap
 from allocator.optim.result import SolveResult
-from allocator.plan.values import rank_areas, rank_values
 from allocator.plan.contracts import format_pattern
 from allocator.plan.schema import Plan, Program
+from allocator.plan.values import rank_areas, rank_values
 from allocator.run.ledger import Ledger, schedule_ledger
 
 if TYPE_CHECKING:
@@ -216,9 +216,7 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         )
         for p in plan.programs
     }
-    values = (
-        rank_values(plan, counted, result.funded) if result.has_plan else result.rank_values()
-    )
+    values = rank_values(plan, counted, result.funded) if result.has_plan else result.rank_values()
     by_stage = {s.rank: s for s in result.stages if s.rank is not None}
     rows = []
     for r in plan.ranks:
