@@ -61,20 +61,20 @@ def _row_terms(
         return [
             (1.0, pid, y)
             for pid, p in keys
-            if plan.counts_toward_defense(p) and (pid, y) in m.amount
+            if plan.counts_toward_defense(p) and (pid, y) in m.payment
         ]
     if family == "fiscal_year_cap":
         (y,) = index
-        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.amount]
+        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.payment]
     if family == "fiscal_total_cap":
-        return [(1.0, pid, y) for (pid, y) in m.amount]
+        return [(1.0, pid, y) for (pid, y) in m.payment]
     if family == "fiscal_growth":
         (y,) = index
         growth = plan.fiscal.max_growth_ratio or 0.0
         years = plan.fiscal_years
         prev = years[years.index(y) - 1]
-        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.amount] + [
-            (-(1.0 + growth), pid, prev) for pid, _ in keys if (pid, prev) in m.amount
+        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.payment] + [
+            (-(1.0 + growth), pid, prev) for pid, _ in keys if (pid, prev) in m.payment
         ]
     raise KeyError(family)
 
@@ -100,7 +100,7 @@ class PricedRows:
                 continue
             by_var: dict[str, tuple[Any, list[tuple[float, int, int]]]] = {}
             for sign, pid, y in _row_terms(m, family, index):
-                for var, c in m.linear_sum([m.amount[pid, y]]).items():
+                for var, c in m.linear_sum([m.payment[pid, y]]).items():
                     entry = by_var.setdefault(var.name, (var, []))
                     entry[1].append((sign * c, position[pid], year_pos[y]))
             out.rows.append((row, list(by_var.values())))
@@ -120,12 +120,13 @@ class PricedRows:
 
 
 def gdp_cap_rooms(plan: Plan, gdp: dict[int, int], cap: Fraction | None = None) -> dict[int, int]:
-    """``{y: ⌊κ G_{β(y)}⌋ − B_y}`` with the GDP ``gdp`` (the right-hand sides of ``gdp_cap``)."""
+    """``{y: ⌊κ G_{β(y)}⌋ − B_y − O_y}`` (baseline and obligations already owed) with the GDP
+    ``gdp`` (the right-hand sides of ``gdp_cap``)."""
     ratio = plan.cap.ratio if cap is None else cap
     out = {}
     for y in plan.fiscal_years:
         exact = ratio * gdp[plan.cap_base_year(y)]
-        out[y] = exact.numerator // exact.denominator - plan.baseline(y)
+        out[y] = exact.numerator // exact.denominator - plan.committed(y)
     return out
 
 
@@ -381,7 +382,7 @@ def result_row(
         row[f"real_oku_yen_{p.program_id}"] = round(totals[p.program_id], 2)
     paid = yen_by_year(plan, sched, draw.factor)
     for y in plan.fiscal_years:
-        total = plan.baseline(y) + paid[y]
+        total = plan.committed(y) + paid[y]
         row[f"defense_total_oku_yen_{y}"] = round(total, 2)
         row[f"ratio_{y}"] = round(total / draw.gdp[y], 8)
     return row
@@ -447,7 +448,7 @@ def risk_row(plan: Plan, index: int, draw: DrawInputs, x: np.ndarray, funded: li
     planning prices, Σ_y x[p,y] / f[p,y].
     """
     counts = np.array([plan.counts_toward_defense(p) for p in plan.programs], dtype=bool)
-    baseline = np.array([plan.baseline(y) for y in plan.fiscal_years], dtype=float)
+    baseline = np.array([plan.committed(y) for y in plan.fiscal_years], dtype=float)
     gdp = np.array([draw.gdp[y] for y in plan.fiscal_years], dtype=float)
     delivered = baseline + (draw.factor[counts] * x[counts]).sum(axis=0)
     budget = baseline + x[counts].sum(axis=0)

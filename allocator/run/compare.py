@@ -516,7 +516,7 @@ class _PlanFigures:
         out["other_alloc_oku_yen"] = o
         out["new_total_oku_yen"] = d + o
         if inside:
-            total = plan.baseline(y) + d
+            total = plan.committed(y) + d  # baseline, obligations owed, new
             out["defense_total_oku_yen"] = total
             out["gdp_ratio_pct"] = _pct(total, plan.gdp(y))
             out["headroom_oku_yen"] = plan.cap_oku_yen(y) - total
