@@ -61,20 +61,20 @@ def _row_terms(
         return [
             (1.0, pid, y)
             for pid, p in keys
-            if plan.counts_toward_defense(p) and (pid, y) in m.amount
+            if plan.counts_toward_defense(p) and (pid, y) in m.payment
         ]
     if family == "fiscal_year_cap":
         (y,) = index
-        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.amount]
+        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.payment]
     if family == "fiscal_total_cap":
-        return [(1.0, pid, y) for (pid, y) in m.amount]
+        return [(1.0, pid, y) for (pid, y) in m.payment]
     if family == "fiscal_growth":
         (y,) = index
         growth = plan.fiscal.max_growth_ratio or 0.0
         years = plan.fiscal_years
         prev = years[years.index(y) - 1]
-        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.amount] + [
-            (-(1.0 + growth), pid, prev) for pid, _ in keys if (pid, prev) in m.amount
+        return [(1.0, pid, y) for pid, _ in keys if (pid, y) in m.payment] + [
+            (-(1.0 + growth), pid, prev) for pid, _ in keys if (pid, prev) in m.payment
         ]
     raise KeyError(family)
 
@@ -100,7 +100,7 @@ class PricedRows:
                 continue
             by_var: dict[str, tuple[Any, list[tuple[float, int, int]]]] = {}
             for sign, pid, y in _row_terms(m, family, index):
-                for var, c in m.linear_sum([m.amount[pid, y]]).items():
+                for var, c in m.linear_sum([m.payment[pid, y]]).items():
                     entry = by_var.setdefault(var.name, (var, []))
                     entry[1].append((sign * c, position[pid], year_pos[y]))
             out.rows.append((row, list(by_var.values())))

@@ -62,6 +62,7 @@ RUN_ENTRIES = frozenset(
         "summary.csv",
         "programs.csv",
         "ranks.csv",
+        "obligations.csv",
         "explanation.txt",
         "report.md",
         "report.xlsx",
