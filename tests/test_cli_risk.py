@@ -16,7 +16,10 @@ runner = CliRunner()
 def _solved(tmp_path: Path) -> tuple[Path, Path]:
     folder = one_program_plan(tmp_path / "plan", uncertainty=WITH_COSTS)
     run = tmp_path / "run"
-    r = runner.invoke(app, ["--plan", str(folder), "--out", str(run), "--lang", "en"])
+    # money as early as it can go: the held plan spends the whole cap in its first year
+    r = runner.invoke(
+        app, ["--plan", str(folder), "--out", str(run), "--lang", "en", "--profile", "early"]
+    )
     assert r.exit_code == 0, r.output
     return folder, run
 

@@ -358,7 +358,9 @@ def test_an_infeasible_contract_ceiling_is_explained(tmp_path: Path) -> None:
     # S1 must contract 2,000 in FY2026–27 but only 900 a year may be contracted
     folder = hand_plan(tmp_path / "plan", ceiling=900)
     _edit_program(folder, "S1", low_oku_yen="2000", mandatory="yes")
-    result = runner.invoke(app, ["--plan", str(folder), "--out", str(tmp_path / "run")])
+    result = runner.invoke(
+        app, ["--plan", str(folder), "--out", str(tmp_path / "run"), "--lang", "en"]
+    )
     assert result.exit_code == EXIT_INFEASIBLE, result.output
     assert "the ceiling on new contracts in 202" in result.output
     assert "is short by 200 億円" in result.output  # 2,000 − 2 × 900

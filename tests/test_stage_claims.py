@@ -61,7 +61,12 @@ def test_verifier_catches_the_old_fault(tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(run, bad)
     head = (bad / "schedule.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    rows = [head, "2026,P,事業P,Program P,A,all,1,9,,yes", "2026,R,事業R,Program R,C,all,3,3,,yes"]
+    # contract_oku_yen and payment_oku_yen: the amount, as for any program without contracts
+    rows = [
+        head,
+        "2026,P,事業P,Program P,A,all,1,9,,yes,9,9",
+        "2026,R,事業R,Program R,C,all,3,3,,yes,3,3",
+    ]
     (bad / "schedule.csv").write_text("\r\n".join(rows) + "\r\n", encoding="utf-8-sig")
     record = json.loads((bad / "plan.json").read_text(encoding="utf-8"))
     for s in record["stages"]:
@@ -69,7 +74,7 @@ def test_verifier_catches_the_old_fault(tmp_path: Path) -> None:
             s.update(objective=0.0, best_bound=3.0, gap=3.0)
     record["objective_per_rank"]["2"] = 0.0
     (bad / "plan.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    report = verify_run(bad)
+    report = verify_run(bad, sealed=False)  # the rules, not the seal (tests/test_hostile.py)
     rules = {v.rule for v in report.violations}
     assert "stage_claim" in rules
     claims = [v.message for v in report.violations if v.rule == "stage_claim"]
@@ -87,6 +92,6 @@ def test_verifier_checks_every_rank_value(tmp_path: Path) -> None:
     row[col] = "1"
     ranks[3] = ",".join(row)
     (run / "ranks.csv").write_text("\r\n".join(ranks) + "\r\n", encoding="utf-8-sig")
-    report = verify_run(run)
-    assert [(v.rule, v.subject) for v in report.violations] == [("rank_value", "rank 3")]
-    assert report.violations[0].message == ("rank 3: ranks.csv value is '1', the schedule gives 0")
+    report = verify_run(run, sealed=False)
+    assert [(v.rule, v.subject) for v in report.violations] == [("ranks_mismatch", "rank 3")]
+    assert "value is '1', plan.json has 0" in report.violations[0].message

@@ -109,10 +109,10 @@ def test_report_says_how_the_schedule_was_chosen_and_which_limits_bind(
     if lang == "en":
         assert "## How this schedule was chosen" in text and "**level (the smoothest" in text
         assert "Other schedules have the same value for every rank" in text
-        assert "| the 2% GDP-ratio cap | FY2026–2032 (7 years) |" in text
+        assert "| the 2% GDP-ratio cap | FY2027–2028 (2 years) |" in text  # with contracts
         assert "the 50.0 兆円 ceiling on new spending over the horizon | used up over" in text
         assert "the 6.0 兆円 yearly ceiling on new spending | not reached" in text
     else:
         assert "## 配分の選び方" in text and "他の配分も各順位の値は同じです" in text
-        assert "| GDP比上限 2% | 2026–2032年度(7年度) |" in text
+        assert "| GDP比上限 2% | 2027–2028年度(2年度) |" in text
         assert "新規支出の年間上限 6.0兆円 | 達していない" in text

@@ -63,6 +63,7 @@ RUN_ENTRIES = frozenset(
         "programs.csv",
         "ranks.csv",
         "obligations.csv",
+        "shortfalls.csv",
         "explanation.txt",
         "report.md",
         "report.xlsx",

@@ -131,7 +131,8 @@ def check_program_sources(plan: Plan, table: Table, t: Tally) -> None:
 
 
 def check_explanation(run_dir: Path, record: RunRecord, t: Tally) -> None:
-    """``explanation.txt`` says what ``plan.json`` ``explanation`` says (both or neither)."""
+    """``explanation.txt`` says what ``plan.json`` ``explanation`` says (both or neither), in
+    the run's language (``explanation_ja`` for a Japanese run)."""
     rule = "plan_json_mismatch"
     path = run_dir / EXPLANATION_TXT
     t.check(rule)
@@ -139,7 +140,13 @@ def check_explanation(run_dir: Path, record: RunRecord, t: Tally) -> None:
         if path.is_file():
             t.fail(rule, EXPLANATION_TXT, "explanation.txt exists but plan.json has none")
         return
-    want = "\n".join(record.explanation) + "\n"
+    # written in the run's language: the Japanese lines when the run was in Japanese
+    lines = (
+        record.explanation_ja
+        if record.options.lang == "ja" and record.explanation_ja
+        else record.explanation
+    )
+    want = "\n".join(lines) + "\n"
     if not path.is_file():
         t.fail(rule, EXPLANATION_TXT, "explanation.txt is missing (plan.json has one)")
         return
