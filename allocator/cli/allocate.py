@@ -28,6 +28,8 @@ from allocator.cli.exits import (
 from allocator.cli.options import (
     CapBaseOption,
     FirstYearOption,
+    FloorFromOption,
+    FloorRatioOption,
     FloorsOption,
     GdpCaseOption,
     PlanOption,
@@ -112,6 +114,8 @@ def allocate_command(
         ),
     ] = None,
     floors: FloorsOption = None,
+    floor_ratio: FloorRatioOption = None,
+    floor_from: FloorFromOption = None,
     profile: ProfileOption = None,
     reference: ReferenceOption = None,
     lang: Annotated[
@@ -147,6 +151,10 @@ def allocate_command(
             gap=gap,
             floors=floors,
             profile=profile,
+            floor_ratio=(
+                parse_cap(floor_ratio, option="--floor-ratio") if floor_ratio is not None else None
+            ),
+            floor_from=floor_from,
         )
         outcome = allocate(
             plan,

@@ -76,6 +76,25 @@ ReferenceOption = Annotated[
         "those of equal value for every rank. Implies --profile reference.",
     ),
 ]
+FloorRatioOption = Annotated[
+    str | None,
+    typer.Option(
+        "--floor-ratio",
+        help="The ratio as a target as well as a ceiling: defence spending (baseline + new) at "
+        "least this share of GDP (2%, 0.02) in every fiscal year from --floor-from. A floor of "
+        "no single rank: when it cannot be met it gives way first, and the run says what the "
+        "programs and ceilings cannot absorb.",
+    ),
+]
+FloorFromOption = Annotated[
+    int | None,
+    typer.Option(
+        "--floor-from",
+        help="First fiscal year of --floor-ratio (default: the first year of the plan).",
+        min=1900,
+        max=2200,
+    ),
+]
 FloorsOption = Annotated[
     str | None,
     typer.Option(

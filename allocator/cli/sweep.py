@@ -15,6 +15,8 @@ from allocator.cli.exits import fail
 from allocator.cli.options import (
     CapBaseOption,
     FirstYearOption,
+    FloorFromOption,
+    FloorRatioOption,
     FloorsOption,
     GdpCaseOption,
     PlanOption,
@@ -75,6 +77,8 @@ def sweep_command(
     first_year: FirstYearOption = None,
     years: YearsOption = None,
     floors: FloorsOption = None,
+    floor_ratio: FloorRatioOption = None,
+    floor_from: FloorFromOption = None,
     profile: ProfileOption = None,
     time_limit: Annotated[
         float | None,
@@ -120,6 +124,12 @@ def sweep_command(
                     years=years,
                     floors=floors,
                     profile=profile,
+                    floor_ratio=(
+                        parse_cap(floor_ratio, option="--floor-ratio")
+                        if floor_ratio is not None
+                        else None
+                    ),
+                    floor_from=floor_from,
                 ),
                 reports=reports,
                 out=out,

@@ -35,8 +35,8 @@ def floor_totals(plan: Plan, amounts: Amounts) -> dict[FloorKey, tuple[int, int]
     """Every floor of the plan: {(family, id): (low, achieved)}, recomputed from the schedule.
 
     Areas, phases and bounds sum their programs as the area/phase/bound rules do; the ratio
-    floor of a year is baseline + new defence money against ⌈floor ratio × GDP of the cap's
-    base year⌉, from ``floor_from`` on.
+    floor of a year is baseline + new defence money against ⌊floor ratio × GDP of the cap's
+    base year⌋ (rounded down like the cap), from ``floor_from`` on.
     """
     out: dict[FloorKey, tuple[int, int]] = {}
     for a in plan.areas:
@@ -65,7 +65,7 @@ def floor_totals(plan: Plan, amounts: Amounts) -> dict[FloorKey, tuple[int, int]
                 continue
             base_year = plan.cap.base_year if plan.cap.base == "fixed_year" else y
             exact = Fraction(ratio) * dict(plan.gdp_oku_yen)[base_year or y]
-            need = -((-exact.numerator) // exact.denominator)  # rounded up: at least that share
+            need = exact.numerator // exact.denominator  # rounded down, like the cap
             achieved = plan.baseline(y) + year_total(amounts, y, defence)
             out[("ratio_floor", str(y))] = (need, achieved)
     return out
