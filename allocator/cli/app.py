@@ -52,7 +52,7 @@ Examples:
 
   allocate min-cap --ranks 1-3
 
-Exit codes: 0 optimal, every floor met; 8 optimal, some floors fall short (listed); 2 bad
+Exit codes: 0 optimal, every floor met; 9 optimal, some floors fall short (listed); 2 bad
 usage; 3 invalid plan; 4 infeasible; 5 plan written but not proven optimal (time limit); 6 time
 limit, no plan; 7 verification failed; 1 internal error; 130 interrupted.
 """

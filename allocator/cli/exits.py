@@ -11,12 +11,13 @@ Exit codes
    ended further from its bound than the gap asked for (written, verified, marked not optimal)
 6  stopped at the time limit before any plan was found
 7  the written plan failed independent verification (a bug: please report it)
-8  an optimal plan, written and verified, in which some floors fall short (floors give way in
+9  an optimal plan, written and verified, in which some floors fall short (floors give way in
    reverse priority order; each shortfall is listed in the terminal, shortfalls.csv and the
    reports). With --floors hard such a plan is not made: exit 4 instead.
 130 interrupted (Ctrl-C); nothing was written
 
-When several apply, the first in this order is used: 7, 5, 8, 0.
+When several apply, the first in this order is used: 7, 5, 9, 0. (8 is kept for "the output
+could not be written", issue 8.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ EXIT_INFEASIBLE = 4
 EXIT_LIMIT_WITH_PLAN = 5
 EXIT_LIMIT_NO_PLAN = 6
 EXIT_VERIFY_FAILED = 7
-EXIT_FLOORS_SHORT = 8
+EXIT_FLOORS_SHORT = 9
 EXIT_INTERRUPTED = 130
 
 
