@@ -315,7 +315,7 @@ def _marginal_text(summary: Any) -> dict[int, str]:
         parts = []
         for c in cols:
             text = row[c]
-            if text in ("", None) or float(text) == 0:
+            if text is None or pd.isna(text) or text == "" or float(text) == 0:
                 continue
             rank = c.removeprefix("marginal_rank").split("_")[0]
             parts.append(f"r{rank} {float(text):+,.0f}")

@@ -5,6 +5,7 @@ cells that Excel would evaluate as formulas neutralised with a leading ``'``. On
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,14 @@ RATIO_COLUMNS = frozenset({"cap_ratio", "gdp_ratio", "share_funded", "gap", "cap
 """CSV columns of ratios: read as floats even when a cell looks whole."""
 
 
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+"""A plain number: Excel reads it as a number, never as a formula."""
+
+
 def neutralise_cell(value: Any) -> Any:
-    """Prefix text that Excel would evaluate as a formula with ``'`` (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """Prefix text that Excel would evaluate as a formula with ``'`` (CSV injection). Numbers,
+    negative ones included, stay numbers (``-100``), so that a spreadsheet can sum them."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
         return "'" + value
     return value
 
