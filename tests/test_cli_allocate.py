@@ -17,6 +17,7 @@ from allocator.cli.app import (
     EXIT_USAGE,
     app,
 )
+from allocator.plan.loading import Overrides, load_plan
 
 runner = CliRunner()
 
@@ -193,7 +194,25 @@ def test_short_horizon_drops_floors_beyond_it_but_keeps_ceilings(tmp_path: Path)
         "--cap", "2%", "--years", "5", "--out", str(tmp_path / "run"), "--lang", "en"
     )
     assert code == EXIT_OK, out
-    assert "floors of areas, phase mid, phase long, bound total_10y are not applied" in out
+    # area A's programs (A01, A02) lie inside FY2026-2030: its floor applies; the others' do not
+    assert "floors of area B (B02 runs past it), area C (C02 runs past it)" in out
+    assert "area A" not in out.split("not applied")[0]
+    assert "phase mid, phase long, bound total_10y are not applied" in out
     assert "verified: every rule holds" in out
     record = json.loads((tmp_path / "run" / "plan.json").read_text(encoding="utf-8"))
     assert record["objective_per_rank"]["1"] == 60000  # rank 1 lies inside the five years
+
+
+def test_ten_year_horizon_keeps_the_floors_of_areas_funded_inside_it() -> None:
+    # --years 10 (FY2026-2035): F01 (FY2028-2032) and every program of A, B, D, E lie inside,
+    # so their floors apply; C, G, H, I each have a program running past FY2035
+    plan = load_plan(DATA / "plan.toml", Overrides(years=10))
+    lows = {a.id: a.low_oku_yen for a in plan.areas}
+    assert lows == {
+        "A": 30000, "B": 40000, "C": None, "D": 30000, "E": 20000, "F": 8000, "G": None,
+        "H": None, "I": None,
+    }  # fmt: skip
+    note = next(n for n in plan.notes if "not applied" in n)
+    assert "area I (L03 runs past it)" in note and "area F" not in note
+    full = load_plan(DATA / "plan.toml", Overrides())
+    assert all(a.low_oku_yen for a in full.areas)

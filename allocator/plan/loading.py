@@ -120,7 +120,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     programs = _programs_in_horizon(files.programs, horizon, notes)
     cap = _cap_settings(files, ov, cap_ratio, horizon)
     areas, phases, bounds = _bounds_for_horizon(
-        files.raw, horizon.moved, horizon.last_year, horizon.shortened, notes
+        files.raw, files.programs, horizon.moved, horizon.last_year, horizon.shortened, notes
     )
     plan = Plan(
         name=files.raw.plan.name,
@@ -443,11 +443,18 @@ def _input_files(files: _Files) -> tuple[tuple[str, str], ...]:
 
 
 def _bounds_for_horizon(
-    raw: RawFile, sy: Callable[[int], int], last_year: int, shortened: bool, notes: list[str]
+    raw: RawFile,
+    programs: list[Program],
+    sy: Callable[[int], int],
+    last_year: int,
+    shortened: bool,
+    notes: list[str],
 ) -> tuple[tuple[Area, ...], tuple[Phase, ...], tuple[AggregateBound, ...]]:
     """Areas, phases and bounds moved with the plan's start; with a horizon shorter than the
     plan's own, floors meant for money beyond the horizon are not applied (ceilings are): a
-    five-year run cannot owe a fifteen-year total."""
+    five-year run cannot owe a fifteen-year total. An area's floor applies when every program
+    of the area can be funded inside the horizon (its window, moved with the plan's start,
+    ends in it); a phase's or bound's when its years end in it."""
     phases = [
         p.model_copy(update={"first_year": sy(p.first_year), "last_year": sy(p.last_year)})
         for p in raw.phases
@@ -460,9 +467,14 @@ def _bounds_for_horizon(
     if not shortened:
         return tuple(areas), tuple(phases), tuple(bounds)
     dropped: list[str] = []
-    if any(a.low_oku_yen for a in areas):
-        areas = [a.model_copy(update={"low_oku_yen": None}) for a in areas]
-        dropped.append("areas")
+    beyond: dict[str, str] = {}  # area -> a program of it whose window ends after the horizon
+    for prog in programs:
+        if sy(prog.window_last_year) > last_year:
+            beyond.setdefault(prog.area, prog.program_id)
+    for i, a in enumerate(areas):
+        if a.low_oku_yen and a.id in beyond:
+            areas[i] = a.model_copy(update={"low_oku_yen": None})
+            dropped.append(f"area {a.id} ({beyond[a.id]} runs past it)")
     for i, p in enumerate(phases):
         if p.last_year > last_year and p.low_oku_yen:
             phases[i] = p.model_copy(update={"low_oku_yen": None})
