@@ -17,7 +17,7 @@ from allocator.cli.app import (
     EXIT_USAGE,
     app,
 )
-from allocator.plan.loading import Overrides, load_plan
+from allocator.plan.loading import PLAN_ENV, SHIPPED_PLAN, Overrides, load_plan, plan_folder
 
 runner = CliRunner()
 
@@ -216,3 +216,39 @@ def test_ten_year_horizon_keeps_the_floors_of_areas_funded_inside_it() -> None:
     assert "area I (L03 runs past it)" in note and "area F" not in note
     full = load_plan(DATA / "plan.toml", Overrides())
     assert all(a.low_oku_yen for a in full.areas)
+
+
+def test_allocate_outside_the_repository_finds_the_shipped_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(PLAN_ENV, raising=False)
+    assert plan_folder(None) == SHIPPED_PLAN == DATA.resolve()
+    code, out = allocate("--cap", "2%", "--years", "1", "--out", "run", "--lang", "en")
+    assert code == EXIT_OK, out
+    record = json.loads((tmp_path / "run" / "plan.json").read_text(encoding="utf-8"))
+    assert record["plan"]["name"] == "japan-defense-2026" and record["plan"]["years"] == 1
+
+
+def test_plan_folder_order_and_the_message_when_there_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import allocator.plan.loading as loading
+
+    monkeypatch.delenv(PLAN_ENV, raising=False)
+    assert plan_folder(Path("given")) == Path("given")
+    (tmp_path / "data").mkdir()
+    assert plan_folder(None, cwd=tmp_path) == SHIPPED_PLAN  # ./data without plan.toml: skipped
+    (tmp_path / "data" / "plan.toml").write_text("", encoding="utf-8")
+    assert plan_folder(None, cwd=tmp_path) == tmp_path / "data"
+    monkeypatch.setenv(PLAN_ENV, str(tmp_path / "mine"))
+    assert plan_folder(None, cwd=tmp_path) == tmp_path / "mine"
+    # an installed copy without the repository: the message says how to point at a plan
+    monkeypatch.delenv(PLAN_ENV)
+    monkeypatch.setattr(loading, "SHIPPED_PLAN", tmp_path / "absent")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "plan.toml").unlink()
+    code, out = allocate("--cap", "2%", "--out", str(tmp_path / "run"))
+    assert code == 2, out
+    assert "give --plan FOLDER" in out and PLAN_ENV in out and "Traceback" not in out
+    assert not (tmp_path / "run").exists()

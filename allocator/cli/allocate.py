@@ -84,7 +84,7 @@ def allocate_command(
             callback=_check_cap,
         ),
     ] = None,
-    plan: PlanOption = Path("data"),
+    plan: PlanOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -136,7 +136,7 @@ def allocate_command(
     if ctx.invoked_subcommand is not None:
         return
     from allocator.api import allocate
-    from allocator.plan.loading import Overrides
+    from allocator.plan.loading import Overrides, plan_folder
 
     try:
         base, base_year = parse_cap_base(cap_base)
@@ -157,7 +157,7 @@ def allocate_command(
             floor_from=floor_from,
         )
         outcome = allocate(
-            plan,
+            plan_folder(plan),
             overrides,
             reports=reports,
             out=out,

@@ -44,7 +44,12 @@ CapBaseOption = Annotated[
 ]
 
 PlanOption = Annotated[
-    Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
+    Path | None,
+    typer.Option(
+        "--plan",
+        help="Plan folder (with plan.toml) or the plan.toml file. Default: $ALLOCATOR_PLAN, "
+        "else ./data, else the shipped plan (data/ of the repository allocate runs from).",
+    ),
 ]
 GdpCaseOption = Annotated[
     str | None,

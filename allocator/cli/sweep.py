@@ -61,7 +61,7 @@ def sweep_command(
     step: Annotated[
         str, typer.Option("--step", help="Distance between caps: 0.1%, 0.001 or ０．１％.")
     ] = "0.1%",
-    plan: PlanOption = Path("data"),
+    plan: PlanOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -97,7 +97,7 @@ def sweep_command(
     """
     from allocator.api import sweep
     from allocator.cli.render_analysis import render_sweep
-    from allocator.plan.loading import Overrides
+    from allocator.plan.loading import Overrides, plan_folder
 
     try:
         low, high = parse_cap_range(cap)
@@ -113,7 +113,7 @@ def sweep_command(
         tick, bar = _progress_printer(len(caps))
         try:
             outcome = sweep(
-                plan,
+                plan_folder(plan),
                 caps,
                 Overrides(
                     gdp_case=gdp_case,

@@ -11,6 +11,7 @@ or exits.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +91,36 @@ class _Horizon:
 
     def moved(self, year: int) -> int:
         return year + self.shift
+
+
+PLAN_ENV = "ALLOCATOR_PLAN"
+"""Environment variable naming the plan folder used when ``--plan`` is not given."""
+
+SHIPPED_PLAN = Path(__file__).resolve().parents[2] / "data"
+"""The shipped plan: ``data/`` of the repository the package runs from (the editable install
+that ``scripts/setup.sh`` makes)."""
+
+
+def plan_folder(path: Path | None, *, cwd: Path | None = None) -> Path:
+    """The plan to load: ``path`` (``--plan``) when given; else ``$ALLOCATOR_PLAN``; else
+    ``./data`` when it holds a plan.toml; else the shipped plan. Raises UsageError, saying how
+    to point at a plan, when none of these exists (an installed copy without the repository)."""
+    if path is not None:
+        return path
+    env = os.environ.get(PLAN_ENV, "").strip()
+    if env:
+        return Path(env)
+    here = (cwd or Path.cwd()) / "data"
+    if (here / PLAN_FILE).is_file():
+        return here
+    if (SHIPPED_PLAN / PLAN_FILE).is_file():
+        return SHIPPED_PLAN
+    raise UsageError(
+        "--plan",
+        "no plan here (no data/plan.toml in this folder, and the shipped plan is not beside "
+        "the installed package)",
+        f"give --plan FOLDER (the shipped plan is data/ in the repository) or set {PLAN_ENV}",
+    )
 
 
 def resolve_plan_file(path: Path) -> Path:
@@ -524,4 +555,13 @@ def _shift_program(p: Program, shift: int) -> Program:
     return p.model_copy(update=update)
 
 
-__all__ = ["MULTI_PHASE", "PROGRAM_COLUMNS", "Overrides", "load_plan", "resolve_plan_file"]
+__all__ = [
+    "MULTI_PHASE",
+    "PLAN_ENV",
+    "PROGRAM_COLUMNS",
+    "SHIPPED_PLAN",
+    "Overrides",
+    "load_plan",
+    "plan_folder",
+    "resolve_plan_file",
+]
