@@ -378,3 +378,21 @@ def test_rejects_unknown_language(shipped: Path) -> None:
 def test_not_a_run_folder(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match=r"plan\.json"):
         write_reports(tmp_path, "en")
+
+
+def test_the_cap_reached_but_holding_no_rank_back_is_said_once(tmp_path: Path) -> None:
+    # P can take exactly the 2 % cap of 2026 (2,000) and no more: the cap is reached, yet 0.1 %
+    # more cap buys nothing; the report must not say both "the cap binds" and "other rules
+    # bind" for 2026
+    from planbuilder import program, write_plan
+
+    folder = write_plan(tmp_path / "plan", [program("P", 0, 2000)])
+    run = tmp_path / "run"
+    allocate(folder, Overrides(), out=run)
+    for lang, says, never in (
+        ("ja", "GDP比上限には2026年度に達していますが、どの順位も制約していません", "上限以外"),
+        ("en", "the GDP cap is reached in FY2026, but holds no rank back there", "every rank back"),
+    ):
+        write_reports(run, lang)
+        text = (run / "report.md").read_text(encoding="utf-8")
+        assert says in text and never not in text, text

@@ -188,12 +188,29 @@ def more_cap_lines(data: RunData, lang: str) -> list[str]:
         out.append(f"- {more.status}")
         return out
     if not gains and not short:
-        out.append(
-            "- どの順位の価値も変わりません(上の表の上限以外のルールが各順位を制約しています)"
-            if ja
-            else "- no rank's value changes: the other limits in the table above hold every "
-            "rank back"
-        )
+        # the GDP cap may be reached in some years (the tie-break put money there) without
+        # holding any rank back: say so once, never "the cap binds" and "other rules bind"
+        at_cap = data.binding_years()
+        if at_cap:
+            years = year_ranges(at_cap, lang)
+            out.append(
+                f"- どの順位の価値も変わりません。GDP比上限には{years}に達していますが、どの順位も"
+                "制約していません(各順位を制約しているのは、上の表のほかの上限と、事業の上限額・"
+                "実施期間です)"
+                if ja
+                else f"- no rank's value changes: the GDP cap is reached in {years}, but holds "
+                "no rank back there; the other limits in the table above and the programs' "
+                "highs and windows do"
+            )
+        else:
+            out.append(
+                "- どの順位の価値も変わりません(GDP比上限にはどの年度も達していません。各順位を"
+                "制約しているのは、上の表の上限と、事業の上限額・実施期間です)"
+                if ja
+                else "- no rank's value changes: the GDP cap is not reached in any year; the "
+                "limits in the table above and the programs' highs and windows hold the ranks "
+                "back"
+            )
     for k, v in sorted(gains.items()):
         out.append(f"- {rank_label(k, lang)}: {_signed(v)} 億円")
     if short:
