@@ -26,6 +26,7 @@ from allocator.optim.analysis import (
     SweepResult,
     marginal_values,
     more_cap,
+    ratio_target,
 )
 from allocator.optim.diagnose import Diagnosis, diagnose, precheck
 from allocator.optim.model import build_model
@@ -111,7 +112,12 @@ def solve_plan(
         if progress is not None:
             progress("what 0.1% of GDP more cap buys (solved again at the higher cap)")
         raised = more_cap(model, result, time_limit=plan.solver.time_limit_seconds)
-        result = dataclasses.replace(result, marginal=values, more_cap=raised)
+        target = None
+        if plan.cap.floor_ratio is not None:
+            if progress is not None:
+                progress("the ratio as a target: what the programs and ceilings cannot absorb")
+            target = ratio_target(plan, result, time_limit=plan.solver.time_limit_seconds)
+        result = dataclasses.replace(result, marginal=values, more_cap=raised, ratio_target=target)
     return result
 
 
@@ -260,6 +266,12 @@ def _run_tag(plan: Plan, overrides: Overrides) -> str:
         tags.append(f"{overrides.years}y")
     if overrides.floors == "hard":
         tags.append("hardfloors")
+    if overrides.floor_ratio is not None:
+        tags.append(f"floor{cap_slug(overrides.floor_ratio)}")
+        if overrides.floor_from is not None:
+            tags.append(f"from{overrides.floor_from}")
+    if overrides.profile in ("early", "reference"):
+        tags.append(overrides.profile)
     return "-".join(t for t in tags if t)
 
 

@@ -17,6 +17,7 @@ from allocator.cli.app import (
     EXIT_USAGE,
     app,
 )
+from allocator.plan.loading import PLAN_ENV, SHIPPED_PLAN, Overrides, load_plan, plan_folder
 
 runner = CliRunner()
 
@@ -205,7 +206,61 @@ def test_short_horizon_drops_floors_beyond_it_but_keeps_ceilings(tmp_path: Path)
         "--cap", "2%", "--years", "5", "--out", str(tmp_path / "run"), "--lang", "en"
     )
     assert code == EXIT_OK, out
-    assert "floors of areas, phase mid, phase long, bound total_10y are not applied" in out
+    # area A's programs (A01, A02) lie inside FY2026-2030: its floor applies; the others' do not
+    assert "floors of area B (B02 runs past it), area C (C02 runs past it)" in out
+    assert "area A" not in out.split("not applied")[0]
+    assert "phase mid, phase long, bound total_10y are not applied" in out
     assert "verified: every rule holds" in out
     record = json.loads((tmp_path / "run" / "plan.json").read_text(encoding="utf-8"))
     assert record["objective_per_rank"]["1"] == 60000  # rank 1 lies inside the five years
+
+
+def test_ten_year_horizon_keeps_the_floors_of_areas_funded_inside_it() -> None:
+    # --years 10 (FY2026-2035): F01 (FY2028-2032) and every program of A, B, D, E lie inside,
+    # so their floors apply; C, G, H, I each have a program running past FY2035
+    plan = load_plan(DATA / "plan.toml", Overrides(years=10))
+    lows = {a.id: a.low_oku_yen for a in plan.areas}
+    assert lows == {
+        "A": 30000, "B": 40000, "C": None, "D": 30000, "E": 20000, "F": 8000, "G": None,
+        "H": None, "I": None,
+    }  # fmt: skip
+    note = next(n for n in plan.notes if "not applied" in n)
+    assert "area I (L03 runs past it)" in note and "area F" not in note
+    full = load_plan(DATA / "plan.toml", Overrides())
+    assert all(a.low_oku_yen for a in full.areas)
+
+
+def test_allocate_outside_the_repository_finds_the_shipped_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(PLAN_ENV, raising=False)
+    assert plan_folder(None) == SHIPPED_PLAN == DATA.resolve()
+    code, out = allocate("--cap", "2%", "--years", "1", "--out", "run", "--lang", "en")
+    assert code == EXIT_OK, out
+    record = json.loads((tmp_path / "run" / "plan.json").read_text(encoding="utf-8"))
+    assert record["plan"]["name"] == "japan-defense-2026" and record["plan"]["years"] == 1
+
+
+def test_plan_folder_order_and_the_message_when_there_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import allocator.plan.loading as loading
+
+    monkeypatch.delenv(PLAN_ENV, raising=False)
+    assert plan_folder(Path("given")) == Path("given")
+    (tmp_path / "data").mkdir()
+    assert plan_folder(None, cwd=tmp_path) == SHIPPED_PLAN  # ./data without plan.toml: skipped
+    (tmp_path / "data" / "plan.toml").write_text("", encoding="utf-8")
+    assert plan_folder(None, cwd=tmp_path) == tmp_path / "data"
+    monkeypatch.setenv(PLAN_ENV, str(tmp_path / "mine"))
+    assert plan_folder(None, cwd=tmp_path) == tmp_path / "mine"
+    # an installed copy without the repository: the message says how to point at a plan
+    monkeypatch.delenv(PLAN_ENV)
+    monkeypatch.setattr(loading, "SHIPPED_PLAN", tmp_path / "absent")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "plan.toml").unlink()
+    code, out = allocate("--cap", "2%", "--out", str(tmp_path / "run"))
+    assert code == 2, out
+    assert "give --plan FOLDER" in out and PLAN_ENV in out and "Traceback" not in out
+    assert not (tmp_path / "run").exists()

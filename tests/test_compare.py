@@ -21,10 +21,12 @@ from allocator.run.compare import (
     Comparison,
     SolvedPlan,
     compare,
+    compare_folder_name,
     comparison_table,
     default_compare_dir,
     load_solved,
 )
+from allocator.run.folder import safe_name
 
 
 def run(plan: Path, out: Path, **overrides: object) -> SolvedPlan:
@@ -422,3 +424,18 @@ def test_chart_in_both_languages_and_default_folder(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="already exists"):
         write_comparison(cmp, first)
     assert sorted(p.name for p in reports.iterdir()) == ["compare-x-vs-y"]  # no temp folder
+
+
+def test_compare_folder_names_are_never_cut_mid_word() -> None:
+    a, b = "japan-defense-2026-cap2pct", "japan-defense-2026-cap1.9pct"
+    assert compare_folder_name([a, b]) == "compare-japan-defense-2026-cap2pct-vs-cap1.9pct"
+    assert compare_folder_name(["cap2", "cap3"]) == "compare-cap2-vs-cap3"
+    assert compare_folder_name(["x", "x-2"]) == "compare-x-vs-x-2"
+    # long labels with nothing shared: cut between words, at most 80 characters, no dangling -vs
+    long = [f"plan{i}-growth_transition-hardfloors-floor2pct-from2027-early" for i in range(3)]
+    name = compare_folder_name(long)
+    assert len(name) <= 80 and not name.endswith(("-vs", "-"))
+    words = set("-".join(["compare", *long]).split("-")) | {"vs"}
+    assert all(w in words for w in name.split("-")), name
+    assert safe_name("a" * 100) == "a" * 80  # one word longer than the limit: cut, no choice
+    assert safe_name("word-" * 20 + "end") == "-".join(["word"] * 16)

@@ -221,3 +221,18 @@ def test_shipped_plan_hard_floors_at_1_8_percent_is_explained_pooled(tmp_path: P
 def test_shipped_plan_every_floor_met_exits_0(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--cap", "2%", "--out", str(tmp_path / "r")])
     assert result.exit_code == EXIT_OK
+
+
+def test_exit_code_for_floors_short_is_9_and_documented() -> None:
+    # 8 is "the output could not be written" (issue 8); floors short is 9 everywhere it is
+    # documented, and no two outcomes share a code
+    from allocator.cli import exits
+
+    codes = {k: v for k, v in vars(exits).items() if k.startswith("EXIT_")}
+    assert len(set(codes.values())) == len(codes)
+    assert EXIT_FLOORS_SHORT == exits.EXIT_FLOORS_SHORT == 9
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "9 optimal, but some floors fall" in readme and "(exit 9)" in readme
+    assert "exit code is 9" in (root / "docs" / "model.md").read_text(encoding="utf-8")
+    assert "9  an optimal plan, written and verified, in which some floors" in (exits.__doc__ or "")

@@ -149,7 +149,7 @@ def floor_rows(plan: Plan) -> list[FloorRow]:
             if y < (plan.cap.floor_from or plan.first_year):
                 continue
             base_year = plan.cap.base_year if plan.cap.base == "fixed_year" else y
-            need = math.ceil(Fraction(ratio) * plan.gdp(base_year or y))
+            need = math.floor(Fraction(ratio) * plan.gdp(base_year or y))  # like the cap
             if need > plan.baseline(y):
                 out.append(
                     FloorRow(

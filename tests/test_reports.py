@@ -171,6 +171,29 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     assert ("最適" if lang == "ja" else "optimal") in values
 
 
+def test_workbook_prints_sensibly(reported: tuple[Path, str, list[Path]]) -> None:
+    # landscape A4, all columns on one page width, header rows repeated, charts on a page of
+    # their own (a manual page break right above each chart's anchor row)
+    folder, lang, _ = reported
+    wb = openpyxl.load_workbook(folder / "report.xlsx")
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape", ws.title
+        assert str(setup.paperSize) == str(ws.PAPERSIZE_A4)
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+    summary, schedule, programs, ranks = (wb[n] for n in SHEETS[lang][:4])
+    for ws in (summary, schedule, programs, ranks):
+        assert ws.print_title_rows == "$1:$1", ws.title
+    marginal = wb[SHEETS[lang][6]]
+    assert marginal.print_title_rows and marginal.print_title_rows != "$1:$1"
+    for ws in (summary, ranks):
+        breaks = {b.id for b in ws.row_breaks.brk}
+        for chart in ws._charts:
+            top = chart.anchor._from.row  # 0-based row of the anchor cell
+            assert top in breaks, (ws.title, top, breaks)  # break after the row above it
+
+
 def test_schedule_pivot_totals(reported: tuple[Path, str, list[Path]]) -> None:
     folder, lang, _ = reported
     wb = openpyxl.load_workbook(folder / "report.xlsx")
@@ -412,3 +435,21 @@ def test_worker_off_switch(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv(ENV_SWITCH, "0")
     assert ReportWorker.start() is None
+
+
+def test_the_cap_reached_but_holding_no_rank_back_is_said_once(tmp_path: Path) -> None:
+    # P can take exactly the 2 % cap of 2026 (2,000) and no more: the cap is reached, yet 0.1 %
+    # more cap buys nothing; the report must not say both "the cap binds" and "other rules
+    # bind" for 2026
+    from planbuilder import program, write_plan
+
+    folder = write_plan(tmp_path / "plan", [program("P", 0, 2000)])
+    run = tmp_path / "run"
+    allocate(folder, Overrides(), out=run)
+    for lang, says, never in (
+        ("ja", "GDP比上限には2026年度に達していますが、どの順位も制約していません", "上限以外"),
+        ("en", "the GDP cap is reached in FY2026, but holds no rank back there", "every rank back"),
+    ):
+        write_reports(run, lang)
+        text = (run / "report.md").read_text(encoding="utf-8")
+        assert says in text and never not in text, text

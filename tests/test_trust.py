@@ -21,6 +21,7 @@ from allocator.api import allocate
 from allocator.cli.app import EXIT_OK, app
 from allocator.plan.cap import parse_cap
 from allocator.plan.loading import Overrides
+from allocator.run.csvfile import neutralise_cell
 from allocator.run.verify import verify_run
 
 runner = CliRunner()
@@ -121,6 +122,38 @@ def test_formula_like_names_are_neutralised_and_round_trip(tmp_path: Path) -> No
         assert "'=HYPERLINK(" in text and ",=HYPERLINK" not in text
         assert "'+事業" in text
     assert verify_run(run).ok
+
+
+def test_negative_numbers_stay_numbers_in_summary_csv(tmp_path: Path) -> None:
+    # rank 1's P1 is held by the 2026 cap (2,000), the 3,000 total ceiling leaves rank 2's P2
+    # 1,000 in 2027: 100 億円 more cap in 2026 gives rank 1 +100 and takes 100 from rank 2
+    folder = write_plan(
+        tmp_path / "plan",
+        [
+            program("P1", 0, 5000, rank=1, area="A"),
+            program("P2", 0, 5000, first=2027, last=2027, rank=2, area="B"),
+        ],
+        years=2,
+        ranks=2,
+        areas={"A": {}, "B": {}},
+        fiscal="max_new_total_oku_yen = 3000",
+    )
+    run = tmp_path / "run"
+    outcome = allocate(folder, Overrides(), out=run)
+    assert outcome.verification is not None and outcome.verification.ok
+    lines = (run / "summary.csv").read_text(encoding="utf-8-sig").splitlines()
+    rows = [dict(zip(lines[0].split(","), line.split(","), strict=True)) for line in lines[1:]]
+    assert rows[0]["marginal_rank1_per_100_oku_yen"] == "100"
+    assert rows[0]["marginal_rank2_per_100_oku_yen"] == "-100"  # a number, not '-100
+    assert "'-" not in "\n".join(lines)
+    assert verify_run(run).ok
+
+
+def test_only_text_is_neutralised() -> None:
+    for number in ("-100", "-1.5", "+3", "-2e5", "-.5"):
+        assert neutralise_cell(number) == number
+    for text in ("-1+cmd|' /C calc'!A0", "=1+1", "+事業", "@SUM(A1)", "-", "-x", "--1"):
+        assert neutralise_cell(text) == "'" + text
 
 
 def test_plan_name_cannot_escape_the_reports_folder(tmp_path: Path) -> None:

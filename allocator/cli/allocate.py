@@ -28,6 +28,8 @@ from allocator.cli.exits import (
 from allocator.cli.options import (
     CapBaseOption,
     FirstYearOption,
+    FloorFromOption,
+    FloorRatioOption,
     FloorsOption,
     GdpCaseOption,
     PlanOption,
@@ -76,7 +78,7 @@ def allocate_command(
             "Default: the plan's own [cap] ratio.",
         ),
     ] = None,
-    plan: PlanOption = Path("data"),
+    plan: PlanOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -110,6 +112,8 @@ def allocate_command(
         ),
     ] = None,
     floors: FloorsOption = None,
+    floor_ratio: FloorRatioOption = None,
+    floor_from: FloorFromOption = None,
     profile: ProfileOption = None,
     reference: ReferenceOption = None,
     lang: Annotated[
@@ -135,7 +139,7 @@ def allocate_command(
     worker = ReportWorker.start()
     try:
         from allocator.api import allocate
-        from allocator.plan.loading import Overrides
+        from allocator.plan.loading import Overrides, plan_folder
 
         base, base_year = parse_cap_base(cap_base)
         overrides = Overrides(
@@ -149,9 +153,13 @@ def allocate_command(
             gap=parse_gap(gap) if gap is not None else None,
             floors=floors,
             profile=profile,
+            floor_ratio=(
+                parse_cap(floor_ratio, option="--floor-ratio") if floor_ratio is not None else None
+            ),
+            floor_from=floor_from,
         )
         outcome = allocate(
-            plan,
+            plan_folder(plan),
             overrides,
             reports=reports,
             out=out,

@@ -22,7 +22,8 @@ Exit codes
 130 interrupted (Ctrl-C); nothing was written, unless the message names a folder that was
    already complete
 
-When several apply, the first in this order is used: 7, 5, 9, 0.
+When several apply, the first in this order is used: 7, 5, 9, 0. (8 is kept for "the output
+could not be written", issue 8.)
 """
 
 from __future__ import annotations

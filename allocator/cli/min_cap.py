@@ -28,7 +28,7 @@ from allocator.plan.cap import parse_cap
 
 def min_cap_command(
     ranks: Annotated[str, typer.Option("--ranks", help="Ranks to fund fully: 1-3, 1,2,3 or 1.")],
-    plan: PlanOption = Path("data"),
+    plan: PlanOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -61,7 +61,7 @@ def min_cap_command(
     """
     from allocator.api import min_cap
     from allocator.cli.render_analysis import ranks_text, render_min_cap
-    from allocator.plan.loading import Overrides
+    from allocator.plan.loading import Overrides, plan_folder
 
     try:
         wanted = parse_ranks(ranks)
@@ -70,7 +70,7 @@ def min_cap_command(
         if lang not in ("ja", "en"):
             raise UsageError("--lang", f"{lang!r} is not a language", "give ja or en")
         outcome = min_cap(
-            plan,
+            plan_folder(plan),
             wanted,
             resolution,
             Overrides(

@@ -26,7 +26,7 @@ from allocator.errors import AllocatorError
 
 
 def montecarlo_command(
-    plan: PlanOption = Path("data"),
+    plan: PlanOption = None,
     cap: Annotated[
         str | None, typer.Option("--cap", help="GDP-ratio cap (default: the plan's).")
     ] = None,
@@ -75,7 +75,7 @@ def montecarlo_command(
     from allocator.api_uncertainty import montecarlo
     from allocator.cli.render_uncertainty import render_montecarlo
     from allocator.plan.cap import parse_cap
-    from allocator.plan.loading import Overrides
+    from allocator.plan.loading import Overrides, plan_folder
 
     tick, close = progress_printer("montecarlo")
     try:
@@ -85,7 +85,7 @@ def montecarlo_command(
             time_limit_seconds=time_limit,
         )
         outcome = montecarlo(
-            plan, overrides, uncertainty=uncertainty, draws=draws, seed=seed,
+            plan_folder(plan), overrides, uncertainty=uncertainty, draws=draws, seed=seed,
             robust_years=robust_years, robust_scenarios=scenarios, reports=reports, out=out,
             resume=resume, lang=lang, workers=workers, scheduler=scheduler, progress=tick,
             say=lambda text: typer.echo(text, err=True),

@@ -43,7 +43,12 @@ CapBaseOption = Annotated[
 ]
 
 PlanOption = Annotated[
-    Path, typer.Option("--plan", help="Plan folder (with plan.toml) or the plan.toml file.")
+    Path | None,
+    typer.Option(
+        "--plan",
+        help="Plan folder (with plan.toml) or the plan.toml file. Default: $ALLOCATOR_PLAN, "
+        "else ./data, else the shipped plan (data/ of the repository allocate runs from).",
+    ),
 ]
 GdpCaseOption = Annotated[
     str | None,
@@ -73,6 +78,25 @@ ReferenceOption = Annotated[
         "--reference",
         help="An approved run folder: show the schedule closest to it (fewest 億円 moved) among "
         "those of equal value for every rank. Implies --profile reference.",
+    ),
+]
+FloorRatioOption = Annotated[
+    str | None,
+    typer.Option(
+        "--floor-ratio",
+        help="The ratio as a target as well as a ceiling: defence spending (baseline + new) at "
+        "least this share of GDP (2%, 0.02) in every fiscal year from --floor-from. A floor of "
+        "no single rank: when it cannot be met it gives way first, and the run says what the "
+        "programs and ceilings cannot absorb.",
+    ),
+]
+FloorFromOption = Annotated[
+    int | None,
+    typer.Option(
+        "--floor-from",
+        help="First fiscal year of --floor-ratio (default: the first year of the plan).",
+        min=1900,
+        max=2200,
     ),
 ]
 FloorsOption = Annotated[

@@ -287,8 +287,56 @@ def _shortfall_lines(outcome: Outcome, lang: str) -> list[str]:
                     cap, lang,
                 )
             )  # fmt: skip
+    lines += _ratio_target_lines(outcome, lang)
     lines.append("")
     return lines
+
+
+def _ratio_target_lines(outcome: Outcome, lang: str) -> list[str]:
+    """``--floor-ratio``: how much the target is missed by, and what cannot be absorbed."""
+    rt = outcome.result.ratio_target
+    plan = outcome.plan
+    if rt is None or plan.cap.floor_ratio is None:
+        return []
+    ratio = format_cap(plan.cap.floor_ratio)
+    short = rt.short
+    if not short:
+        return [
+            _t(
+                f"目標: 防衛費GDP比{ratio}以上を毎年度満たす",
+                f"target: defence at least {ratio} of GDP is met in every year",
+                lang,
+            )
+        ]
+    years = [y.fiscal_year for y in rt.years if y.short]
+    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+    out = [
+        _t(
+            f"目標: 防衛費GDP比{ratio}以上に{span}年度で合計 {short:,} 億円届かない",
+            f"target: defence at least {ratio} of GDP is missed in FY{span} by {short:,} 億円 "
+            "in all",
+            lang,
+        )
+    ]
+    for fam, key, amount in rt.raises:
+        out.append(
+            _t(
+                f"  保つには {fam} {key} を {amount:,} 億円引き上げる必要",
+                f"  keeping it would need {fam} {key} raised by {amount:,} 億円",
+                lang,
+            )
+        )
+    if rt.unabsorbed:
+        out.append(
+            _t(
+                f"  事業が吸収できない額 {rt.unabsorbed:,} 億円(上限をすべて引き上げても支出できる"
+                "事業がない)",
+                f"  the programs cannot absorb {rt.unabsorbed:,} 億円 of it, even with every "
+                "fiscal, area, phase and aggregate ceiling raised",
+                lang,
+            )
+        )
+    return out
 
 
 def _marginal_text(summary: Any) -> dict[int, str]:
@@ -300,7 +348,7 @@ def _marginal_text(summary: Any) -> dict[int, str]:
         parts = []
         for c in cols:
             text = row[c]
-            if text in ("", None) or float(text) == 0:
+            if text is None or pd.isna(text) or text == "" or float(text) == 0:
                 continue
             rank = c.removeprefix("marginal_rank").split("_")[0]
             parts.append(f"r{rank} {float(text):+,.0f}")

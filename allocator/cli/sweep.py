@@ -16,6 +16,8 @@ from allocator.cli.exits import fail
 from allocator.cli.options import (
     CapBaseOption,
     FirstYearOption,
+    FloorFromOption,
+    FloorRatioOption,
     FloorsOption,
     GdpCaseOption,
     PlanOption,
@@ -64,7 +66,7 @@ def sweep_command(
     step: Annotated[
         str, typer.Option("--step", help="Distance between caps: 0.1%, 0.001 or ０．１％.")
     ] = "0.1%",
-    plan: PlanOption = Path("data"),
+    plan: PlanOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -80,6 +82,8 @@ def sweep_command(
     first_year: FirstYearOption = None,
     years: YearsOption = None,
     floors: FloorsOption = None,
+    floor_ratio: FloorRatioOption = None,
+    floor_from: FloorFromOption = None,
     profile: ProfileOption = None,
     time_limit: Annotated[
         str | None,
@@ -118,7 +122,7 @@ def sweep_command(
     """
     from allocator.api import sweep
     from allocator.cli.render_analysis import render_sweep
-    from allocator.plan.loading import Overrides
+    from allocator.plan.loading import Overrides, plan_folder
 
     try:
         low, high = parse_cap_range(cap)
@@ -137,7 +141,7 @@ def sweep_command(
         tick, bar = _progress_printer(len(caps))
         try:
             outcome = sweep(
-                plan,
+                plan_folder(plan),
                 caps,
                 Overrides(
                     gdp_case=parse_gdp_case(gdp_case),
@@ -148,6 +152,12 @@ def sweep_command(
                     years=None if years is None else parse_years(years),
                     floors=floors,
                     profile=profile,
+                    floor_ratio=(
+                        parse_cap(floor_ratio, option="--floor-ratio")
+                        if floor_ratio is not None
+                        else None
+                    ),
+                    floor_from=floor_from,
                 ),
                 reports=reports,
                 out=out,

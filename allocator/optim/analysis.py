@@ -612,6 +612,115 @@ def more_cap(
 
 
 # ---------------------------------------------------------------------------------------------
+# the ratio as a target: what the caps, ceilings and programs cannot absorb
+
+CEILINGS = frozenset(
+    {"fiscal_year_cap", "fiscal_total_cap", "bound_high", "area_high", "phase_high"}
+)
+"""The ceilings that may be raised in the absorption question (the GDP cap never is)."""
+
+UNABSORBED_WEIGHT = 1000
+"""Weight of a 億円 the programs cannot absorb against a 億円 of ceiling raised: raise any
+ceiling before declaring money unabsorbable."""
+
+
+@dataclass(frozen=True)
+class RatioYear:
+    """One fiscal year of the ratio target: at least ``target`` 億円 of defence spending
+    (baseline + new), at most ``cap``; the schedule reaches ``reached``."""
+
+    fiscal_year: int
+    target: int
+    cap: int
+    reached: int
+
+    @property
+    def short(self) -> int:
+        return max(0, self.target - self.reached)
+
+    @property
+    def meets_cap(self) -> bool:
+        """Target and ceiling meet: defence spending can only be exactly at the cap (or the
+        target is above the cap: it cannot be met at all)."""
+        return self.target >= self.cap
+
+
+@dataclass(frozen=True)
+class RatioTarget:
+    """``--floor-ratio`` with the cap: per year, and what it would take to keep the target.
+
+    ``raises``: (family, key, 億円) — how far each ceiling would have to rise for the programs
+    to reach the target in every year (with the GDP cap as it is); ``unabsorbed``: the 億円
+    the programs cannot absorb even with every such ceiling raised (no program may spend more
+    in those years, within its window, per-year maximum and high), in all over the years
+    ``unabsorbed_years``; ``above_cap``: per year, the 億円 by which the target exceeds the cap
+    itself (the two cannot both hold)."""
+
+    years: tuple[RatioYear, ...]
+    status: str
+    raises: tuple[tuple[str, str, int], ...]
+    unabsorbed: int
+    unabsorbed_years: tuple[int, ...]
+    above_cap: dict[int, int]
+
+    @property
+    def short(self) -> int:
+        return sum(y.short for y in self.years)
+
+
+def ratio_target(plan: Plan, result: SolveResult, *, time_limit: float = 60.0) -> RatioTarget:
+    """The ratio target of ``plan`` against ``result``'s schedule, and one elastic solve: with
+    the target held as far as possible (each 億円 short weighs ``UNABSORBED_WEIGHT``) and the
+    fiscal, area, phase and aggregate ceilings allowed to rise (each 億円 weighs 1), the least
+    raise of each ceiling, and what no raise can absorb. Priorities play no part in it: it
+    answers whether the money could be spent at all. Raises ValueError without a floor ratio."""
+    if plan.cap.floor_ratio is None:
+        raise ValueError("the plan has no floor ratio")
+    defence = {p.program_id for p in plan.programs if plan.counts_toward_defense(p)}
+    new = {y: 0 for y in plan.fiscal_years}
+    for r in result.schedule.itertuples(index=False):
+        if str(r.program_id) in defence:
+            new[int(r.fiscal_year)] += int(r.amount_oku_yen)
+    years: list[RatioYear] = []
+    above: dict[int, int] = {}
+    for y in plan.fiscal_years:
+        target = plan.ratio_floor_oku_yen(y)
+        if target is None:
+            continue
+        cap = plan.cap_oku_yen(y)
+        years.append(RatioYear(y, target, cap, plan.baseline(y) + new[y]))
+        if target > cap:
+            above[y] = target - cap
+    priority = plan.model_copy(
+        update={"solver": plan.solver.model_copy(update={"floors": "priority"})}
+    )
+    m = build_model(priority, elastic=CEILINGS)
+    ratio_keys = [k for k in m.shortfall if k[0] == "ratio_floor"]
+    objective = m.linear_sum(
+        [*m.slacks.values(), *(UNABSORBED_WEIGHT * m.shortfall[k] for k in ratio_keys)]
+    )
+    status, slacks = minimise(m, objective, time_limit)
+    if status not in ("optimal", "time_limit"):
+        return RatioTarget(tuple(years), status, (), 0, (), above)
+    short = values({k: m.shortfall[k] for k in ratio_keys})
+    raises = tuple(
+        (family, str(index[0]), math.ceil(v - 1e-6))
+        for (family, index), v in sorted(slacks.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))
+        if v > 1e-6
+    )
+    per_year = {
+        int(str(k[1][0])): math.ceil(v - 1e-6) - above.get(int(str(k[1][0])), 0)
+        for k, v in short.items()
+        if v > 1e-6
+    }
+    # how the unabsorbable money splits between years is arbitrary (any split of the same total
+    # is as good): only the total is reported, over the years the schedule falls short
+    unabsorbed = sum(v for v in per_year.values() if v > 0)
+    short_years = tuple(y.fiscal_year for y in years if y.short)
+    return RatioTarget(tuple(years), status, raises, unabsorbed, short_years, above)
+
+
+# ---------------------------------------------------------------------------------------------
 # 3. smallest cap that funds ranks fully
 
 
@@ -898,6 +1007,8 @@ __all__ = [
     "NO_CAP",
     "MinCapResult",
     "MoreCap",
+    "RatioTarget",
+    "RatioYear",
     "SweepPoint",
     "SweepResult",
     "YearNeed",
@@ -905,6 +1016,7 @@ __all__ = [
     "marginal_values",
     "min_cap",
     "more_cap",
+    "ratio_target",
     "set_cap",
     "sweep",
     "sweep_rebuild",

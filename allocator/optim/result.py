@@ -92,6 +92,9 @@ class SolveResult:
     marginal: pd.DataFrame | None = None
     more_cap: Any = None
     """What 0.1 % of GDP more cap buys, re-solved (:class:`allocator.optim.analysis.MoreCap`)."""
+    ratio_target: Any = None
+    """With a floor ratio: the target per year and what cannot be absorbed
+    (:class:`allocator.optim.analysis.RatioTarget`)."""
     """Value per rank of 100 億円 more cap, per fiscal year (see
     :func:`allocator.optim.analysis.marginal_values`)."""
     vehicle_payments: pd.DataFrame | None = None

@@ -131,11 +131,10 @@ def floors_of(plan: Plan) -> list[Floor]:
         if need is None:
             continue
         ratio = plan.cap.floor_ratio
-        name = f"{y}年度 防衛費のGDP比 下限"
-        name_en = f"FY{y} defence ratio floor"
+        name, name_en = "防衛費のGDP比の下限", "defence ratio floor"
         if ratio is not None:
             pct = f"{float(ratio) * 100:g}%"
-            name, name_en = f"{y}年度 防衛費 GDP比{pct}以上", f"FY{y} defence at least {pct} of GDP"
+            name, name_en = f"防衛費 GDP比{pct}以上", f"defence at least {pct} of GDP"
         out.append(Floor("ratio_floor", y, name, name_en, need, None, y, y))
     return out
 

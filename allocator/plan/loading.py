@@ -11,6 +11,7 @@ or exits.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,6 +101,36 @@ class _Horizon:
         return year + self.shift
 
 
+PLAN_ENV = "ALLOCATOR_PLAN"
+"""Environment variable naming the plan folder used when ``--plan`` is not given."""
+
+SHIPPED_PLAN = Path(__file__).resolve().parents[2] / "data"
+"""The shipped plan: ``data/`` of the repository the package runs from (the editable install
+that ``scripts/setup.sh`` makes)."""
+
+
+def plan_folder(path: Path | None, *, cwd: Path | None = None) -> Path:
+    """The plan to load: ``path`` (``--plan``) when given; else ``$ALLOCATOR_PLAN``; else
+    ``./data`` when it holds a plan.toml; else the shipped plan. Raises UsageError, saying how
+    to point at a plan, when none of these exists (an installed copy without the repository)."""
+    if path is not None:
+        return path
+    env = os.environ.get(PLAN_ENV, "").strip()
+    if env:
+        return Path(env)
+    here = (cwd or Path.cwd()) / "data"
+    if (here / PLAN_FILE).is_file():
+        return here
+    if (SHIPPED_PLAN / PLAN_FILE).is_file():
+        return SHIPPED_PLAN
+    raise UsageError(
+        "--plan",
+        "no plan here (no data/plan.toml in this folder, and the shipped plan is not beside "
+        "the installed package)",
+        f"give --plan FOLDER (the shipped plan is data/ in the repository) or set {PLAN_ENV}",
+    )
+
+
 def resolve_plan_file(path: Path) -> Path:
     """``plan.toml`` of a plan folder (or the file itself).
 
@@ -146,7 +177,7 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
     groups = _groups(files, programs, notes)
     cap = _cap_settings(files, ov, cap_ratio, horizon)
     areas, phases, bounds = _bounds_for_horizon(
-        files.raw, horizon.moved, horizon.last_year, horizon.shortened, notes
+        files.raw, files.programs, horizon.moved, horizon.last_year, horizon.shortened, notes
     )
     contracts = contract_settings(files.raw.contracts, files.toml_path, horizon.shift)
     obligations = tuple(_shift_obligation(o, horizon.shift) for o in files.obligations)
@@ -528,11 +559,18 @@ def _input_files(files: _Files) -> tuple[tuple[str, str], ...]:
 
 
 def _bounds_for_horizon(
-    raw: RawFile, sy: Callable[[int], int], last_year: int, shortened: bool, notes: list[str]
+    raw: RawFile,
+    programs: list[Program],
+    sy: Callable[[int], int],
+    last_year: int,
+    shortened: bool,
+    notes: list[str],
 ) -> tuple[tuple[Area, ...], tuple[Phase, ...], tuple[AggregateBound, ...]]:
     """Areas, phases and bounds moved with the plan's start; with a horizon shorter than the
     plan's own, floors meant for money beyond the horizon are not applied (ceilings are): a
-    five-year run cannot owe a fifteen-year total."""
+    five-year run cannot owe a fifteen-year total. An area's floor applies when every program
+    of the area can be funded inside the horizon (its window, moved with the plan's start,
+    ends in it); a phase's or bound's when its years end in it."""
     phases = [
         p.model_copy(update={"first_year": sy(p.first_year), "last_year": sy(p.last_year)})
         for p in raw.phases
@@ -545,9 +583,14 @@ def _bounds_for_horizon(
     if not shortened:
         return tuple(areas), tuple(phases), tuple(bounds)
     dropped: list[str] = []
-    if any(a.low_oku_yen for a in areas):
-        areas = [a.model_copy(update={"low_oku_yen": None}) for a in areas]
-        dropped.append("areas")
+    beyond: dict[str, str] = {}  # area -> a program of it whose window ends after the horizon
+    for prog in programs:
+        if sy(prog.window_last_year) > last_year:
+            beyond.setdefault(prog.area, prog.program_id)
+    for i, a in enumerate(areas):
+        if a.low_oku_yen and a.id in beyond:
+            areas[i] = a.model_copy(update={"low_oku_yen": None})
+            dropped.append(f"area {a.id} ({beyond[a.id]} runs past it)")
     for i, p in enumerate(phases):
         if p.last_year > last_year and p.low_oku_yen:
             phases[i] = p.model_copy(update={"low_oku_yen": None})
@@ -606,4 +649,13 @@ def _shift_program(p: Program, shift: int) -> Program:
     return p.model_copy(update=update)
 
 
-__all__ = ["MULTI_PHASE", "PROGRAM_COLUMNS", "Overrides", "load_plan", "resolve_plan_file"]
+__all__ = [
+    "MULTI_PHASE",
+    "PLAN_ENV",
+    "PROGRAM_COLUMNS",
+    "SHIPPED_PLAN",
+    "Overrides",
+    "load_plan",
+    "plan_folder",
+    "resolve_plan_file",
+]

@@ -426,13 +426,14 @@ class Plan(_Frozen):
         return max(room, 0) if self.solver.floors == "priority" else room
 
     def ratio_floor_oku_yen(self, year: int) -> int | None:
-        """The least total defence spending in ``year`` (baseline + new), ⌈floor ratio × GDP of
-        the cap's base year⌉, when a floor ratio applies to ``year``; else None."""
+        """The least total defence spending in ``year`` (baseline + new), ⌊floor ratio × GDP of
+        the cap's base year⌋ — rounded down to 億円 like the cap, so that a target equal to the
+        cap can be met exactly — when a floor ratio applies to ``year``; else None."""
         c = self.cap
         if c.floor_ratio is None or year < (c.floor_from or self.first_year):
             return None
         exact = c.floor_ratio * self.gdp(self.cap_base_year(year))
-        return -((-exact.numerator) // exact.denominator)
+        return exact.numerator // exact.denominator
 
     def rank_of_area(self, area_id: str) -> int | None:
         """The rank whose ``[[ranks]] areas`` lists ``area_id`` (None if none or several)."""

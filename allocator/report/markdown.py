@@ -189,12 +189,29 @@ def more_cap_lines(data: RunData, lang: str) -> list[str]:
         out.append(f"- {more.status}")
         return out
     if not gains and not short:
-        out.append(
-            "- どの順位の価値も変わりません(上の表の上限以外のルールが各順位を制約しています)"
-            if ja
-            else "- no rank's value changes: the other limits in the table above hold every "
-            "rank back"
-        )
+        # the GDP cap may be reached in some years (the tie-break put money there) without
+        # holding any rank back: say so once, never "the cap binds" and "other rules bind"
+        at_cap = data.binding_years()
+        if at_cap:
+            years = year_ranges(at_cap, lang)
+            out.append(
+                f"- どの順位の価値も変わりません。GDP比上限には{years}に達していますが、どの順位も"
+                "制約していません(各順位を制約しているのは、上の表のほかの上限と、事業の上限額・"
+                "実施期間です)"
+                if ja
+                else f"- no rank's value changes: the GDP cap is reached in {years}, but holds "
+                "no rank back there; the other limits in the table above and the programs' "
+                "highs and windows do"
+            )
+        else:
+            out.append(
+                "- どの順位の価値も変わりません(GDP比上限にはどの年度も達していません。各順位を"
+                "制約しているのは、上の表の上限と、事業の上限額・実施期間です)"
+                if ja
+                else "- no rank's value changes: the GDP cap is not reached in any year; the "
+                "limits in the table above and the programs' highs and windows hold the ranks "
+                "back"
+            )
     for k, v in sorted(gains.items()):
         out.append(f"- {rank_label(k, lang)}: {_signed(v)} 億円")
     if short:
@@ -382,6 +399,94 @@ def _limits_md(data: RunData, lang: str) -> list[str]:
     return out
 
 
+RAISE_WORDS = {
+    "fiscal_total_cap": (
+        "計画期間の新規支出の上限",
+        "the ceiling on new spending over the horizon",
+    ),
+    "fiscal_year_cap": ("新規支出の年間上限", "the yearly ceiling on new spending"),
+    "bound_high": ("集計の上限", "the ceiling of bound"),
+    "area_high": ("分野の上限", "the ceiling of area"),
+    "phase_high": ("期間区分の上限", "the ceiling of phase"),
+}
+
+
+def ratio_target_lines(data: RunData, lang: str) -> list[str]:
+    """``--floor-ratio``: where target and cap meet, where the target is missed, and what the
+    programs and ceilings cannot absorb (plan.json ``ratio_target``)."""
+    ja = lang == "ja"
+    rt = data.record.ratio_target
+    if rt is None:
+        return []
+    out = [
+        "## GDP比の目標(下限)" if ja else "## The ratio as a target",
+        "",
+        (
+            f"防衛費(既存予算+新規)を{fy(rt.first_year, lang)}以降、GDPの{rt.ratio}以上とする"
+            f"目標(--floor-ratio)。上限は{data.cap_text}。"
+            if ja
+            else f"Target (--floor-ratio): defence spending (baseline + new) at least {rt.ratio} "
+            f"of GDP from {fy(rt.first_year, lang)}; the cap is {data.cap_text}."
+        ),
+        "",
+    ]
+    met = [y.fiscal_year for y in rt.years if not y.short_oku_yen]
+    short = [y for y in rt.years if y.short_oku_yen]
+    if rt.meets_cap:
+        years = year_ranges(list(rt.meets_cap), lang)
+        out.append(
+            f"- 目標と上限が一致する年度: {years}(目標を満たす年度では防衛費はちょうど上限の額)"
+            if ja
+            else f"- Target and cap meet: {years} (where the target is met there, defence "
+            "spending is exactly at the cap)"
+        )
+    if met:
+        out.append(
+            f"- 目標を満たす年度: {year_ranges(met, lang)}"
+            if ja
+            else f"- Target met: {year_ranges(met, lang)}"
+        )
+    if short:
+        total = sum(y.short_oku_yen for y in short)
+        years = year_ranges([y.fiscal_year for y in short], lang)
+        out.append(
+            f"- 目標に届かない年度: {years}、不足の合計 {cho_text(total, lang)}"
+            if ja
+            else f"- Target missed: {years}, by {cho_text(total, lang)} in all"
+        )
+        for fam, key, amount in rt.raises:
+            words = RAISE_WORDS.get(fam, (fam, fam))
+            name = words[0] if ja else words[1]
+            name += "" if fam.startswith("fiscal") else f" {key}"
+            out.append(
+                f"  - 目標を保つには{name}を {cho_text(amount, lang)} 引き上げる必要があります"
+                if ja
+                else f"  - keeping it would need {name} raised by {cho_text(amount, lang)}"
+            )
+        if rt.unabsorbed_oku_yen:
+            out.append(
+                f"  - 事業が吸収できない額: {cho_text(rt.unabsorbed_oku_yen, lang)}(財政・分野・"
+                "期間区分・集計の上限をすべて引き上げても、これらの年度に実施可能期間と上限額の"
+                "範囲で支出できる防衛の事業がありません)"
+                if ja
+                else "  - the programs cannot absorb "
+                f"{cho_text(rt.unabsorbed_oku_yen, lang)} of it even with every fiscal, area, "
+                "phase and aggregate ceiling raised: no defence "
+                "program may spend more in those years within its window and high"
+            )
+        if not rt.raises and not rt.unabsorbed_oku_yen:
+            out.append("  - —")
+    for y, v in sorted(rt.above_cap.items()):
+        out.append(
+            f"- {fy(int(y), lang)}: 目標が上限を {v:,} 億円上回っています(両立しません)"
+            if ja
+            else f"- {fy(int(y), lang)}: the target is above the cap by {v:,} 億円 "
+            "(both cannot hold)"
+        )
+    out.append("")
+    return out
+
+
 def _limits_not_reached(data: RunData, lang: str) -> list[str]:
     """The GDP cap and the yearly fiscal ceiling when the schedule does not reach them, with
     how close it comes (so that "the 6 兆円 a year ceiling" is always accounted for)."""
@@ -510,6 +615,7 @@ def report_markdown(data: RunData, lang: str) -> str:
 
     lines += _choice_md(data, lang)
     lines += _limits_md(data, lang)
+    lines += ratio_target_lines(data, lang)
 
     # marginal value
     lines += [

@@ -27,6 +27,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -116,6 +119,9 @@ def column_format(column: str, values: pd.Series) -> str | None:
 
 
 def style_header(ws: Worksheet, row: int, first_col: int, last_col: int) -> None:
+    """Style a table's header row; the sheet's first one is repeated on every printed page."""
+    if ws.print_title_rows is None:
+        ws.print_title_rows = f"{row}:{row}"
     for c in range(first_col, last_col + 1):
         cell = ws.cell(row=row, column=c)
         cell.font = _HEADER_FONT
@@ -162,6 +168,26 @@ def write_table(
     fit_columns(ws, widths)
     ws.row_dimensions[start_row].height = 32
     return cols
+
+
+def add_chart(ws: Worksheet, chart: Any, row: int) -> None:
+    """Anchor ``chart`` at column A of ``row``, starting a new printed page there, so that a
+    chart is never split across two pages (every chart is shorter than a landscape page)."""
+    if row > 1:
+        ws.row_breaks.append(Break(id=row - 1))
+    ws.add_chart(chart, f"A{row}")
+
+
+def page_setup(ws: Worksheet) -> None:
+    """Print sensibly: A4 landscape, every column on one page width (as many pages down as it
+    takes), narrow margins; header rows repeated (:func:`style_header`)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.print_options.horizontalCentered = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,7 +273,7 @@ def summary_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
     bar.legend.position = "b"
     bar.width = 26
     bar.height = 13
-    ws.add_chart(bar, f"A{total_row + 3}")
+    add_chart(ws, bar, total_row + 3)
 
 
 def schedule_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
@@ -385,7 +411,7 @@ def ranks_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
     chart.dataLabels.numFmt = "0.0%"
     chart.width = 20
     chart.height = 10
-    ws.add_chart(chart, f"A{n + 4}")
+    add_chart(ws, chart, n + 4)
 
 
 def marginal_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
@@ -871,7 +897,9 @@ def build_workbook(data: RunData, lang: str) -> Workbook:
     wb.remove(first)
     for sheet in SHEETS:
         if sheet.present(data):
-            sheet.write(wb.create_sheet(sheet.name(lang)), data, lang)
+            ws = wb.create_sheet(sheet.name(lang))
+            sheet.write(ws, data, lang)
+            page_setup(ws)
     when = _created_at(data)
     props = wb.properties
     props.created = when

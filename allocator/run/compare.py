@@ -1037,10 +1037,28 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
 # writing
 
 
+def compare_folder_name(labels: Sequence[str]) -> str:
+    """``compare-<labelA>-vs-<labelB>[-vs-...]``, the words the labels share at the start
+    written once (``compare-japan-defense-2026-cap2pct-vs-cap1.9pct``); a name too long is cut
+    between words (:func:`safe_name`), never after a dangling ``-vs``."""
+    names = [safe_name(x) for x in labels]
+    words = [x.split("-") for x in names]
+    n = 0  # whole words shared at the start
+    while all(len(w) > n + 1 and w[n] == words[0][n] for w in words):
+        n += 1
+    shared = "".join(f"{w}-" for w in words[0][:n])
+    if len(names) > 1 and shared and all(len(x) > len(shared) for x in names):
+        text = "compare-" + shared + "-vs-".join(x[len(shared) :] for x in names)
+    else:
+        text = "compare-" + "-vs-".join(names)
+    name = safe_name(text)
+    return name.removesuffix("-vs")
+
+
 def default_compare_dir(cmp: Comparison, reports: Path) -> Path:
-    """``reports/compare-<labelA>-vs-<labelB>[-vs-...]/``; if taken, the first free ``-2``,
-    ``-3``, ... (ASCII letters, digits, '.', '_' and '-' only, so it stays inside ``reports``)."""
-    return free_folder(Path(reports), safe_name("compare-" + "-vs-".join(cmp.labels)))
+    """``reports/<compare_folder_name>/``; if taken, the first free ``-2``, ``-3``, ... (ASCII
+    letters, digits, '.', '_' and '-' only, so it stays inside ``reports``)."""
+    return free_folder(Path(reports), compare_folder_name(cmp.labels))
 
 
 __all__ = [
@@ -1052,6 +1070,7 @@ __all__ = [
     "Row",
     "SolvedPlan",
     "compare",
+    "compare_folder_name",
     "comparison_table",
     "default_compare_dir",
     "diff_column",

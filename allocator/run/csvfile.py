@@ -44,16 +44,14 @@ RATIO_COLUMNS = frozenset({"cap_ratio", "gdp_ratio", "share_funded", "gap", "cap
 """CSV columns of ratios: read as floats even when a cell looks whole."""
 
 
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+"""A plain number: Excel reads it as a number, never as a formula."""
 
 
 def neutralise_cell(value: Any) -> Any:
-    """Prefix text that Excel would evaluate as a formula with ``'`` (CSV injection). A plain
-    number written as text (``-100`` in a column of values) is left alone: Excel reads it as the
-    number it is, and evaluates nothing."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        if _PLAIN_NUMBER.fullmatch(value):
-            return value
+    """Prefix text that Excel would evaluate as a formula with ``'`` (CSV injection). Numbers,
+    negative ones included, stay numbers (``-100``), so that a spreadsheet can sum them."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
         return "'" + value
     return value
 

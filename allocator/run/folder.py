@@ -82,11 +82,19 @@ _TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$")
 _PATH_MARGIN = 100
 """Bytes kept free below PATH_MAX for the names inside a run folder."""
 
+MAX_NAME = 80
+"""Longest folder name written (characters)."""
+
 
 def safe_name(text: str) -> str:
-    """A single folder-name component: ASCII letters, digits, '.', '_' and '-' only."""
+    """A single folder-name component: ASCII letters, digits, '.', '_' and '-' only, at most
+    :data:`MAX_NAME` characters; a longer one is cut at a '-' (between words, never inside
+    one) unless its first word alone is too long."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-_") or "plan"
-    return name[:80]
+    if len(name) <= MAX_NAME:
+        return name
+    at = name.rfind("-", 0, MAX_NAME + 1)
+    return (name[:at] if at > 0 else name[:MAX_NAME]).rstrip(".-_")
 
 
 def free_folder(parent: Path, base: str) -> Path:

@@ -208,6 +208,33 @@ class MoreCapRecord(_Strict):
     base_shortfall_oku_yen: int
 
 
+class RatioYearRecord(_Strict):
+    fiscal_year: int
+    target_oku_yen: int
+    """At least this much defence spending (baseline + new)."""
+    cap_oku_yen: int
+    reached_oku_yen: int
+    short_oku_yen: int
+
+
+class RatioTargetRecord(_Strict):
+    """``--floor-ratio``: the target per year, where it meets the cap, and what it would take."""
+
+    ratio: str
+    """The floor ratio as written (``2%``)."""
+    first_year: int
+    years: tuple[RatioYearRecord, ...]
+    meets_cap: tuple[int, ...]
+    """Years where target and cap meet (defence can only be exactly at the cap)."""
+    status: str
+    raises: tuple[tuple[str, str, int], ...]
+    """(family, id, 億円): how far each ceiling would have to rise for the target to hold."""
+    unabsorbed_oku_yen: int
+    """What the programs cannot absorb even with every such ceiling raised."""
+    short_years: tuple[int, ...]
+    above_cap: dict[str, int]
+
+
 class BlockedRecord(_Strict):
     """A program that cannot be funded at this cap even alone: it needs ``need_oku_yen`` in
     ``first_year``..``last_year`` where the caps leave ``room_oku_yen``."""
@@ -294,6 +321,7 @@ class RunRecord(_Strict):
     tiebreak: TiebreakRecord | None = None
     more_cap: MoreCapRecord | None = None
     """What 0.1 % of GDP more cap buys, per rank, re-solved."""
+    ratio_target: RatioTargetRecord | None = None
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -334,6 +362,7 @@ class RunRecord(_Strict):
             if result.has_plan
             else (),
             more_cap=_more_cap_record(result.more_cap),
+            ratio_target=_ratio_record(plan, result.ratio_target),
             tiebreak=TiebreakRecord(
                 profile=plan.solver.profile,
                 reference=options.reference,
@@ -456,7 +485,7 @@ class RunRecord(_Strict):
         data = _finite(self.model_dump(mode="json"))
         for key in (
             "explanation", "explanation_ja", "verification", "marginal", "files", "tiebreak",
-            "more_cap",
+            "more_cap", "ratio_target",
         ):  # fmt: skip
             if data[key] is None:
                 del data[key]
@@ -576,6 +605,31 @@ def _more_cap_record(more: Any) -> MoreCapRecord | None:
         gains={str(k): float(v) for k, v in sorted(more.gains.items())},
         shortfall_oku_yen=more.shortfall_oku_yen,
         base_shortfall_oku_yen=more.base_shortfall_oku_yen,
+    )
+
+
+def _ratio_record(plan: Plan, target: Any) -> RatioTargetRecord | None:
+    if target is None or plan.cap.floor_ratio is None:
+        return None
+    return RatioTargetRecord(
+        ratio=format_cap(plan.cap.floor_ratio),
+        first_year=plan.cap.floor_from or plan.first_year,
+        years=tuple(
+            RatioYearRecord(
+                fiscal_year=y.fiscal_year,
+                target_oku_yen=y.target,
+                cap_oku_yen=y.cap,
+                reached_oku_yen=y.reached,
+                short_oku_yen=y.short,
+            )
+            for y in target.years
+        ),
+        meets_cap=tuple(y.fiscal_year for y in target.years if y.meets_cap),
+        status=target.status,
+        raises=tuple(target.raises),
+        unabsorbed_oku_yen=target.unabsorbed,
+        short_years=tuple(target.unabsorbed_years),
+        above_cap={str(k): v for k, v in target.above_cap.items()},
     )
 
 

@@ -146,7 +146,9 @@ def summary_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         )
         for rank in wide.columns:
             col = f"marginal_rank{rank}_per_100_oku_yen"
-            df[col] = [_num(wide.loc[y, rank]) if y in wide.index else "" for y in df.fiscal_year]
+            df[col] = _whole_or_float(
+                [float(wide.loc[y, rank]) if y in wide.index else None for y in df.fiscal_year]
+            )
         if "valid_up_to_oku_yen" in result.marginal:
             per_year = result.marginal.groupby("fiscal_year")
             valid = per_year["valid_up_to_oku_yen"].first()

@@ -39,8 +39,8 @@ def floor_totals(
 
     Areas, phases and bounds sum their programs as the area/phase/bound rules do (payments,
     or ``contracts`` for one on the contract basis); the ratio floor of a year is baseline +
-    obligations already owed + new defence payments against ⌈floor ratio × GDP of the cap's
-    base year⌉, from ``floor_from`` on.
+    obligations already owed + new defence payments against ⌊floor ratio × GDP of the cap's
+    base year⌋ (rounded down like the cap), from ``floor_from`` on.
     """
 
     def counted(basis: str) -> Amounts:
@@ -77,7 +77,7 @@ def floor_totals(
                 continue
             base_year = plan.cap.base_year if plan.cap.base == "fixed_year" else y
             exact = Fraction(ratio) * dict(plan.gdp_oku_yen)[base_year or y]
-            need = -((-exact.numerator) // exact.denominator)  # rounded up: at least that share
+            need = exact.numerator // exact.denominator  # rounded down, like the cap
             achieved = plan.baseline(y) + owed.get(y, 0) + year_total(amounts, y, defence)
             out[("ratio_floor", str(y))] = (need, achieved)
     return out
