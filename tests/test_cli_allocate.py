@@ -260,7 +260,8 @@ def test_plan_folder_order_and_the_message_when_there_is_none(
     monkeypatch.setattr(loading, "SHIPPED_PLAN", tmp_path / "absent")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "plan.toml").unlink()
-    code, out = allocate("--cap", "2%", "--out", str(tmp_path / "run"))
+    result = runner.invoke(app, ["--cap", "2%", "--out", str(tmp_path / "run")])  # no --plan
+    code, out = result.exit_code, result.output
     assert code == 2, out
     assert "give --plan FOLDER" in out and PLAN_ENV in out and "Traceback" not in out
     assert not (tmp_path / "run").exists()
