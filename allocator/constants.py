@@ -126,6 +126,14 @@ FAMILIES: dict[str, Family] = {
                "新規支出の伸びは上限以内"),
         Family("priority_hold", "priority", "a higher rank keeps the value it reached",
                "上位の順位は達成した価値を保つ"),
+        Family("actual", "program",
+               "in a re-plan, a fixed year's money is what was executed",
+               "再計画では確定年度の配分は執行実績額"),
+        Family("actual_funded", "program", "a program with money executed stays funded",
+               "執行実績のある事業は実施を継続する"),
+        Family("indicator_target", "floor",
+               "an indicator meets its target by a year (a target that is a rule)",
+               "指標は目標年度までに目標水準を満たす"),
     )
 }  # fmt: skip
 """Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""

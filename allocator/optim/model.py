@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allocator.optim.families.actuals import define_actuals, settle_actuals
 from allocator.optim.families.aggregates import (
     define_aggregate_bounds,
     define_area_bounds,
@@ -24,6 +25,7 @@ from allocator.optim.families.aggregates import (
 )
 from allocator.optim.families.caps import define_fiscal_caps, define_gdp_cap
 from allocator.optim.families.groups import DEFINE_GROUPS
+from allocator.optim.families.indicators import define_indicator_targets
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,
@@ -37,6 +39,7 @@ from allocator.plan.schema import Plan
 
 BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_allocations,
+    define_actuals,
     define_program_ranges,
     define_mandatory,
     define_ramps,
@@ -47,6 +50,8 @@ BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_aggregate_bounds,
     define_gdp_cap,
     define_fiscal_caps,
+    define_indicator_targets,
+    settle_actuals,
     define_priorities,
 )
 """The families, in the order they are added (variables first, priorities last)."""

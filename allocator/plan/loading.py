@@ -24,6 +24,13 @@ from allocator.plan.checks import check_groups, check_plan
 from allocator.plan.consistency import check_rank_areas, check_year_keys
 from allocator.plan.csvfile import CsvTable
 from allocator.plan.groups import groups_from_toml, groups_in_horizon
+from allocator.plan.indicators import (
+    check_indicators,
+    check_output_programs,
+    indicators_from_toml,
+    read_outputs,
+    shift_ranks,
+)
 from allocator.plan.programs import PROGRAM_COLUMNS, read_gdp, read_programs
 from allocator.plan.schema import (
     MULTI_PHASE,
@@ -32,6 +39,7 @@ from allocator.plan.schema import (
     CapSettings,
     FiscalCaps,
     Group,
+    Output,
     Phase,
     Plan,
     Program,
@@ -68,6 +76,9 @@ class _Files:
     programs_table: CsvTable
     gdp_cases: dict[str, dict[int, int]]
     gdp_table: CsvTable
+    outputs: list[Output]
+    outputs_table: CsvTable | None
+    """``outputs.csv`` when plan.toml names one (``[plan] outputs``)."""
 
 
 @dataclass(frozen=True)
@@ -147,12 +158,14 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         baseline_source=files.raw.baseline.source,
         fiscal=_fiscal(files, horizon),
         solver=_solver(files.raw, ov),
-        ranks=tuple(files.raw.ranks),
+        ranks=shift_ranks(files.raw.ranks, horizon.shift),
         areas=areas,
         phases=phases,
         bounds=bounds,
         groups=groups,
         programs=tuple(programs),
+        indicators=indicators_from_toml(files.raw.indicators, horizon.shift),
+        outputs=tuple(files.outputs),
         gdp_oku_yen=_gdp(files, gdp_case, horizon, cap),
         gdp_cases=tuple(sorted(files.gdp_cases)),
         input_hash=_input_hash(files, cap, horizon, gdp_case, ov),
@@ -164,6 +177,11 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         toml_path=files.toml_path,
         programs_path=files.programs_table.path,
         clipped=horizon.shortened,
+    )
+    check_indicators(
+        plan,
+        files.toml_path,
+        files.outputs_table.path if files.outputs_table is not None else None,
     )
     check_rank_areas(
         files.raw.ranks,
@@ -182,9 +200,9 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
 def _read_files(toml_path: Path) -> _Files:
     raw, toml_bytes = read_toml(toml_path)
     folder = toml_path.parent
-    for key in ("programs", "gdp"):
+    for key in ("programs", "gdp", "outputs"):
         rel = getattr(raw.plan, key)
-        if not _inside(rel):
+        if rel is not None and not _inside(rel):
             raise PlanError(
                 toml_path,
                 f"[plan] {key} = {rel!r} points outside the plan folder",
@@ -193,7 +211,22 @@ def _read_files(toml_path: Path) -> _Files:
             )
     programs, programs_table = read_programs(folder / raw.plan.programs)
     gdp_cases, gdp_table = read_gdp(folder / raw.plan.gdp)
-    return _Files(toml_path, raw, toml_bytes, programs, programs_table, gdp_cases, gdp_table)
+    outputs: list[Output] = []
+    outputs_table = None
+    if raw.plan.outputs is not None:
+        outputs, outputs_table = read_outputs(folder / raw.plan.outputs)
+        check_output_programs(outputs, {p.program_id for p in programs}, outputs_table.path)
+    return _Files(
+        toml_path,
+        raw,
+        toml_bytes,
+        programs,
+        programs_table,
+        gdp_cases,
+        gdp_table,
+        outputs,
+        outputs_table,
+    )
 
 
 def _plan_cap(files: _Files) -> Fraction:
@@ -382,6 +415,8 @@ def _input_hash(
     digest = hashlib.sha256()
     for blob in (files.toml_bytes, files.programs_table.raw, files.gdp_table.raw):
         digest.update(hashlib.sha256(blob).digest())
+    if files.outputs_table is not None:  # only when there is one: older hashes stay the same
+        digest.update(hashlib.sha256(files.outputs_table.raw).digest())
     settings = (
         str(cap.ratio),
         horizon.first_year,
@@ -397,13 +432,16 @@ def _input_hash(
 
 
 def _input_files(files: _Files) -> tuple[tuple[str, str], ...]:
-    """(path on disk, name inside the plan folder) of the three files, plan.toml first."""
+    """(path on disk, name inside the plan folder) of the plan's files, plan.toml first."""
     raw = files.raw.plan
-    return (
+    found = [
         (str(files.toml_path), PLAN_FILE),
         (str(files.programs_table.path), raw.programs),
         (str(files.gdp_table.path), raw.gdp),
-    )
+    ]
+    if files.outputs_table is not None and raw.outputs is not None:
+        found.append((str(files.outputs_table.path), raw.outputs))
+    return tuple(found)
 
 
 def _bounds_for_horizon(

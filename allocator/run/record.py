@@ -317,8 +317,15 @@ def _rank_values(plan: Plan, result: SolveResult) -> dict[int, float]:
         return result.rank_values()
     from allocator.plan.values import rank_values
 
+    from allocator.plan.indicators import cells_of
+
     totals = result.schedule.groupby("program_id")["amount_oku_yen"].sum()
-    return rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded)
+    cells = cells_of(
+        (str(r.program_id), int(r.fiscal_year), int(r.amount_oku_yen),
+         None if _missing(r.units) else int(r.units))
+        for r in result.schedule.itertuples(index=False)
+    )  # fmt: skip
+    return rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded, cells)
 
 
 def _marginal(result: SolveResult) -> dict[str, dict[str, float]] | None:

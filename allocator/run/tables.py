@@ -147,7 +147,12 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
     sched = result.schedule
     totals = sched.groupby("program_id")["amount_oku_yen"].sum() if len(sched) else {}
     values = (
-        rank_values(plan, {str(k): int(v) for k, v in totals.items()}, result.funded)
+        rank_values(
+            plan,
+            {str(k): int(v) for k, v in totals.items()},
+            result.funded,
+            schedule_cells(sched),
+        )
         if result.has_plan
         else result.rank_values()
     )
@@ -176,6 +181,17 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def schedule_cells(schedule: pd.DataFrame) -> dict[tuple[str, int], tuple[int, int | None]]:
+    """{(program_id, fiscal_year): (億円, units)} of a solve's schedule (nonzero rows)."""
+    return {
+        (str(r.program_id), int(r.fiscal_year)): (
+            int(r.amount_oku_yen),
+            None if pd.isna(r.units) else int(r.units),
+        )
+        for r in schedule.itertuples(index=False)
+    }
 
 
 def _num(x: float | None) -> str:
