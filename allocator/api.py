@@ -165,6 +165,28 @@ def allocate(
     )
 
 
+def persistence(
+    plan: Plan,
+    approved_run: Path,
+    *,
+    marginal: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[SolveResult, str]:
+    """Solve the re-plan ``plan`` (years before ``--from`` fixed to the actuals) with the strict
+    priority and, among the schedules of equal value at every rank, choose the one closest to
+    the approved run in ``approved_run`` (fewest 億円 moved: persistence). Returns the result
+    and a one-line description of the tie-break used (recorded in plan.json ``replan.tiebreak``).
+
+    On branch issue-11 this uses what exists: the plan's own tie-break (money as early as the
+    rules allow), which does not look at the approved run. The lead wires it to issue 9's
+    reference profile (``--profile reference --reference APPROVED_RUN``,
+    ``allocator/optim/tiebreak.py``) when merging: the only place to change.
+    """
+    del approved_run  # read by issue 9's reference profile once wired
+    result = solve_plan(plan, marginal=marginal, progress=progress)
+    return result, "earliness (the plan's own tie-break; not yet the closest to the approved run)"
+
+
 def _solve_or_explain(
     plan: Plan, times: dict[str, float], progress: Callable[[str], None] | None
 ) -> tuple[SolveResult, list[str]]:
@@ -447,6 +469,7 @@ __all__ = [
     "allocate",
     "compare",
     "min_cap",
+    "persistence",
     "solve_plan",
     "sweep",
     "verify",

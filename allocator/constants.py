@@ -47,6 +47,13 @@ WORKBOOK = "report.xlsx"
 CHARTS_DIR = "charts"
 AREA_CHART = "allocation_by_area.png"
 RANK_CHART = "funding_by_rank.png"
+INDICATORS_CSV = "indicators.csv"
+"""Indicator trajectories per fiscal year (plans with ``[[indicators]]``)."""
+INDICATOR_CHART = "indicators.png"
+VARIANCE_CSV = "variance.csv"
+"""A re-plan: planned, executed and re-planned per program, area, rank and year, and why."""
+EVALUATION_MD = "evaluation.md"
+"""A re-plan: the year's evaluation (年次評価) for a director."""
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make Excel evaluate a text cell as a formula (CSV injection)."""

@@ -462,7 +462,9 @@ def rank_indicator_value(plan: Plan, rank: Rank, cells: Cells) -> Fraction:
     return value
 
 
-def cells_of(rows: Iterable[tuple[str, int, int, int | None]]) -> dict[tuple[str, int], tuple[int, int | None]]:
+def cells_of(
+    rows: Iterable[tuple[str, int, int, int | None]],
+) -> dict[tuple[str, int], tuple[int, int | None]]:
     """{(program_id, fiscal_year): (億円, units)} from (program_id, year, 億円, units) rows."""
     return {(pid, int(y)): (int(a), None if u is None else int(u)) for pid, y, a, u in rows}
 

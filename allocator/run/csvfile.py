@@ -26,6 +26,8 @@ TEXT_COLUMNS = frozenset(
         "mandatory",
         "counts_toward_defense",
         "status",
+        "indicator",
+        "subject",
     }
 )
 """CSV columns always read as text (an id such as ``007`` must not become a number)."""

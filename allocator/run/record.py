@@ -133,6 +133,55 @@ class VerificationRecord(_Strict):
         return sum(self.checked.values())
 
 
+class BreachRecord(_Strict):
+    """A rule the executed amounts already break (:class:`allocator.plan.actuals.Breach`)."""
+
+    rule: str
+    subject: str
+    fiscal_year: int | None
+    excess_oku_yen: int
+    action: str
+    """``past``, ``ceiling_reached`` or ``floor_missed``."""
+    message: str
+    message_ja: str
+
+
+class ReplanStep(_Strict):
+    """One step of a re-plan's decomposition: the plan re-solved with one more reason
+    (``actuals``, ``gdp``, ``caps``, ``plan``) applied; ``moved_oku_yen`` is Σ|Δ| against
+    the step before."""
+
+    reasons: tuple[str, ...]
+    status: str
+    moved_oku_yen: int
+
+
+class ReplanRecord(_Strict):
+    """Where a re-plan comes from: the approved run, the actuals, and what it changed."""
+
+    approved_run: str
+    """The approved run folder as given on the command line."""
+    approved_plan_json_sha256: str
+    """SHA-256 of the approved run's plan.json (copied as inputs/approved_plan.json)."""
+    approved_input_hash: str
+    approved_created_at: str
+    actuals_file: str
+    """The actuals file as given (copied as inputs/actuals.csv)."""
+    actuals_sha256: str
+    from_year: int
+    """The first fiscal year planned again; the years before it are fixed to the actuals."""
+    tiebreak: str
+    """How the schedule closest to the approved plan was chosen among equal-value ones."""
+    moved_oku_yen: int
+    """Σ |re-planned − approved| over programs and the years from ``from_year``."""
+    executed_gap_oku_yen: int
+    """Σ |executed − approved| over programs and the fixed years."""
+    breaches: tuple[BreachRecord, ...] = ()
+    steps: tuple[ReplanStep, ...] = ()
+    purpose: Literal["replan", "evaluate"] = "replan"
+    """``evaluate``: the folder of ``allocate evaluate`` (report.md is the year's evaluation)."""
+
+
 Allocation = tuple[str, int, int, int | None]
 """(program_id, fiscal_year, 億円, units or None)."""
 
@@ -164,6 +213,9 @@ class RunRecord(_Strict):
     files: dict[str, str] | None = None
     """{path inside the run folder: SHA-256} of every file but plan.json, seal.json and
     inputs/ (see :mod:`allocator.run.digests`); written last, when the folder is sealed."""
+    replan: ReplanRecord | None = None
+    """A re-plan (``allocate replan``, ``allocate evaluate``): the approved run and the actuals
+    it comes from."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -252,7 +304,7 @@ class RunRecord(_Strict):
         """The record as JSON text: strict JSON (no ``NaN`` or ``Infinity``; a non-finite
         number, such as a stage's missing bound, is written as null)."""
         data = _finite(self.model_dump(mode="json"))
-        for key in ("explanation", "verification", "marginal", "files"):
+        for key in ("explanation", "verification", "marginal", "files", "replan"):
             if data[key] is None:
                 del data[key]
         return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
@@ -315,9 +367,8 @@ def _rank_values(plan: Plan, result: SolveResult) -> dict[int, float]:
     later stage may add value within the holds, and the record states what the plan gives)."""
     if not result.has_plan:
         return result.rank_values()
-    from allocator.plan.values import rank_values
-
     from allocator.plan.indicators import cells_of
+    from allocator.plan.values import rank_values
 
     totals = result.schedule.groupby("program_id")["amount_oku_yen"].sum()
     cells = cells_of(
@@ -362,4 +413,11 @@ def _missing(value: Any) -> bool:
         return True
 
 
-__all__ = ["RecordError", "RunOptions", "RunRecord"]
+__all__ = [
+    "BreachRecord",
+    "RecordError",
+    "ReplanRecord",
+    "ReplanStep",
+    "RunOptions",
+    "RunRecord",
+]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from allocator.constants import (
     EXPLANATION_TXT,
+    INDICATORS_CSV,
     INPUTS_DIR,
     PROGRAMS_CSV,
     RANKS_CSV,
@@ -73,6 +74,12 @@ def write_run_files(
         write_csv(summary_table(plan, result), folder / SUMMARY_CSV)
         write_csv(programs_table(plan, result), folder / PROGRAMS_CSV)
         write_csv(ranks_table(plan, result), folder / RANKS_CSV)
+        if plan.indicators:
+            from allocator.run.indicators import indicators_table
+            from allocator.run.tables import schedule_cells
+
+            cells = schedule_cells(result.schedule)
+            write_csv(indicators_table(plan, cells), folder / INDICATORS_CSV)
     if explanation:
         (folder / EXPLANATION_TXT).write_text("\n".join(explanation) + "\n", encoding="utf-8")
     record.write(folder)

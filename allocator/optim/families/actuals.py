@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from allocator.optim.handles import ModelHandles
-from allocator.plan.actuals import CEILING_FAMILIES, FLOOR_FAMILIES, fixed_cells, past_breaches
+from allocator.plan.breaches import CEILING_FAMILIES, FLOOR_FAMILIES, fixed_cells, past_breaches
 
 PAST_YEAR_AT: dict[str, int] = {
     "year_max": 1,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from allocator.constants import (
+    INDICATORS_CSV,
     NO_PLAN_STATUSES,
     PLAN_JSON,
     PROGRAMS_CSV,
@@ -22,6 +23,12 @@ from allocator.constants import (
 )
 from allocator.plan.schema import Plan
 from allocator.run.record import RunRecord
+from allocator.run.verify.actual_rules import (
+    approved_record,
+    attach_actuals,
+    check_actuals,
+    set_aside_past,
+)
 from allocator.run.verify.aggregate_rules import (
     check_aggregate_bound,
     check_area_bound,
@@ -48,6 +55,12 @@ from allocator.run.verify.files import (
     reload_plan,
 )
 from allocator.run.verify.group_rules import check_groups
+from allocator.run.verify.indicator_rules import (
+    INDICATOR_TABLE_COLUMNS,
+    check_indicator_table,
+    check_indicator_targets,
+    indicator_rank_values,
+)
 from allocator.run.verify.integrity import check_file_digests, check_seal
 from allocator.run.verify.outputs import (
     check_input_files,
@@ -107,6 +120,8 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     if sealed:
         check_file_digests(run_dir, record, t)
     plan = reload_plan(run_dir, record, t)
+    if plan is not None:
+        plan = attach_actuals(run_dir, record, plan, t)  # a re-plan: its fixed years
     if plan is None:
         return t.report(signature)
     check_input_files(run_dir, record, t)
@@ -144,6 +159,12 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     check_fiscal_year_cap(plan, amounts, t)
     check_fiscal_total_cap(plan, amounts, t)
     check_fiscal_growth(plan, amounts, t)
+    set_aside_past(plan, amounts, t)  # a re-plan: what only the actuals break is a fact
+    check_actuals(plan, rows, approved_record(run_dir, record, t), record, t)
+    check_indicator_targets(plan, rows, t)
+    if plan.indicators:
+        table = read_table(run_dir / INDICATORS_CSV, INDICATOR_TABLE_COLUMNS, t)
+        check_indicator_table(plan, rows, table, t)
     if summary is not None:
         check_summary(plan, amounts, summary, t)
         check_marginal_columns(plan, record, summary, t)
@@ -151,7 +172,9 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
         check_programs_table(plan, amounts, programs, t)
         check_program_sources(plan, programs, t)
     check_plan_json(plan, record, rows, funded, t)
-    check_rank_values(plan, record, schedule_rank_values(plan, amounts, funded), t)
+    values = schedule_rank_values(plan, amounts, funded)
+    values.update(indicator_rank_values(plan, rows))  # ranks valued by an indicator
+    check_rank_values(plan, record, values, t)
     if ranks is not None:
         check_ranks_table(plan, amounts, funded, record, ranks, t)
     return t.report(signature)
