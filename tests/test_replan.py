@@ -182,3 +182,29 @@ def test_bad_actuals_are_refused_before_anything_is_written(
     assert where in str(err.value)
     assert "bad.csv" in str(err.value)
     assert not (tmp_path / "replan").exists()
+
+
+def test_verify_finds_a_fixed_year_off_the_actuals_and_a_wrong_variance(
+    approved: Path, tmp_path: Path
+) -> None:
+    actuals = write_actuals(tmp_path / "actuals.csv", {("P1", 2026): 1200, ("P2", 2026): 700})
+    run = replan(approved, actuals, 2027, out=tmp_path / "replan").run_dir
+    assert run is not None
+    variance = run / VARIANCE_CSV
+    text = variance.read_text(encoding="utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("total,total,,,2026,"))
+    lines[at] = lines[at].replace(",1900,1900,", ",1900,1800,")
+    assert lines[at] != text.splitlines(keepends=True)[at]
+    variance.write_text("".join(lines), encoding="utf-8-sig")
+    report = verify_run(run, sealed=False)
+    assert [v.rule for v in report.violations] == ["variance"], report.violations
+    variance.write_text(text, encoding="utf-8-sig")
+    schedule_csv = run / "schedule.csv"
+    rows = schedule_csv.read_text(encoding="utf-8-sig")
+    assert "2026,P1,事業P1,Program P1,A,all,1,1200," in rows
+    schedule_csv.write_text(
+        rows.replace("Program P1,A,all,1,1200,", "Program P1,A,all,1,1000,"), encoding="utf-8-sig"
+    )
+    rules = {v.rule for v in verify_run(run, sealed=False).violations}
+    assert "actual" in rules

@@ -20,13 +20,16 @@ from allocator.constants import (
     RANKS_CSV,
     SCHEDULE_CSV,
     SUMMARY_CSV,
+    VARIANCE_CSV,
 )
 from allocator.plan.schema import Plan
 from allocator.run.record import RunRecord
 from allocator.run.verify.actual_rules import (
+    VARIANCE_TABLE_COLUMNS,
     approved_record,
     attach_actuals,
     check_actuals,
+    check_variance_table,
     set_aside_past,
 )
 from allocator.run.verify.aggregate_rules import (
@@ -160,7 +163,11 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     check_fiscal_total_cap(plan, amounts, t)
     check_fiscal_growth(plan, amounts, t)
     set_aside_past(plan, amounts, t)  # a re-plan: what only the actuals break is a fact
-    check_actuals(plan, rows, approved_record(run_dir, record, t), record, t)
+    approved = approved_record(run_dir, record, t)
+    check_actuals(plan, rows, approved, record, t)
+    if record.replan is not None and approved is not None:
+        table = read_table(run_dir / VARIANCE_CSV, VARIANCE_TABLE_COLUMNS, t)
+        check_variance_table(plan, rows, approved, table, t)
     check_indicator_targets(plan, rows, t)
     if plan.indicators:
         table = read_table(run_dir / INDICATORS_CSV, INDICATOR_TABLE_COLUMNS, t)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from allocator.constants import INPUTS_DIR
+from allocator.constants import INPUTS_DIR, VARIANCE_CSV
 from allocator.errors import AllocatorError
 from allocator.formatting import fy, oku
 from allocator.plan.actuals import ACTUALS_NAME, read_actuals, with_actuals
 from allocator.plan.schema import MULTI_PHASE, Plan, Program
 from allocator.run.record import RecordError, RunRecord
-from allocator.run.verify.common import Amounts, total_of
+from allocator.run.verify.common import Amounts, Table, int_cell, text_cell, total_of
 from allocator.run.verify.files import ScheduleRow
 from allocator.run.verify.tally import Tally, Violation
 
@@ -147,6 +147,106 @@ def check_actuals(
             )
 
 
+VARIANCE_TABLE_COLUMNS = (
+    "level",
+    "subject",
+    "fiscal_year",
+    "fixed",
+    "planned_oku_yen",
+    "executed_oku_yen",
+    "replanned_oku_yen",
+    "change_oku_yen",
+    "reasons",
+)
+_REASON_CODES = frozenset({"actuals", "gdp", "caps", "plan"})
+
+
+def check_variance_table(
+    plan: Plan,
+    rows: list[ScheduleRow],
+    approved: RunRecord | None,
+    table: Table | None,
+    t: Tally,
+) -> None:
+    """``variance.csv`` (rule ``variance``): every program, area, rank and total row's planned,
+    executed, re-planned and change amounts are what the approved run's plan.json, the actuals
+    and the schedule give; each program cell with money appears once; a fixed year's reason is
+    ``actuals`` exactly when it moved; every reason is a known code."""
+    if plan.actuals is None or approved is None:
+        return
+    rule = "variance"
+    t.check(rule)
+    if table is None:
+        t.fail(rule, VARIANCE_CSV, f"{VARIANCE_CSV} is missing or unreadable")
+        return
+    start = plan.actuals.from_year
+    executed = plan.actuals.executed()
+    planned = {(pid, y): a for pid, y, a, _ in approved.allocations}
+    mine = {(r.program_id, r.fiscal_year): r.amount for r in rows}
+    programs = {p.program_id: p for p in plan.programs}
+    want: dict[tuple[str, str, int], tuple[int, int | None, int]] = {}
+    sums: dict[tuple[str, str, int], list[int]] = {}
+    for level, subject, y in (
+        *(("area", a.id, y) for a in plan.areas for y in plan.fiscal_years),
+        *(("rank", str(r.rank), y) for r in plan.ranks for y in plan.fiscal_years),
+        *(("total", "total", y) for y in plan.fiscal_years),
+    ):
+        sums[level, subject, y] = [0, 0, 0]
+    for pid, y in set(planned) | set(mine) | set(executed):
+        p = programs.get(pid)
+        if p is None:
+            continue
+        ex = executed.get((pid, y), 0) if y < start else None
+        was, now_ = planned.get((pid, y), 0), mine.get((pid, y), 0)
+        want["program", pid, y] = (was, ex, now_)
+        for agg in (("area", p.area, y), ("rank", str(p.rank), y), ("total", "total", y)):
+            if agg in sums:
+                sums[agg][0] += was
+                sums[agg][1] += ex or 0
+                sums[agg][2] += now_
+    for (level, subject, y), (p_sum, e_sum, r_sum) in sums.items():
+        want[level, subject, y] = (p_sum, e_sum if y < start else None, r_sum)
+    seen: set[tuple[str, str, int]] = set()
+    for line, c in table:
+        t.check(rule)
+        year = int_cell(c.get("fiscal_year"))
+        key = (text_cell(c.get("level")).strip(), text_cell(c.get("subject")).strip(), year or 0)
+        if key in seen:
+            t.fail(rule, key[1], f"{VARIANCE_CSV} row {line}: {key[0]} {key[1]} {year} twice")
+            continue
+        seen.add(key)
+        expected = want.get(key)
+        if expected is None:
+            t.fail(rule, key[1], f"{VARIANCE_CSV} row {line}: {key[0]} {key[1]} {year} is not "
+                   "a program, area, rank or total of the re-plan with money")  # fmt: skip
+            continue
+        a, b, now = expected
+        got = (
+            int_cell(c.get("planned_oku_yen")),
+            int_cell(c.get("executed_oku_yen")),
+            int_cell(c.get("replanned_oku_yen")),
+            int_cell(c.get("change_oku_yen")),
+        )
+        fixed = "yes" if key[2] < start else "no"
+        codes = [x for x in text_cell(c.get("reasons")).split(";") if x]
+        bad = []
+        if got != (a, b, now, now - a):
+            bad.append(f"amounts {got} where the run gives {(a, b, now, now - a)}")
+        if text_cell(c.get("fixed")).strip() != fixed:
+            bad.append(f"fixed is not {fixed}")
+        if not set(codes) <= _REASON_CODES:
+            bad.append(f"unknown reason in {';'.join(codes)}")
+        if key[0] == "program" and fixed == "yes" and (codes == ["actuals"]) != (now != a):
+            bad.append("a fixed year's reason is actuals exactly when it moved")
+        if key[0] == "program" and now != a and not codes:
+            bad.append("it moved and gives no reason")
+        if bad:
+            t.fail(rule, key[1], f"{VARIANCE_CSV} row {line}: " + "; ".join(bad), year=year)
+    for key in sorted(set(want) - seen):
+        t.check(rule)
+        t.fail(rule, key[1], f"{VARIANCE_CSV} has no row for {key[0]} {key[1]} {key[2]}")
+
+
 # ---------------------------------------------------------------------------------------------
 # what the actuals already break
 
@@ -267,8 +367,10 @@ def set_aside_past(plan: Plan, amounts: Amounts, t: Tally) -> None:
 
 __all__ = [
     "APPROVED_PLAN_JSON",
+    "VARIANCE_TABLE_COLUMNS",
     "approved_record",
     "attach_actuals",
     "check_actuals",
+    "check_variance_table",
     "set_aside_past",
 ]
