@@ -135,7 +135,8 @@ def variance_table(
     for level, subject, y in keys:
         planned, ex, now = agg.get((level, subject, y), [0, 0, 0])
         fixed = y < start
-        codes = tuple(c for c in REASONS if c in agg_reasons.get((level, subject, y), set()))
+        moved = agg_reasons.get((level, subject, y), set()) if now != planned else set()
+        codes = tuple(c for c in REASONS if c in moved)
         area = subject if level == "area" else ""
         rank = int(subject) if level == "rank" else None
         rows.append(
