@@ -94,18 +94,18 @@ def test_overrun_and_underrun_replanned_by_hand(approved: Path, tmp_path: Path) 
     assert lines[1] == "rank 2: 3,000 億円 planned → 2,900 億円 re-planned (100 億円 less)"
 
     v = read_run_csv(out.run_dir / VARIANCE_CSV)
-    p1 = v[(v.level == "program") & (v.subject == "P1")].set_index("fiscal_year")
+    p1 = v[(v.scope == "program") & (v.subject == "P1")].set_index("fiscal_year")
     assert list(p1.planned_oku_yen) == [1000, 1000, 1000]
     assert list(p1.replanned_oku_yen) == [got["P1", y] for y in (2026, 2027, 2028)]
     assert p1.loc[2026, "executed_oku_yen"] == 1200
     assert p1.loc[2026, "reason_en"] == "overrun"
     assert set(p1.reasons) == {"actuals", ""}
-    p2 = v[(v.level == "program") & (v.subject == "P2")].set_index("fiscal_year")
+    p2 = v[(v.scope == "program") & (v.subject == "P2")].set_index("fiscal_year")
     assert p2.loc[2026, "reason_en"] == "underrun"
     assert p2.loc[2026, "reason_ja"] == "執行不足"
-    total = v[v.level == "total"].set_index("fiscal_year")
+    total = v[v.scope == "total"].set_index("fiscal_year")
     assert list(total.replanned_oku_yen) == [1900, 2000, 2000]
-    rank2 = v[(v.level == "rank") & (v.subject == "2")]
+    rank2 = v[(v.scope == "rank") & (v.subject == "2")]
     assert int(rank2.replanned_oku_yen.sum()) == 2900
 
     # the folder records the approved run and the actuals

@@ -57,7 +57,7 @@ def render_replan(outcome: ReplanOutcome, lang: str = "ja") -> str:
         f"{'増減' if ja else 'change':>10}  {'理由' if ja else 'why'}"
     )
     lines += [head, "-" * 72]
-    for r in v[v.level == "total"].itertuples(index=False):
+    for r in v[v.scope == "total"].itertuples(index=False):
         executed = (
             ""
             if r.executed_oku_yen is None or str(r.executed_oku_yen) in ("<NA>", "nan")
@@ -71,7 +71,7 @@ def render_replan(outcome: ReplanOutcome, lang: str = "ja") -> str:
     lines.append("")
     lines.append("譲るもの(優先順位の順):" if ja else "what gives (in priority order):")
     lines += ["  " + line for line in what_gives_lines(outcome, lang)]
-    progs = v[v.level == "program"].copy()
+    progs = v[v.scope == "program"].copy()
     progs["moved"] = progs.change_oku_yen.abs()
     moved = progs.groupby("subject").agg(moved=("moved", "sum"), change=("change_oku_yen", "sum"))
     moved = moved[moved.moved > 0].sort_values(["moved"], ascending=False).head(TOP_PROGRAMS)

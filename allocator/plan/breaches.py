@@ -96,7 +96,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                     y,
                     a - ub,
                     "past",
-                    f"{fy(y)}: {pid} executed {oku(a)} 億円, above its per-year maximum {oku(ub)}",
+                    f"FY{y}: {pid} executed {oku(a)} 億円, above its per-year maximum {oku(ub)}",
                     f"{fy(y, 'ja')}: {pid} の執行 {oku(a)} 億円は年度上限 {oku(ub)} を超過",
                 )
             ramp = p.max_ramp_oku_yen
@@ -108,8 +108,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                     y,
                     a - prev - ramp,
                     "past",
-                    f"{fy(y)}: {pid} rose by {oku(a - prev)} 億円, above its ramp limit "
-                    f"{oku(ramp)}",
+                    f"FY{y}: {pid} rose by {oku(a - prev)} 億円, above its ramp limit {oku(ramp)}",
                     f"{fy(y, 'ja')}: {pid} の増加 {oku(a - prev)} 億円は増加上限 "
                     f"{oku(ramp)} を超過",
                 )
@@ -126,8 +125,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                         y,
                         abs(a - want),
                         "past",
-                        f"{fy(y)}: {pid} paid {oku(a)} 億円 against its contract payment "
-                        f"{oku(want)}",
+                        f"FY{y}: {pid} paid {oku(a)} 億円 against its contract payment {oku(want)}",
                         f"{fy(y, 'ja')}: {pid} の支払 {oku(a)} 億円(契約上の支払 {oku(want)})",
                     )
         past = sum(paid(pid, y) for y in fixed)
@@ -183,7 +181,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                         y,
                         a,
                         "past",
-                        f"{fy(y)}: {pid} paid {oku(a)} 億円 before its predecessor {qid} started",
+                        f"FY{y}: {pid} paid {oku(a)} 億円 before its predecessor {qid} started",
                         f"{fy(y, 'ja')}: {pid} は先行事業 {qid} の開始前に {oku(a)} 億円を支払",
                     )
                 if link.kind == "finish" and any(paid(qid, t) for t in fixed if t >= y):
@@ -194,7 +192,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                         y,
                         a,
                         "past",
-                        f"{fy(y)}: {pid} paid {oku(a)} 億円 before its predecessor {qid} finished",
+                        f"FY{y}: {pid} paid {oku(a)} 億円 before its predecessor {qid} finished",
                         f"{fy(y, 'ja')}: {pid} は先行事業 {qid} の完了前に {oku(a)} 億円を支払",
                     )
     _aggregate_breaches(plan, cells, add)
@@ -209,7 +207,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                 y,
                 spend - room,
                 "past",
-                f"{fy(y)}: defence spending executed was {oku(spend - room)} 億円 above the cap",
+                f"FY{y}: defence spending executed was {oku(spend - room)} 億円 above the cap",
                 f"{fy(y, 'ja')}: 防衛費の執行はGDP比上限を {oku(spend - room)} 億円超過",
             )
         total = sum(paid(p.program_id, y) for p in plan.programs)
@@ -222,7 +220,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                 y,
                 total - ceiling,
                 "past",
-                f"{fy(y)}: new spending executed was {oku(total - ceiling)} 億円 above the "
+                f"FY{y}: new spending executed was {oku(total - ceiling)} 億円 above the "
                 "year's fiscal ceiling",
                 f"{fy(y, 'ja')}: 新規支出の執行は年度の財政上限を {oku(total - ceiling)} 億円超過",
             )
@@ -238,7 +236,7 @@ def past_breaches(plan: Plan) -> list[Breach]:
                     y,
                     round(total - allowed),
                     "past",
-                    f"{fy(y)}: new spending executed grew above the growth limit",
+                    f"FY{y}: new spending executed grew above the growth limit",
                     f"{fy(y, 'ja')}: 新規支出の執行は伸び率上限を超過",
                 )
     return out

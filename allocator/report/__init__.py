@@ -24,7 +24,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from allocator.constants import AREA_CHART, CHARTS_DIR, LANGS, RANK_CHART, REPORT_MD, WORKBOOK
+from allocator.constants import (
+    AREA_CHART,
+    CHARTS_DIR,
+    INDICATOR_CHART,
+    LANGS,
+    RANK_CHART,
+    REPORT_MD,
+    WORKBOOK,
+)
 from allocator.report.data import read_run
 from allocator.report.markdown import report_markdown
 from allocator.run.folder import write_text_atomic
@@ -65,6 +73,7 @@ def write_reports(
         ("area", area_chart_spec(data, lang), str(charts / AREA_CHART)),
         ("rank", rank_chart_spec(data, lang), str(charts / RANK_CHART)),
     ]
+    extra: list[Path] = []
     try:
         in_worker = worker is not None and worker.submit(jobs)
         from allocator.report.xlsx import write_workbook
@@ -76,8 +85,13 @@ def write_reports(
 
             for kind, spec, path in jobs:
                 DRAW[kind](spec, Path(path))
+        if data.indicators is not None and len(data.indicators):
+            from allocator.report.annual import draw_indicator_chart, indicator_chart_spec
+
+            draw_indicator_chart(indicator_chart_spec(data, lang), charts / INDICATOR_CHART)
+            extra.append(charts / INDICATOR_CHART)
     except BaseException:
         if worker is not None:  # it must not write into a folder the caller is removing
             worker.close(kill=True)
         raise
-    return [run_dir / WORKBOOK, charts / AREA_CHART, charts / RANK_CHART, report]
+    return [run_dir / WORKBOOK, charts / AREA_CHART, charts / RANK_CHART, *extra, report]

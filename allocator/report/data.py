@@ -27,6 +27,16 @@ class RunData:
     ranks: pd.DataFrame | None = None
     area_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     explanation: str | None = None
+    indicators: pd.DataFrame | None = None
+    """``indicators.csv`` (plans with ``[[indicators]]``)."""
+    variance: pd.DataFrame | None = None
+    """``variance.csv`` (a re-plan)."""
+
+    @property
+    def is_evaluation(self) -> bool:
+        """The folder of ``allocate evaluate``: report.md is the year's evaluation."""
+        rep = self.record.replan
+        return rep is not None and rep.purpose == "evaluate" and self.variance is not None
 
     @property
     def has_plan(self) -> bool:
@@ -111,7 +121,7 @@ def read_run(folder: Path) -> RunData:
         data.explanation = expl.read_text(encoding="utf-8").rstrip("\n")
     if (folder / SUMMARY_CSV).is_file():
         data.summary = read_run_csv(folder / SUMMARY_CSV)
-        for name in ("schedule", "programs", "ranks"):
+        for name in ("schedule", "programs", "ranks", "indicators", "variance"):
             path = folder / f"{name}.csv"
             if path.is_file():
                 setattr(data, name, read_run_csv(path))

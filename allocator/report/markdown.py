@@ -11,19 +11,10 @@ import pandas as pd
 from allocator.constants import AREA_CHART, CHARTS_DIR, RANK_CHART, WORKBOOK
 from allocator.formatting import cho_text, fy, pct, year_ranges
 from allocator.report.data import RunData
-from allocator.report.labels import rank_label, status_word
+from allocator.report.labels import md, rank_label, status_word
 
 # ---------------------------------------------------------------------------------------------
 # report.md
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
-
-
-def md(text: Any) -> str:
-    """Text from the plan as inert Markdown (no links, HTML, emphasis or table breaks)."""
-    s = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def code(text: Any) -> str:
@@ -196,6 +187,10 @@ def report_markdown(data: RunData, lang: str) -> str:
     """The text of ``report.md`` for ``data`` in ``lang``."""
     if not data.has_plan:
         return _infeasible_md(data, lang)
+    from allocator.report.annual import evaluation_md, indicators_md, variance_md
+
+    if data.is_evaluation:
+        return evaluation_md(data, lang)
     assert data.summary is not None
     ja = lang == "ja"
     s = data.summary
@@ -237,6 +232,7 @@ def report_markdown(data: RunData, lang: str) -> str:
         ),
         "",
     ]
+    lines += variance_md(data, lang)
 
     # funded and not funded
     lines += [
@@ -305,6 +301,8 @@ def report_markdown(data: RunData, lang: str) -> str:
         *_marginal_md(data, lang, binding),
         "",
     ]
+
+    lines += indicators_md(data, lang)
 
     # links
     lines += [

@@ -62,6 +62,8 @@ RUN_ENTRIES = frozenset(
         "summary.csv",
         "programs.csv",
         "ranks.csv",
+        "indicators.csv",
+        "variance.csv",
         "explanation.txt",
         "report.md",
         "report.xlsx",

@@ -36,7 +36,7 @@ REASON_WORDS: dict[str, tuple[str, str]] = {
 """{code: (ja, en)} of each reason."""
 
 VARIANCE_COLUMNS = [
-    "level",
+    "scope",
     "subject",
     "area",
     "rank",
@@ -50,11 +50,11 @@ VARIANCE_COLUMNS = [
     "reason_ja",
     "reason_en",
 ]
-"""``level``: program, area, rank or total; ``subject``: the program, area or rank (the rank
+"""``scope``: program, area, rank or total; ``subject``: the program, area or rank (the rank
 number as text; ``total`` for the total). ``executed_oku_yen`` is empty in re-planned years;
 ``replanned_oku_yen`` is the executed amount in fixed years; ``change`` = re-planned − planned."""
 
-LEVELS = ("program", "area", "rank", "total")
+SCOPES = ("program", "area", "rank", "total")
 
 Amounts = Mapping[tuple[str, int], int]
 """{(program_id, fiscal_year): 億円}."""
@@ -162,7 +162,7 @@ def _row(
 ) -> dict[str, object]:
     change = now - planned
     return {
-        "level": level,
+        "scope": level,
         "subject": subject,
         "area": area,
         "rank": rank,
@@ -201,7 +201,7 @@ def what_gives(variance: pd.DataFrame) -> list[Give]:
     approved plan's, in priority order (rank 1 first). Under strict priority the model takes
     the room it lacks from the lowest ranks first; a rank's own underrun shows here too (money
     not spent in a closed year is not spent again beyond what the rules allow)."""
-    rows = variance[variance.level == "rank"]
+    rows = variance[variance.scope == "rank"]
     out = []
     for rank, g in rows.groupby("subject"):
         planned = int(g.planned_oku_yen.sum())
@@ -220,9 +220,9 @@ def moved_oku_yen(approved: Amounts, replanned: Amounts, start: int, *, fixed: b
 
 
 __all__ = [
-    "LEVELS",
     "REASONS",
     "REASON_WORDS",
+    "SCOPES",
     "VARIANCE_COLUMNS",
     "Give",
     "cell_reasons",

@@ -148,7 +148,7 @@ def check_actuals(
 
 
 VARIANCE_TABLE_COLUMNS = (
-    "level",
+    "scope",
     "subject",
     "fiscal_year",
     "fixed",
@@ -210,7 +210,7 @@ def check_variance_table(
     for line, c in table:
         t.check(rule)
         year = int_cell(c.get("fiscal_year"))
-        key = (text_cell(c.get("level")).strip(), text_cell(c.get("subject")).strip(), year or 0)
+        key = (text_cell(c.get("scope")).strip(), text_cell(c.get("subject")).strip(), year or 0)
         if key in seen:
             t.fail(rule, key[1], f"{VARIANCE_CSV} row {line}: {key[0]} {key[1]} {year} twice")
             continue
