@@ -28,8 +28,8 @@ INJECTED = '=HYPERLINK("http://x","click")'
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 SHEETS = {
-    "ja": ["概要", "配分表", "事業", "優先順位", "限界価値", "実行情報"],
-    "en": ["Summary", "Schedule", "Programs", "Ranks", "Marginal values", "Run info"],
+    "ja": ["概要", "配分表", "事業", "優先順位", "指標", "限界価値", "実行情報"],
+    "en": ["Summary", "Schedule", "Programs", "Ranks", "Indicators", "Marginal values", "Run info"],
 }
 
 
@@ -96,6 +96,7 @@ def test_files_written(reported: tuple[Path, str, list[Path]]) -> None:
     assert names == [
         "charts/allocation_by_area.png",
         "charts/funding_by_rank.png",
+        "charts/indicators.png",  # the shipped plan maps a seed §8 indicator
         "report.md",
         "report.xlsx",
     ]
@@ -115,7 +116,7 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     folder, lang, _ = reported
     wb = openpyxl.load_workbook(folder / "report.xlsx")
     assert wb.sheetnames == SHEETS[lang]
-    summary, schedule, programs, ranks, marginal, info = (wb[n] for n in SHEETS[lang])
+    summary, schedule, programs, ranks, _indicators, marginal, info = (wb[n] for n in SHEETS[lang])
     # native charts: combined bar + line on the summary, bar chart on ranks
     assert len(summary._charts) == 1
     assert len(ranks._charts) == 1
