@@ -208,3 +208,29 @@ def test_verify_finds_a_fixed_year_off_the_actuals_and_a_wrong_variance(
     )
     rules = {v.rule for v in verify_run(run, sealed=False).violations}
     assert "actual" in rules
+
+
+def test_actuals_that_make_the_approved_plan_impossible_are_explained(tmp_path: Path) -> None:
+    """4,000 億円 over the horizon; P2 (mandatory, 2,000 in FY2027) was approved after P1's
+    2,000 in FY2026. P1 executes 2,500: 1,500 is left, 500 short of P2's floor. No re-plan
+    exists; the run says which rules conflict, by how much in 億円, and what would fix it."""
+    plan = write_plan(
+        tmp_path / "plan",
+        [
+            program("P1", 0, 3000, first=2026, last=2026, rank=1),
+            program("P2", 2000, 2000, first=2027, last=2027, rank=2, mandatory="yes"),
+        ],
+        years=2,
+        ranks=2,
+        fiscal="max_new_total_oku_yen = 4000",
+    )
+    run = allocate(plan, Overrides(), out=tmp_path / "approved").run_dir
+    assert run is not None
+    actuals = write_actuals(tmp_path / "a.csv", {("P1", 2026): 2500})
+    out = replan(run, actuals, 2027, out=tmp_path / "re", lang="en")
+    assert out.result.status == "infeasible"
+    text = "\n".join(out.explanation)
+    assert "mandatory program P2" in text and "short by 500 億円" in text
+    assert [(b.rule, b.excess_oku_yen) for b in out.record.breaches] == [("gdp_cap", 500)]
+    assert out.run_dir is not None and (out.run_dir / "explanation.txt").is_file()
+    assert not (out.run_dir / VARIANCE_CSV).exists()
