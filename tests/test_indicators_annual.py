@@ -42,7 +42,7 @@ def ship_plan(folder: Path) -> Path:
                 rank=1,
                 unit_cost_oku_yen=500,
                 max_per_year_oku_yen=1000,
-            ),  # fmt: skip
+            ),
             program("R1", 0, 6000, first=2026, last=2028, rank=2),
         ],
         years=3,
@@ -56,7 +56,7 @@ def ship_plan(folder: Path) -> Path:
                 "per_unit": 1,
                 "lag_years": 2,
                 "source": "test",
-            },  # fmt: skip
+            },
             {"program_id": "R1", "indicator": "hours", "per_oku_yen": "1/100", "source": "test"},
         ],
     )
