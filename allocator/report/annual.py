@@ -162,6 +162,8 @@ def draw_indicator_chart(spec: dict[str, Any], path: Path | str) -> None:
     from allocator.report.plotting import pyplot, save
 
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     panels = spec["panels"]
     n = max(1, len(panels))
     cols = 2 if n > 1 else 1
@@ -192,6 +194,7 @@ def draw_indicator_chart(spec: dict[str, Any], path: Path | str) -> None:
             ax.scatter([y for y, _ in p["targets"]], [v for _, v in p["targets"]], marker="*",
                        s=90, color="#c0392b", zorder=5, label=spec["target_label"])  # fmt: skip
         ax.set_title(p["title"], fontsize=10, loc="left")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(color="#dddddd")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
