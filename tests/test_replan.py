@@ -234,3 +234,28 @@ def test_actuals_that_make_the_approved_plan_impossible_are_explained(tmp_path: 
     assert [(b.rule, b.excess_oku_yen) for b in out.record.breaches] == [("gdp_cap", 500)]
     assert out.run_dir is not None and (out.run_dir / "explanation.txt").is_file()
     assert not (out.run_dir / VARIANCE_CSV).exists()
+
+
+def test_a_changed_cap_is_its_own_reason(approved: Path, tmp_path: Path) -> None:
+    """Actuals as approved, the cap raised to 3 % (3,000 億円 a year): every re-planned cell
+    that moves is moved by the cap, none by the actuals; the steps say so."""
+    from fractions import Fraction
+
+    planned = schedule(approved)
+    actuals = write_actuals(tmp_path / "a.csv", {c: a for c, a in planned.items() if c[1] < 2027})
+    out = replan(
+        approved, actuals, 2027, overrides=Overrides(cap=Fraction(3, 100)), out=tmp_path / "re"
+    )
+    assert out.run_dir is not None and out.verification is not None and out.verification.ok
+    assert [s.reasons for s in out.record.steps] == [("actuals",), ("caps",)]
+    assert out.record.steps[0].moved_oku_yen == 0  # the actuals alone move nothing
+    got = schedule(out.run_dir)
+    assert got["P2", 2027] + got["P1", 2027] == 3000  # the new cap is used in full
+    v = read_run_csv(out.run_dir / VARIANCE_CSV)
+    moved = v[(v.scope == "program") & (v.change_oku_yen != 0)]
+    assert len(moved) and set(moved.reasons) == {"caps"}
+    assert set(moved.reason_en) == {"changed caps"} and set(moved.reason_ja) == {"上限の変更"}
+    assert (
+        json.loads((out.run_dir / PLAN_JSON).read_text(encoding="utf-8"))["options"]["cap"]
+        == "3/100"
+    )
