@@ -5,6 +5,7 @@ evaluate, bad actuals refused with exit code 3 and nothing written."""
 from __future__ import annotations
 
 import csv
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -174,3 +175,80 @@ def test_replan_refuses_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     assert code == 2 and "not a run folder" in out
     code, out = invoke("replan", str(tmp_path), "--actuals", str(actuals), "--from", "20x7")
     assert code == 2 and "--from" in out
+
+
+def test_an_indicator_target_that_is_a_rule_by_hand(tmp_path: Path) -> None:
+    """Cap 2,000 a year, FY2026–2028. R1 (rank 1) could take all 6,000; S1 (rank 2) buys ships
+    of 500 億円, commissioned the year paid. 'At least 2 ships by FY2028' as a rule makes S1
+    buy 2 (1,000 億円), so rank 1 gets 5,000 — by hand."""
+    plan = write_plan(
+        tmp_path / "plan",
+        [
+            program("R1", 0, 6000, first=2026, last=2028, rank=1),
+            program("S1", 0, 1500, first=2026, last=2028, rank=2, unit_cost_oku_yen=500),
+        ],
+        years=3,
+        ranks=2,
+        extra_toml=indicator_toml("ships", targets=[(2028, 2, True)]),
+        outputs=[{"program_id": "S1", "indicator": "ships", "per_unit": 1, "source": "test"}],
+    )
+    outcome = allocate(plan, Overrides(), out=tmp_path / "run")
+    assert outcome.verification is not None and outcome.verification.ok
+    assert outcome.result.rank_values()[1] == 5000
+    total = sum(a for (p, _), a in _amounts(outcome.run_dir).items() if p == "S1")
+    assert total == 1000
+    got = {
+        (r["indicator"], int(r["fiscal_year"])): r
+        for r in rows_of(tmp_path / "run" / INDICATORS_CSV)
+    }
+    assert got["ships", 2028]["level"] == "2" and got["ships", 2028]["target_met"] == "yes"
+
+
+def test_a_rank_valued_by_an_indicator_by_hand(tmp_path: Path) -> None:
+    """Rank 1 is valued by ships commissioned by FY2028, not 億円: S1's ships (500 億円, the
+    year paid) count, S2's (400 億円, three years later) do not. Cap 2,000 a year: rank 1 buys
+    S1's 3 ships (its high, 1,500), and the value recorded is 3."""
+    plan = write_plan(
+        tmp_path / "plan",
+        [
+            program("S1", 0, 1500, first=2026, last=2028, rank=1, unit_cost_oku_yen=500),
+            program("S2", 0, 1200, first=2026, last=2028, rank=1, unit_cost_oku_yen=400),
+        ],
+        years=3,
+        ranks=1,
+        extra_toml=indicator_toml("ships"),
+        outputs=[
+            {"program_id": "S1", "indicator": "ships", "per_unit": 1, "source": "test"},
+            {
+                "program_id": "S2",
+                "indicator": "ships",
+                "per_unit": 1,
+                "lag_years": 3,
+                "source": "test",
+            },
+        ],
+    )
+    toml = plan / "plan.toml"
+    text = toml.read_text(encoding="utf-8-sig")
+    assert 'name_en = "Rank 1"\n' in text
+    toml.write_text(
+        text.replace(
+            'name_en = "Rank 1"\n',
+            'name_en = "Rank 1"\nindicator = "ships"\nindicator_year = 2028\n',
+        ),
+        encoding="utf-8",
+    )
+    outcome = allocate(plan, Overrides(), out=tmp_path / "run")
+    assert outcome.verification is not None and outcome.verification.ok
+    amounts = _amounts(outcome.run_dir)
+    assert sum(a for (p, _), a in amounts.items() if p == "S1") == 1500
+    record = (tmp_path / "run" / "plan.json").read_text(encoding="utf-8")
+    assert json.loads(record)["objective_per_rank"]["1"] == 3
+
+
+def _amounts(run: Path | None) -> dict[tuple[str, int], int]:
+    assert run is not None
+    return {
+        (r["program_id"], int(r["fiscal_year"])): int(r["amount_oku_yen"])
+        for r in rows_of(run / SCHEDULE_CSV)
+    }
