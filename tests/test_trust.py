@@ -39,7 +39,7 @@ def test_same_inputs_give_byte_identical_csv(tmp_path: Path) -> None:
         allocate(DATA, Overrides(cap=parse_cap("2%")), out=tmp_path / name)
     a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
     csvs = [k for k in a if k.endswith(".csv")]
-    assert len(csvs) == 6  # 4 outputs + 2 input copies
+    assert len(csvs) == 8  # 5 outputs (indicators.csv too) + 3 input copies (outputs.csv too)
     assert {k: a[k] for k in csvs} == {k: b[k] for k in csvs}
 
 
