@@ -228,6 +228,33 @@ def load_reference(
     return {(pid, y): amount for pid, y, amount, _ in record.allocations}
 
 
+def persistence(
+    plan: Plan,
+    approved_run: Path,
+    *,
+    marginal: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[SolveResult, str]:
+    """Solve the re-plan ``plan`` (years before ``--from`` fixed to the actuals) with the strict
+    priority and, among the schedules of equal value at every rank, choose the one closest to
+    the approved run in ``approved_run`` (fewest 億円 moved: persistence). Returns the result
+    and a one-line description of the tie-break used (recorded in plan.json ``replan.tiebreak``).
+
+    The tie-break is the ``reference`` profile (:mod:`allocator.optim.tiebreak`): minimise
+    Σ |x − x°| over programs and years against the approved run's payments x°, with every rank
+    (and floor) held at what the strict priority gives — persistence never costs a rank value.
+    """
+    approved = load_reference(Path(approved_run), Overrides())
+    solver = plan.solver.model_copy(update={"profile": "reference"})
+    result = solve_plan(
+        plan.model_copy(update={"solver": solver}),
+        marginal=marginal,
+        progress=progress,
+        reference=approved,
+    )
+    return result, "closest to the approved run (fewest 億円 moved; profile reference)"
+
+
 def _solve_or_explain(
     plan: Plan,
     times: dict[str, float],
@@ -538,6 +565,7 @@ __all__ = [
     "allocate",
     "compare",
     "min_cap",
+    "persistence",
     "solve_plan",
     "sweep",
     "verify",

@@ -50,6 +50,13 @@ CHARTS_DIR = "charts"
 AREA_CHART = "allocation_by_area.png"
 RANK_CHART = "funding_by_rank.png"
 OBLIGATIONS_CHART = "contracts_and_payments.png"
+INDICATORS_CSV = "indicators.csv"
+"""Indicator trajectories per fiscal year (plans with ``[[indicators]]``)."""
+INDICATOR_CHART = "indicators.png"
+VARIANCE_CSV = "variance.csv"
+"""A re-plan: planned, executed and re-planned per program, area, rank and year, and why."""
+EVALUATION_MD = "evaluation.md"
+"""A re-plan: the year's evaluation (年次評価) for a director."""
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make Excel evaluate a text cell as a formula (CSV injection)."""
@@ -161,6 +168,14 @@ FAMILIES: dict[str, Family] = {
                "年度間変化の最大値"),
         Family("reference_gap", "tiebreak", "money moved against the reference run",
                "基準とする実行結果からの変更額"),
+        Family("actual", "program",
+               "in a re-plan, a fixed year's money is what was executed",
+               "再計画では確定年度の配分は執行実績額"),
+        Family("actual_funded", "program", "a program with money executed stays funded",
+               "執行実績のある事業は実施を継続する"),
+        Family("indicator_target", "floor",
+               "an indicator meets its target by a year (a target that is a rule)",
+               "指標は目標年度までに目標水準を満たす"),
     )
 }  # fmt: skip
 """Every constraint family the model may define (``ModelHandles.add`` refuses any other)."""

@@ -6,7 +6,54 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from allocator.plan.indicators import OUTPUT_COLUMNS
 from allocator.plan.loading import PROGRAM_COLUMNS
+
+ACTUALS_COLUMNS = ["fiscal_year", "program_id", "executed_oku_yen", "source"]
+
+
+def write_rows(
+    path: Path, columns: list[str], rows: list[dict[str, Any]], *, bom: bool = True
+) -> Path:
+    """A CSV file with ``columns`` and ``rows`` (missing cells empty)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in columns})
+    return path
+
+
+def write_actuals(path: Path, cells: dict[tuple[str, int], int], **extra: Any) -> Path:
+    """An actuals file: one row per (program_id, fiscal_year) -> 億円 executed."""
+    rows = [
+        {"fiscal_year": y, "program_id": pid, "executed_oku_yen": a, "source": "test"}
+        for (pid, y), a in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
+    return write_rows(path, ACTUALS_COLUMNS, rows, **extra)
+
+
+def indicator_toml(
+    ident: str,
+    *,
+    kind: str = "stock",
+    direction: str = "up",
+    start: float = 0,
+    targets: list[tuple[int, float, bool]] = (),  # type: ignore[assignment]
+) -> str:
+    """One ``[[indicators]]`` entry with ``targets`` as (fiscal year, level, rule)."""
+    out = (
+        f'[[indicators]]\nid = "{ident}"\nname_ja = "指標{ident}"\nname_en = "Indicator {ident}"\n'
+        f'unit_ja = "単位"\nunit_en = "units"\nkind = "{kind}"\ndirection = "{direction}"\n'
+        f'start = {start}\nsource = "test"\n'
+    )
+    for year, level, rule in targets:
+        out += (
+            f"[[indicators.targets]]\nfiscal_year = {year}\nlevel = {level}\n"
+            f'rule = {"true" if rule else "false"}\nsource = "test"\n'
+        )
+    return out + "\n"
 
 
 def program(
@@ -57,6 +104,7 @@ def write_plan(
     extra_toml: str = "",
     solver_extra: str = "",
     bom: bool = True,
+    outputs: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write plan.toml, programs.csv and gdp.csv into ``folder``; return the folder.
 
@@ -72,6 +120,7 @@ def write_plan(
         f"first_year = {first_year}",
         f"years = {years}",
         'gdp_case = "base"',
+        'outputs = "outputs.csv"' if outputs is not None else "",
         "",
         "[cap]",
         f'ratio = "{cap}"',
@@ -109,6 +158,8 @@ def write_plan(
         w.writeheader()
         for p in programs:
             w.writerow({k: p.get(k, "") for k in PROGRAM_COLUMNS})
+    if outputs is not None:
+        write_rows(folder / "outputs.csv", OUTPUT_COLUMNS, outputs, bom=bom)
     gdp_by_year = (
         gdp if isinstance(gdp, dict) else {y: gdp for y in range(min(first_year, 2020), last + 1)}
     )

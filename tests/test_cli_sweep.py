@@ -131,4 +131,13 @@ def test_parse_cap_range() -> None:
 
 def test_every_command_is_registered_once() -> None:
     names = [c.name for c in app.registered_commands]
-    assert sorted(names) == ["compare", "min-cap", "montecarlo", "risk", "sweep", "verify"]
+    assert sorted(names) == [
+        "compare",
+        "evaluate",
+        "min-cap",
+        "montecarlo",
+        "replan",
+        "risk",
+        "sweep",
+        "verify",
+    ]

@@ -189,11 +189,13 @@ def test_outside_libraries_stay_in_their_room(library: str) -> None:
 
 
 def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> None:
-    from planbuilder import program, write_plan
+    from planbuilder import indicator_toml, program, write_actuals, write_plan
+
+    from allocator.plan.actuals import read_actuals, with_actuals
 
     # a plan that uses every rule: ranges, per-year maxima, units, a fixed profile, a ramp,
     # both kinds of predecessor, a mandatory program, area, phase and aggregate bounds, caps,
-    # and every kind of group
+    # every kind of group, an indicator target that is a rule, and a year fixed to actuals
     folder = write_plan(
         tmp_path / "plan",
         [
@@ -240,10 +242,13 @@ def test_families_table_names_every_family_the_model_defines(tmp_path: Path) -> 
         '[[vehicles]]\nid = "initial"\nname_ja = "当初"\nname_en = "Initial"\ndefault = true\n'
         "max_per_year_oku_yen = 5000\n\n"
         '[[vehicles]]\nid = "fund"\nname_ja = "基金"\nname_en = "Fund"\nkind = "fund"\n'
-        "opening_balance_oku_yen = 10\n",
+        "opening_balance_oku_yen = 10\n" + indicator_toml("ships", targets=[(2027, 1, True)]),
         cap_extra='floor_ratio = "1%"\nfloor_from = 2027',
+        outputs=[{"program_id": "P2", "indicator": "ships", "per_unit": 1, "source": "test"}],
     )
-    m = build_model(load_plan(folder))
+    plan = load_plan(folder)
+    actuals = write_actuals(tmp_path / "actuals.csv", {("P1", 2026): 10})
+    m = build_model(with_actuals(plan, read_actuals(actuals, plan, 2027)))
     used = {family for family, _ in m.rows.values()}
     tiebreak = {f.name for f in FAMILIES.values() if f.kind == "tiebreak"}
     assert used <= set(FAMILIES)

@@ -36,6 +36,7 @@ SHEETS = {
         "優先順位",
         "下限の不足",
         "配分の選び方と上限",
+        "指標",
         "限界価値",
         "実行情報",
     ],
@@ -46,6 +47,7 @@ SHEETS = {
         "Ranks",
         "Shortfalls",
         "Choice and limits",
+        "Indicators",
         "Marginal values",
         "Run info",
     ],
@@ -115,6 +117,7 @@ def test_files_written(reported: tuple[Path, str, list[Path]]) -> None:
     assert names == [
         "charts/allocation_by_area.png",
         "charts/funding_by_rank.png",
+        "charts/indicators.png",  # the shipped plan maps a seed §8 indicator
         "report.md",
         "report.xlsx",
     ]
@@ -134,7 +137,7 @@ def test_workbook_sheets_charts_formats(reported: tuple[Path, str, list[Path]]) 
     folder, lang, _ = reported
     wb = openpyxl.load_workbook(folder / "report.xlsx")
     assert wb.sheetnames == SHEETS[lang]
-    summary, schedule, programs, ranks, _short, _choice, marginal, info = (
+    summary, schedule, programs, ranks, _short, _choice, _indicators, marginal, info = (
         wb[n] for n in SHEETS[lang]
     )
     # native charts: combined bar + line on the summary, bar chart on ranks

@@ -41,8 +41,8 @@ def test_same_inputs_give_byte_identical_csv(tmp_path: Path) -> None:
     a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
     csvs = [k for k in a if k.endswith(".csv")]
     copies = [k for k in csvs if k.startswith("inputs/")]
-    # schedule, summary, programs, ranks, obligations, shortfalls
-    assert len(csvs) - len(copies) == 6
+    # schedule, summary, programs, ranks, obligations, shortfalls, indicators
+    assert len(csvs) - len(copies) == 7
     assert len(copies) == len(list(DATA.glob("*.csv")))
     assert {k: a[k] for k in csvs} == {k: b[k] for k in csvs}
 

@@ -29,6 +29,7 @@ from allocator.cli.exits import (
 )
 from allocator.cli.min_cap import min_cap_command
 from allocator.cli.montecarlo import montecarlo_command
+from allocator.cli.replan import evaluate_command, replan_command
 from allocator.cli.risk import risk_command
 from allocator.cli.sweep import sweep_command
 from allocator.cli.verify import verify_command
@@ -83,6 +84,8 @@ app.command("sweep")(sweep_command)
 app.command("min-cap")(min_cap_command)
 app.command("montecarlo")(montecarlo_command)
 app.command("risk")(risk_command)
+app.command("replan")(replan_command)
+app.command("evaluate")(evaluate_command)
 
 
 def _fail_with(exc: Exception) -> NoReturn:

@@ -187,12 +187,12 @@ def parse_years(text: str) -> int:
     )
 
 
-def parse_first_year(text: str) -> int:
-    """``--first-year``: a fiscal year from 1900 to 2200 (``2027`` = 2027年度)."""
+def parse_first_year(text: str, option: str = "--first-year") -> int:
+    """``--first-year`` (or ``option``): a fiscal year from 1900 to 2200 (``2027`` = 2027年度)."""
     s = re.sub(r"^(?:FY\s*)?(\d{4})(?:\s*年度)?$", r"\1", _number_text(text), flags=re.I)
     return parse_int_in_range(
         s,
-        "--first-year",
+        option,
         1900,
         2200,
         "a fiscal year the tool plans for",

@@ -49,6 +49,10 @@ class ModelHandles:
     default vehicles first (maximise −what the others pay)."""
     started: dict[tuple[str, int], Any] = field(default_factory=dict)
     finished: dict[tuple[str, int], Any] = field(default_factory=dict)
+    fixed: dict[tuple[str, int], tuple[int, int | None]] = field(default_factory=dict)
+    """In a re-plan, (億円, units) of each cell fixed to the actuals (``actual[p,y]``)."""
+    fixed_units: dict[tuple[str, int], Any] = field(default_factory=dict)
+    """``actual_units[p,y]``: the units of a fixed cell, for outputs delivered per unit."""
     rows: dict[str, tuple[str, Index]] = field(default_factory=dict)
     """PuLP constraint name -> (family, index)."""
     constraints: dict[tuple[str, Index], Any] = field(default_factory=dict)

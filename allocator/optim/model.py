@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allocator.optim.families.actuals import define_actuals, settle_actuals
 from allocator.optim.families.aggregates import (
     define_aggregate_bounds,
     define_area_bounds,
@@ -32,6 +33,7 @@ from allocator.optim.families.contracts import (
 )
 from allocator.optim.families.floors import define_floor_shortfalls, define_ratio_floor
 from allocator.optim.families.groups import DEFINE_GROUPS
+from allocator.optim.families.indicators import define_indicator_targets
 from allocator.optim.families.priorities import define_priorities, program_value
 from allocator.optim.families.programs import (
     define_allocations,
@@ -45,6 +47,7 @@ from allocator.plan.schema import Plan
 
 BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_allocations,
+    define_actuals,  # the fixed years' money, before payments are built from it
     define_payments,
     define_program_ranges,
     define_mandatory,
@@ -62,6 +65,8 @@ BUILD_ORDER: tuple[Callable[[ModelHandles], None], ...] = (
     define_vehicles,
     define_ratio_floor,
     define_floor_shortfalls,
+    define_indicator_targets,
+    settle_actuals,
     define_priorities,
 )
 """The families, in the order they are added (variables first, priorities last)."""

@@ -690,7 +690,9 @@ def _extract(
                     rows.append((pid, y, paid, units, contract or 0))
             continue
         for y in m.years_of(p):
-            if p.payment_profile is not None:
+            if (pid, y) in m.fixed:  # a re-plan's fixed year: the actuals
+                amount, units = m.fixed[pid, y]
+            elif p.payment_profile is not None:
                 amount = p.profile.get(y, 0) if funded[pid] else 0
                 units = None
             elif (pid, y) in m.units:

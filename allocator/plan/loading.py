@@ -26,6 +26,13 @@ from allocator.plan.consistency import check_rank_areas, check_year_keys
 from allocator.plan.contracts import contract_settings, read_obligations, vehicles
 from allocator.plan.csvfile import CsvTable
 from allocator.plan.groups import groups_from_toml, groups_in_horizon
+from allocator.plan.indicators import (
+    check_indicators,
+    check_output_programs,
+    indicators_from_toml,
+    read_outputs,
+    shift_ranks,
+)
 from allocator.plan.programs import PROGRAM_COLUMNS, read_gdp, read_programs
 from allocator.plan.schema import (
     MULTI_PHASE,
@@ -35,6 +42,7 @@ from allocator.plan.schema import (
     FiscalCaps,
     Group,
     Obligation,
+    Output,
     Phase,
     Plan,
     Program,
@@ -82,6 +90,9 @@ class _Files:
     obligations: list[Obligation]
     obligations_table: CsvTable | None
     """The obligations file of ``[contracts] obligations`` (None when the plan has none)."""
+    outputs: list[Output]
+    outputs_table: CsvTable | None
+    """``outputs.csv`` when plan.toml names one (``[plan] outputs``)."""
 
 
 @dataclass(frozen=True)
@@ -193,12 +204,14 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         baseline_source=files.raw.baseline.source,
         fiscal=_fiscal(files, horizon),
         solver=_solver(files.raw, ov),
-        ranks=tuple(files.raw.ranks),
+        ranks=shift_ranks(files.raw.ranks, horizon.shift),
         areas=areas,
         phases=phases,
         bounds=bounds,
         groups=groups,
         programs=tuple(programs),
+        indicators=indicators_from_toml(files.raw.indicators, horizon.shift),
+        outputs=tuple(files.outputs),
         gdp_oku_yen=_gdp(files, gdp_case, horizon, cap),
         gdp_cases=tuple(sorted(files.gdp_cases)),
         input_hash=_input_hash(files, cap, horizon, gdp_case, ov),
@@ -214,6 +227,11 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
         programs_path=files.programs_table.path,
         clipped=horizon.shortened,
         obligations_path=files.obligations_table.path if files.obligations_table else None,
+    )
+    check_indicators(
+        plan,
+        files.toml_path,
+        files.outputs_table.path if files.outputs_table is not None else None,
     )
     check_rank_areas(
         files.raw.ranks,
@@ -232,11 +250,11 @@ def load_plan(path: Path, overrides: Overrides | None = None) -> Plan:
 def _read_files(toml_path: Path) -> _Files:
     raw, toml_bytes = read_toml(toml_path)
     folder = toml_path.parent
-    files = [(f"plan.{key}", getattr(raw.plan, key)) for key in ("programs", "gdp")]
+    files = [(f"plan.{key}", getattr(raw.plan, key)) for key in ("programs", "gdp", "outputs")]
     if raw.contracts.obligations is not None:
         files.append(("contracts.obligations", raw.contracts.obligations))
     for key, rel in files:
-        if not _inside(rel):
+        if rel is not None and not _inside(rel):
             table, _, name = key.partition(".")
             raise PlanError(
                 toml_path,
@@ -250,9 +268,14 @@ def _read_files(toml_path: Path) -> _Files:
     obligations_table: CsvTable | None = None
     if raw.contracts.obligations is not None:
         obligations, obligations_table = read_obligations(folder / raw.contracts.obligations)
+    outputs: list[Output] = []
+    outputs_table = None
+    if raw.plan.outputs is not None:
+        outputs, outputs_table = read_outputs(folder / raw.plan.outputs)
+        check_output_programs(outputs, {p.program_id for p in programs}, outputs_table.path)
     return _Files(
         toml_path, raw, toml_bytes, programs, programs_table, gdp_cases, gdp_table,
-        obligations, obligations_table,
+        obligations, obligations_table, outputs, outputs_table,
     )  # fmt: skip
 
 
@@ -526,6 +549,8 @@ def _input_hash(
         digest.update(hashlib.sha256(blob).digest())
     if files.obligations_table is not None:
         digest.update(hashlib.sha256(files.obligations_table.raw).digest())
+    if files.outputs_table is not None:  # only when there is one: older hashes stay the same
+        digest.update(hashlib.sha256(files.outputs_table.raw).digest())
     settings: tuple[object, ...] = (
         str(cap.ratio),
         horizon.first_year,
@@ -546,7 +571,7 @@ def _input_hash(
 
 def _input_files(files: _Files) -> tuple[tuple[str, str], ...]:
     """(path on disk, name inside the plan folder) of the plan's files, plan.toml first (the
-    obligations file last, when the plan has one)."""
+    obligations file and the outputs file last, when the plan has them)."""
     raw = files.raw.plan
     out = [
         (str(files.toml_path), PLAN_FILE),
@@ -555,6 +580,8 @@ def _input_files(files: _Files) -> tuple[tuple[str, str], ...]:
     ]
     if files.obligations_table is not None and files.raw.contracts.obligations is not None:
         out.append((str(files.obligations_table.path), files.raw.contracts.obligations))
+    if files.outputs_table is not None and raw.outputs is not None:
+        out.append((str(files.outputs_table.path), raw.outputs))
     return tuple(out)
 
 

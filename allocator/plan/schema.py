@@ -89,6 +89,10 @@ class Rank(_Frozen):
     name_en: str
     areas: tuple[str, ...] = ()
     source: str = ""
+    indicator: str | None = None
+    """The rank's value is this indicator's gain (an ``id`` of ``[[indicators]]``) delivered
+    by its programs up to ``indicator_year``, rather than the 億円 funded (docs/model.md)."""
+    indicator_year: int | None = None
 
 
 class Area(_Frozen):
@@ -264,6 +268,61 @@ class Obligation(_Frozen):
     row: int = 0
 
 
+class IndicatorTarget(_Frozen):
+    """A target of an indicator: its level in ``fiscal_year`` at least (direction ``up``) or
+    at most (``down``) ``level``; a hard rule of the model when ``rule`` is true, otherwise
+    only reported against (the yearly evaluation)."""
+
+    fiscal_year: int
+    level: Fraction
+    rule: bool = False
+    source: str = ""
+
+
+class Indicator(_Frozen):
+    """One ``[[indicators]]`` entry of plan.toml: what the money buys, in its own unit.
+
+    ``kind = "stock"``: deliveries add up (ships in service), level_y = start + s·Σ_{t≤y} D_t;
+    ``"flow"``: a year's deliveries only, level_y = start + s·D_y. ``direction`` ``up`` (s = +1,
+    more is better) or ``down`` (s = −1: deliveries lower the level, e.g. hours to detect an
+    intrusion). D_t is what the programs' outputs deliver in year t (:class:`Output`).
+    """
+
+    id: str
+    name_ja: str
+    name_en: str
+    unit_ja: str = ""
+    unit_en: str = ""
+    kind: Literal["stock", "flow"] = "stock"
+    direction: Literal["up", "down"] = "up"
+    start: Fraction = Fraction(0)
+    """The level before the plan's money delivers anything (the level the horizon starts at)."""
+    targets: tuple[IndicatorTarget, ...] = ()
+    source: str = ""
+    note: str = ""
+    entry: int = 0
+    """Position in plan.toml (``[[indicators]] #entry``, from 1), for messages."""
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.direction == "up" else -1
+
+
+class Output(_Frozen):
+    """One row of ``outputs.csv``: program ``program_id`` delivers into ``indicator``
+    ``per_oku_yen`` for each 億円 paid, or ``per_unit`` for each unit bought, ``lag_years``
+    after the year it is paid (money paid in t is delivered in t + lag)."""
+
+    program_id: str
+    indicator: str
+    per_oku_yen: Fraction | None = None
+    per_unit: Fraction | None = None
+    lag_years: int = 0
+    source: str = ""
+    note: str = ""
+    row: int = 0
+
+
 class ContractSettings(_Frozen):
     """``[contracts]``: term limits, the contract window, ceilings on new contracts and on
     obligations outstanding, and the obligations already owed. Every ceiling is optional."""
@@ -312,6 +371,38 @@ Profile = Literal["level", "early", "reference"]
 (money as early as the rules allow), ``reference`` (closest to an approved run)."""
 
 
+class Actual(_Frozen):
+    """One row of an actuals file: what a program executed (決算) in a fiscal year, 億円."""
+
+    fiscal_year: int
+    program_id: str
+    executed_oku_yen: int = Field(ge=0)
+    contracted_oku_yen: int | None = None
+    """Contract amount (契約額) for contract-based programs: reserved, recorded but not used
+    until the plan has contracts."""
+    units: int | None = None
+    """Whole units bought that year (programs with a unit cost)."""
+    row: int = 0
+
+
+class Actuals(_Frozen):
+    """The executed amounts of the years before ``from_year``: each is fixed in a re-plan."""
+
+    from_year: int
+    """The first fiscal year that is planned again; every earlier year of the horizon is fixed."""
+    rows: tuple[Actual, ...]
+    file: str = ""
+    """The file on disk it was read from."""
+    name: str = "actuals.csv"
+    """Its name inside a run folder's ``inputs/``."""
+    sha256: str = ""
+    notes: tuple[str, ...] = ()
+
+    def executed(self) -> dict[tuple[str, int], int]:
+        """{(program_id, fiscal_year): 億円 executed} of every row."""
+        return {(a.program_id, a.fiscal_year): a.executed_oku_yen for a in self.rows}
+
+
 class SolverSettings(_Frozen):
     time_limit_seconds: float = 120.0
     gap: float = 0.0
@@ -341,6 +432,12 @@ class Plan(_Frozen):
     groups: tuple[Group, ...] = ()
     """``[[groups]]``: at most / at least k of a set, all or none, requires (see :class:`Group`)."""
     programs: tuple[Program, ...]
+    indicators: tuple[Indicator, ...] = ()
+    """``[[indicators]]``: what the money buys (ships, hours, shares), see :class:`Indicator`."""
+    outputs: tuple[Output, ...] = ()
+    """``outputs.csv``: which programs deliver into which indicator, and when."""
+    actuals: Actuals | None = None
+    """In a re-plan: the executed amounts that fix the years before ``actuals.from_year``."""
     gdp_oku_yen: tuple[tuple[int, int], ...]
     """GDP of the chosen case, every year the plan needs (horizon and cap base year)."""
     gdp_cases: tuple[str, ...] = ()
@@ -449,3 +546,13 @@ class Plan(_Frozen):
 
     def group(self, group_id: str) -> Group:
         return next(g for g in self.groups if g.id == group_id)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        return next(i for i in self.indicators if i.id == indicator_id)
+
+    @property
+    def fixed_years(self) -> list[int]:
+        """The fiscal years fixed to the actuals (none outside a re-plan)."""
+        if self.actuals is None:
+            return []
+        return [y for y in self.fiscal_years if y < self.actuals.from_year]

@@ -30,6 +30,8 @@ class _RawPlanHeader(_Raw):
     years: int
     programs: str = "programs.csv"
     gdp: str = "gdp.csv"
+    outputs: str | None = None
+    """``outputs.csv``: which programs deliver into which ``[[indicators]]`` (optional)."""
     gdp_case: str
     source: str = ""
 
@@ -83,6 +85,32 @@ class RawGroup(_Raw):
     note: str = ""
 
 
+class RawTarget(_Raw):
+    """One ``[[indicators.targets]]`` entry as written."""
+
+    fiscal_year: StrictInt
+    level: StrictInt | float
+    rule: bool = False
+    source: str = ""
+
+
+class RawIndicator(_Raw):
+    """One ``[[indicators]]`` entry as written (turned into an
+    :class:`~allocator.plan.schema.Indicator` by :mod:`allocator.plan.indicators`)."""
+
+    id: str
+    name_ja: str
+    name_en: str
+    unit_ja: str = ""
+    unit_en: str = ""
+    kind: Literal["stock", "flow"] = "stock"
+    direction: Literal["up", "down"] = "up"
+    start: StrictInt | float = 0
+    targets: list[RawTarget] = []
+    source: str
+    note: str = ""
+
+
 class RawFile(_Raw):
     plan: _RawPlanHeader
     cap: _RawCap = _RawCap()
@@ -96,6 +124,7 @@ class RawFile(_Raw):
     groups: list[RawGroup] = []
     contracts: RawContracts = RawContracts()
     vehicles: list[RawVehicle] = []
+    indicators: list[RawIndicator] = []
 
 
 def _toml_location(loc: tuple[Any, ...]) -> str:

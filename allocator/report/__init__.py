@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from allocator.constants import (
     AREA_CHART,
     CHARTS_DIR,
+    INDICATOR_CHART,
     LANGS,
     OBLIGATIONS_CHART,
     RANK_CHART,
@@ -80,6 +81,10 @@ def write_reports(
         jobs.append(
             ("contracts", contracts_chart_spec(data, lang), str(charts / OBLIGATIONS_CHART))
         )
+    if data.indicators is not None and len(data.indicators):
+        from allocator.report.annual import indicator_chart_spec
+
+        jobs.append(("indicators", indicator_chart_spec(data, lang), str(charts / INDICATOR_CHART)))
     try:
         in_worker = worker is not None and worker.submit(jobs)
         from allocator.report.xlsx import write_workbook

@@ -239,7 +239,19 @@ def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
     save(fig, path)
 
 
-DRAW = {"area": draw_area_chart, "rank": draw_rank_chart, "contracts": draw_contracts_chart}
+def draw_indicators_chart(spec: dict[str, Any], path: Path | str) -> None:
+    """The indicator trajectories (:mod:`allocator.report.annual` draws them)."""
+    from allocator.report.annual import draw_indicator_chart
+
+    draw_indicator_chart(spec, Path(path))
+
+
+DRAW = {
+    "area": draw_area_chart,
+    "rank": draw_rank_chart,
+    "contracts": draw_contracts_chart,
+    "indicators": draw_indicators_chart,
+}
 """Chart kind -> drawing function (the report worker is sent ``(kind, spec, path)``)."""
 
 

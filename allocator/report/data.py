@@ -32,6 +32,10 @@ class RunData:
     """``obligations.csv``: the ledger of contracts and payments."""
     vehicle_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     """{vehicle id: (name_ja, name_en)} of the plan's budget vehicles, in plan order."""
+    indicators: pd.DataFrame | None = None
+    """``indicators.csv`` (plans with ``[[indicators]]``)."""
+    variance: pd.DataFrame | None = None
+    """``variance.csv`` (a re-plan)."""
 
     @property
     def has_contracts(self) -> bool:
@@ -52,6 +56,12 @@ class RunData:
         if not pair:
             return vehicle
         return pair[0] if lang == "ja" else pair[1]
+
+    @property
+    def is_evaluation(self) -> bool:
+        """The folder of ``allocate evaluate``: report.md is the year's evaluation."""
+        rep = self.record.replan
+        return rep is not None and rep.purpose == "evaluate" and self.variance is not None
 
     @property
     def has_plan(self) -> bool:
@@ -162,7 +172,7 @@ def read_run(folder: Path) -> RunData:
         data.explanation = expl.read_text(encoding="utf-8").rstrip("\n")
     if (folder / SUMMARY_CSV).is_file():
         data.summary = read_run_csv(folder / SUMMARY_CSV)
-        for name in ("schedule", "programs", "ranks", "shortfalls"):
+        for name in ("schedule", "programs", "ranks", "shortfalls", "indicators", "variance"):
             path = folder / f"{name}.csv"
             if path.is_file():
                 setattr(data, name, read_run_csv(path))

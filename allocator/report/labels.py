@@ -10,6 +10,15 @@ MARGINAL_RE = re.compile(r"^marginal_rank(\d+)_per_100_oku_yen$")
 """Summary columns: value of rank k bought by 100 億円 more cap in that fiscal year."""
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md(text: object) -> str:
+    """Text from the plan as inert Markdown (no links, HTML, emphasis or table breaks)."""
+    s = " ".join(str(text).split())
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
 def t(ja: str, en: str, lang: str) -> str:
     """``ja`` or ``en`` by ``lang``."""
     return ja if lang == "ja" else en
@@ -18,6 +27,26 @@ def t(ja: str, en: str, lang: str) -> str:
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
     # column: (ja, en)
     "fiscal_year": ("年度", "Fiscal year"),
+    "scope": ("集計単位", "Scope"),
+    "level": ("水準", "Level"),
+    "subject": ("対象", "Subject"),
+    "fixed": ("実績で固定", "Fixed to actuals"),
+    "planned_oku_yen": ("計画(億円)", "Planned (億円)"),
+    "executed_oku_yen": ("執行(億円)", "Executed (億円)"),
+    "replanned_oku_yen": ("再計画(億円)", "Re-planned (億円)"),
+    "change_oku_yen": ("増減(億円)", "Change (億円)"),
+    "moved_oku_yen": ("動いた額(億円)", "Moved (億円)"),
+    "execution_rate": ("執行率", "Execution rate"),
+    "reasons": ("理由コード", "Reason codes"),
+    "reason_ja": ("理由", "Why (Japanese)"),
+    "reason_en": ("理由(英語)", "Why"),
+    "indicator": ("指標", "Indicator"),
+    "unit_ja": ("単位", "Unit (Japanese)"),
+    "unit_en": ("単位(英語)", "Unit"),
+    "delivered": ("当年度の納入", "Delivered in the year"),
+    "target": ("目標", "Target"),
+    "target_rule": ("目標は制約", "Target is a rule"),
+    "target_met": ("目標達成", "Target met"),
     "gdp_oku_yen": ("名目GDP(億円)", "GDP (億円)"),
     "cap_ratio": ("上限(GDP比)", "Cap (ratio to GDP)"),
     "cap_gdp_ratio": ("上限の当年度GDP比", "Cap as ratio to the year's GDP"),

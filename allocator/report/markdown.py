@@ -21,19 +21,10 @@ from allocator.formatting import (
 )
 from allocator.report.contracts import contracts_markdown
 from allocator.report.data import RunData
-from allocator.report.labels import TIEBREAK_WORDS, limit_phrase, rank_label, status_word
+from allocator.report.labels import TIEBREAK_WORDS, limit_phrase, md, rank_label, status_word
 
 # ---------------------------------------------------------------------------------------------
 # report.md
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
-
-
-def md(text: Any) -> str:
-    """Text from the plan as inert Markdown (no links, HTML, emphasis or table breaks)."""
-    s = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", s)
 
 
 def code(text: Any) -> str:
@@ -524,6 +515,10 @@ def report_markdown(data: RunData, lang: str) -> str:
     """The text of ``report.md`` for ``data`` in ``lang``."""
     if not data.has_plan:
         return _infeasible_md(data, lang)
+    from allocator.report.annual import evaluation_md, indicators_md, variance_md
+
+    if data.is_evaluation:
+        return evaluation_md(data, lang)
     assert data.summary is not None
     ja = lang == "ja"
     s = data.summary
@@ -564,6 +559,7 @@ def report_markdown(data: RunData, lang: str) -> str:
         ),
         "",
     ]
+    lines += variance_md(data, lang)
 
     lines += _shortfalls_md(data, lang)
 
@@ -626,6 +622,7 @@ def report_markdown(data: RunData, lang: str) -> str:
     ]
 
     lines += contracts_markdown(data, lang)
+    lines += indicators_md(data, lang)
 
     # links
     lines += [

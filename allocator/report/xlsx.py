@@ -875,13 +875,70 @@ class Sheet:
         return self.ja if lang == "ja" else self.en
 
 
+def evaluation_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    """The year's evaluation (``allocate evaluate``): the tables of report.md, one under another."""
+    from allocator.report.annual import (
+        TOP,
+        behind_table,
+        changes_table,
+        execution_table,
+        gives_lines,
+    )
+
+    row = 1
+    rec = data.record.replan
+    assert rec is not None
+    put(
+        ws,
+        row,
+        1,
+        t(
+            f"{rec.from_year - 1}年度までの年次評価",
+            f"Annual evaluation to FY{rec.from_year - 1}",
+            lang,
+        ),
+    )
+    row += 1
+    for line in gives_lines(data, lang):
+        put(ws, row, 1, line)
+        row += 1
+    for title_ja, title_en, df in (
+        ("分野別の執行率", "Execution rate by area", execution_table(data, "area")),
+        ("優先順位別の執行率", "Execution rate by rank", execution_table(data, "rank")),
+        ("計画より遅れている事業", "Programs behind plan", behind_table(data).head(TOP)),
+        ("再計画の主な変更", "The re-plan's headline changes", changes_table(data).head(TOP)),
+    ):
+        row += 1
+        put(ws, row, 1, t(title_ja, title_en, lang))
+        row += 1
+        write_table(ws, df, lang, start_row=row)
+        row += len(df) + 2
+
+
+def variance_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    assert data.variance is not None
+    df = data.variance.drop(columns=["reason_en" if lang == "ja" else "reason_ja"])
+    write_table(ws, df, lang)
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{len(df) + 1}"
+
+
+def indicators_sheet(ws: Worksheet, data: RunData, lang: str) -> None:
+    assert data.indicators is not None
+    write_table(ws, data.indicators, lang)
+    ws.freeze_panes = "B2"
+
+
 SHEETS: tuple[Sheet, ...] = (
+    Sheet("evaluation", "年次評価", "Evaluation", evaluation_sheet, lambda d: d.is_evaluation),
     Sheet("summary", "概要", "Summary", summary_sheet),
     Sheet("schedule", "配分表", "Schedule", schedule_sheet),
     Sheet("programs", "事業", "Programs", programs_sheet, lambda d: d.programs is not None),
     Sheet("ranks", "優先順位", "Ranks", ranks_sheet, lambda d: d.ranks is not None),
     Sheet("shortfalls", "下限の不足", "Shortfalls", shortfalls_sheet),
     Sheet("choice", "配分の選び方と上限", "Choice and limits", choice_sheet),
+    Sheet("variance", "計画との差", "Variance", variance_sheet, lambda d: d.variance is not None),
+    Sheet("indicators", "指標", "Indicators", indicators_sheet, lambda d: d.indicators is not None),
     Sheet("marginal", "限界価値", "Marginal values", marginal_sheet),
     Sheet("contracts", "契約と支払", "Contracts", contracts_sheet, lambda d: d.has_contracts),
     Sheet("info", "実行情報", "Run info", info_sheet),

@@ -36,6 +36,8 @@ TEXT_COLUMNS = frozenset(
         "floors_short_list",
         "limits_reached",
         "marginal_valid_at_least",
+        "indicator",
+        "subject",
     }
 )
 """CSV columns always read as text (an id such as ``007`` must not become a number)."""

@@ -64,6 +64,8 @@ RUN_ENTRIES = frozenset(
         "ranks.csv",
         "obligations.csv",
         "shortfalls.csv",
+        "indicators.csv",
+        "variance.csv",
         "explanation.txt",
         "report.md",
         "report.xlsx",

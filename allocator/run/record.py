@@ -270,6 +270,55 @@ class VerificationRecord(_Strict):
         return sum(self.checked.values())
 
 
+class BreachRecord(_Strict):
+    """A rule the executed amounts already break (:class:`allocator.plan.actuals.Breach`)."""
+
+    rule: str
+    subject: str
+    fiscal_year: int | None
+    excess_oku_yen: int
+    action: str
+    """``past``, ``ceiling_reached`` or ``floor_missed``."""
+    message: str
+    message_ja: str
+
+
+class ReplanStep(_Strict):
+    """One step of a re-plan's decomposition: the plan re-solved with one more reason
+    (``actuals``, ``gdp``, ``caps``, ``plan``) applied; ``moved_oku_yen`` is Σ|Δ| against
+    the step before."""
+
+    reasons: tuple[str, ...]
+    status: str
+    moved_oku_yen: int
+
+
+class ReplanRecord(_Strict):
+    """Where a re-plan comes from: the approved run, the actuals, and what it changed."""
+
+    approved_run: str
+    """The approved run folder as given on the command line."""
+    approved_plan_json_sha256: str
+    """SHA-256 of the approved run's plan.json (copied as inputs/approved_plan.json)."""
+    approved_input_hash: str
+    approved_created_at: str
+    actuals_file: str
+    """The actuals file as given (copied as inputs/actuals.csv)."""
+    actuals_sha256: str
+    from_year: int
+    """The first fiscal year planned again; the years before it are fixed to the actuals."""
+    tiebreak: str
+    """How the schedule closest to the approved plan was chosen among equal-value ones."""
+    moved_oku_yen: int
+    """Σ |re-planned − approved| over programs and the years from ``from_year``."""
+    executed_gap_oku_yen: int
+    """Σ |executed − approved| over programs and the fixed years."""
+    breaches: tuple[BreachRecord, ...] = ()
+    steps: tuple[ReplanStep, ...] = ()
+    purpose: Literal["replan", "evaluate"] = "replan"
+    """``evaluate``: the folder of ``allocate evaluate`` (report.md is the year's evaluation)."""
+
+
 Allocation = tuple[str, int, int, int | None]
 """(program_id, fiscal_year, 億円, units or None)."""
 Contract = tuple[str, int, int]
@@ -322,6 +371,9 @@ class RunRecord(_Strict):
     more_cap: MoreCapRecord | None = None
     """What 0.1 % of GDP more cap buys, per rank, re-solved."""
     ratio_target: RatioTargetRecord | None = None
+    replan: ReplanRecord | None = None
+    """A re-plan (``allocate replan``, ``allocate evaluate``): the approved run and the actuals
+    it comes from."""
 
     # -----------------------------------------------------------------------------------------
     # making one
@@ -485,7 +537,7 @@ class RunRecord(_Strict):
         data = _finite(self.model_dump(mode="json"))
         for key in (
             "explanation", "explanation_ja", "verification", "marginal", "files", "tiebreak",
-            "more_cap", "ratio_target",
+            "more_cap", "ratio_target", "replan",
         ):  # fmt: skip
             if data[key] is None:
                 del data[key]
@@ -644,4 +696,13 @@ def _missing(value: Any) -> bool:
         return True
 
 
-__all__ = ["BlockedRecord", "RecordError", "RunOptions", "RunRecord", "ShortfallRecord"]
+__all__ = [
+    "BlockedRecord",
+    "BreachRecord",
+    "RecordError",
+    "ReplanRecord",
+    "ReplanStep",
+    "RunOptions",
+    "RunRecord",
+    "ShortfallRecord",
+]

@@ -231,7 +231,11 @@ def ranks_table(plan: Plan, result: SolveResult) -> pd.DataFrame:
         )
         for p in plan.programs
     }
-    values = rank_values(plan, counted, result.funded) if result.has_plan else result.rank_values()
+    values = (
+        rank_values(plan, counted, result.funded, schedule_cells(sched))
+        if result.has_plan
+        else result.rank_values()
+    )
     by_stage = {s.rank: s for s in result.stages if s.rank is not None}
     rows = []
     for r in plan.ranks:
@@ -302,6 +306,17 @@ def shortfalls_table(result: SolveResult) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
     df["rank"] = df["rank"].astype("Int64")
     return df
+
+
+def schedule_cells(schedule: pd.DataFrame) -> dict[tuple[str, int], tuple[int, int | None]]:
+    """{(program_id, fiscal_year): (億円, units)} of a solve's schedule (nonzero rows)."""
+    return {
+        (str(r.program_id), int(r.fiscal_year)): (
+            int(r.amount_oku_yen),
+            None if pd.isna(r.units) else int(r.units),
+        )
+        for r in schedule.itertuples(index=False)
+    }
 
 
 def _num(x: float | None) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from allocator.constants import (
     EXPLANATION_TXT,
+    INDICATORS_CSV,
     INPUTS_DIR,
     OBLIGATIONS_CSV,
     PROGRAMS_CSV,
@@ -91,6 +92,12 @@ def write_run_files(
         write_csv(ranks_table(plan, result), folder / RANKS_CSV)
         write_csv(obligations_table(plan, result), folder / OBLIGATIONS_CSV)
         write_csv(shortfalls_table(result), folder / SHORTFALLS_CSV)
+        if plan.indicators:
+            from allocator.run.indicators import indicators_table
+            from allocator.run.tables import schedule_cells
+
+            cells = schedule_cells(result.schedule)
+            write_csv(indicators_table(plan, cells), folder / INDICATORS_CSV)
     text = explanation_ja if lang == "ja" and explanation_ja else explanation
     if text:
         (folder / EXPLANATION_TXT).write_text("\n".join(text) + "\n", encoding="utf-8")

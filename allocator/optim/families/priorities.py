@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allocator.optim.families.indicators import indicator_rank_value
 from allocator.optim.handles import ModelHandles
 from allocator.plan.schema import Program
 
@@ -24,7 +25,8 @@ def program_value(m: ModelHandles, p: Program) -> tuple[Any, bool]:
 
 
 def define_priorities(m: ModelHandles) -> None:
-    """V[r] = Σ_{p of rank r} value[p]; earliness = Σ_{p,y} (last_year − y + 1)·payment[p,y]."""
+    """V[r] = Σ_{p of rank r} value[p] (or, for a rank valued by an indicator, what its
+    programs deliver into it by its year); earliness = Σ_{p,y} (last_year − y + 1)·payment[p,y]."""
     for r in m.plan.ranks:
         terms = []
         integral = True
@@ -34,6 +36,8 @@ def define_priorities(m: ModelHandles) -> None:
                 terms.append(term)
                 integral = integral and is_int
         m.rank_value[r.rank] = m.linear_sum(terms)
+        if r.indicator is not None:  # valued by what it buys (docs/model.md, "Indicators")
+            m.rank_value[r.rank], integral = indicator_rank_value(m, r)
         m.rank_value_integral[r.rank] = integral
         # V[r] ≥ 0 holds for every schedule (amounts and values are ≥ 0), so the row is idle
         # until the solver raises its right-hand side to hold rank r at the value it reached

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from allocator.constants import (
+    INDICATORS_CSV,
     NO_PLAN_STATUSES,
     PLAN_JSON,
     PROGRAMS_CSV,
@@ -20,9 +21,18 @@ from allocator.constants import (
     SCHEDULE_CSV,
     SHORTFALLS_CSV,
     SUMMARY_CSV,
+    VARIANCE_CSV,
 )
 from allocator.plan.schema import Plan
 from allocator.run.record import RunRecord
+from allocator.run.verify.actual_rules import (
+    VARIANCE_TABLE_COLUMNS,
+    approved_record,
+    attach_actuals,
+    check_actuals,
+    check_variance_table,
+    set_aside_past,
+)
 from allocator.run.verify.aggregate_rules import (
     check_aggregate_bound,
     check_area_bound,
@@ -64,6 +74,12 @@ from allocator.run.verify.files import (
 )
 from allocator.run.verify.floor_rules import check_gdp_cap_baseline, check_shortfalls
 from allocator.run.verify.group_rules import check_groups
+from allocator.run.verify.indicator_rules import (
+    INDICATOR_TABLE_COLUMNS,
+    check_indicator_table,
+    check_indicator_targets,
+    indicator_rank_values,
+)
 from allocator.run.verify.integrity import check_file_digests, check_seal
 from allocator.run.verify.outputs import (
     check_input_files,
@@ -128,6 +144,8 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     if sealed:
         check_file_digests(run_dir, record, t)
     plan = reload_plan(run_dir, record, t)
+    if plan is not None:
+        plan = attach_actuals(run_dir, record, plan, t)  # a re-plan: its fixed years
     if plan is None:
         return t.report(signature)
     check_input_files(run_dir, record, t)
@@ -176,6 +194,16 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     check_outstanding_cap(plan, cells, t)
     check_vehicles(plan, amounts, cells, t)
     check_ledger_file(plan, run_dir, amounts, cells, t)
+    set_aside_past(plan, amounts, t)  # a re-plan: what only the actuals break is a fact
+    approved = approved_record(run_dir, record, t)
+    check_actuals(plan, rows, approved, record, t)
+    if record.replan is not None and approved is not None:
+        table = read_table(run_dir / VARIANCE_CSV, VARIANCE_TABLE_COLUMNS, t)
+        check_variance_table(plan, rows, approved, table, t)
+    check_indicator_targets(plan, rows, t)
+    if plan.indicators:
+        table = read_table(run_dir / INDICATORS_CSV, INDICATOR_TABLE_COLUMNS, t)
+        check_indicator_table(plan, rows, table, t)
     if summary is not None:
         check_summary(plan, amounts, summary, t, contracts=decided)
         check_marginal_columns(plan, record, summary, t)
@@ -187,6 +215,7 @@ def verify_run(run_dir: Path, *, sealed: bool = True, key: bytes | None = None) 
     check_json_contracts(plan, record, cells, t)
     # a rank's value counts each program on its basis (paid in the horizon, or contracted)
     values = schedule_rank_values(plan, ranged, funded)
+    values.update(indicator_rank_values(plan, rows))  # ranks valued by an indicator
     check_rank_values(plan, record, values, t)
     check_stage_claims(record, values, t)
     if ranks is not None:
