@@ -188,7 +188,7 @@ def test_workbook_prints_sensibly(reported: tuple[Path, str, list[Path]]) -> Non
     summary, schedule, programs, ranks = (wb[n] for n in SHEETS[lang][:4])
     for ws in (summary, schedule, programs, ranks):
         assert ws.print_title_rows == "$1:$1", ws.title
-    marginal = wb[SHEETS[lang][6]]
+    marginal = wb[SHEETS[lang][-2]]
     assert marginal.print_title_rows and marginal.print_title_rows != "$1:$1"
     for ws in (summary, ranks):
         breaks = {b.id for b in ws.row_breaks.brk}

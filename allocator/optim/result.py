@@ -132,7 +132,14 @@ class SolveResult:
             return self.rank_values()
         from allocator.plan.values import rank_values
 
-        return rank_values(plan, self.counted_totals(plan), self.funded)
+        cells = {  # year by year, for ranks valued by an indicator
+            (str(r.program_id), int(r.fiscal_year)): (
+                int(r.amount_oku_yen),
+                None if pd.isna(r.units) else int(r.units),
+            )
+            for r in self.schedule.itertuples(index=False)
+        }
+        return rank_values(plan, self.counted_totals(plan), self.funded, cells)
 
 
 def empty_schedule() -> pd.DataFrame:

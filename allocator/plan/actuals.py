@@ -19,6 +19,7 @@ from pathlib import Path
 
 from allocator.errors import PlanError, UsageError
 from allocator.formatting import fy, oku
+from allocator.plan.contracts import format_pattern
 from allocator.plan.csvfile import CsvTable, cell_int, read_csv
 from allocator.plan.schema import Actual, Actuals, Plan
 
@@ -114,6 +115,18 @@ def read_actuals(path: Path, plan: Plan, from_year: int) -> Actuals:
             )
         seen[pid, year] = row
         contracted = _amount(t, row, c, "contracted_oku_yen", required=False)
+        if p.is_contract and executed and contracted is None:
+            # a contract program's decision is what it contracts; what it pays follows its
+            # payment pattern, so the fixed year needs the contract amount
+            raise PlanError(
+                path,
+                f"{pid} is a multi-year contract program (pattern "
+                f"{format_pattern(p.contract_pattern or ())}) and executed {oku(executed)} 億円 "
+                f"in {fy(year)}, but contracted_oku_yen is empty",
+                row=row,
+                column="contracted_oku_yen",
+                fix="give what was contracted that year (契約額; 0 if nothing was)",
+            )
         units = _units(t, row, c, plan, pid, executed, year, notes)
         rows.append(
             Actual(

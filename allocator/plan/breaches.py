@@ -16,7 +16,9 @@ from allocator.plan.schema import MULTI_PHASE, Plan, Program
 
 def fixed_cells(plan: Plan) -> dict[tuple[str, int], tuple[int, int | None]]:
     """{(program_id, fiscal_year): (億円 executed, units)} for every program and fixed year
-    (0 where the actuals have no row): the cells a re-plan does not choose."""
+    (0 where the actuals have no row): the cells a re-plan does not choose. For a multi-year
+    contract program the cell is what it contracted (its decision); what it pays in the fixed
+    years follows from its contracts by its payment pattern."""
     if plan.actuals is None:
         return {}
     rows = {(a.program_id, a.fiscal_year): a for a in plan.actuals.rows}
@@ -24,7 +26,10 @@ def fixed_cells(plan: Plan) -> dict[tuple[str, int], tuple[int, int | None]]:
     for p in plan.programs:
         for y in plan.fixed_years:
             a = rows.get((p.program_id, y))
-            if a is not None:
+            if a is not None and p.is_contract:
+                # the decision of a contract program is the contract; payments follow
+                out[p.program_id, y] = (a.contracted_oku_yen or 0, a.units)
+            elif a is not None:
                 out[p.program_id, y] = (a.executed_oku_yen, a.units)
             elif y in p.window:
                 out[p.program_id, y] = (0, 0 if p.unit_cost_oku_yen is not None else None)

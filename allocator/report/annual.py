@@ -7,7 +7,6 @@ a re-plan (``variance.csv``: a section and a sheet), and the year's evaluation (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -133,7 +132,8 @@ def _level(v: float | None) -> str:
 
 
 def indicator_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
-    """What :func:`draw_indicator_chart` draws: one small panel per indicator."""
+    """What :func:`allocator.report.chart_drawing.draw_indicators_chart` draws: one small panel
+    per indicator."""
     return {
         "panels": [
             {
@@ -153,56 +153,6 @@ def indicator_chart_spec(data: RunData, lang: str) -> dict[str, Any]:
             "期間後(支払済みの納入)", "after the horizon (paid, delivered later)", lang
         ),
     }
-
-
-def draw_indicator_chart(spec: dict[str, Any], path: Path | str) -> None:
-    """One panel per indicator: level per fiscal year, targets as markers; years after the
-    horizon (deliveries of money paid within it) dashed."""
-    from allocator.report.chart_drawing import WIDTH_INCHES
-    from allocator.report.plotting import pyplot, save
-
-    plt = pyplot()
-    from matplotlib.ticker import MaxNLocator
-
-    panels = spec["panels"]
-    n = max(1, len(panels))
-    cols = 2 if n > 1 else 1
-    rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_INCHES, 2.8 * rows + 0.6), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        if k >= len(panels):
-            ax.set_visible(False)
-            continue
-        p = panels[k]
-        inside = [
-            (y, v) for y, v, h in zip(p["years"], p["levels"], p["in_horizon"], strict=True) if h
-        ]
-        after = [
-            (y, v)
-            for y, v, h in zip(p["years"], p["levels"], p["in_horizon"], strict=True)
-            if not h
-        ]
-        if inside:
-            ax.plot(
-                [y for y, _ in inside], [v for _, v in inside], color="#2980b9", marker="o", ms=3
-            )
-        if after:
-            link = inside[-1:] + after
-            ax.plot([y for y, _ in link], [v for _, v in link], color="#2980b9", ls="--", alpha=0.6,
-                    label=spec["after_label"])  # fmt: skip
-        if p["targets"]:
-            ax.scatter([y for y, _ in p["targets"]], [v for _, v in p["targets"]], marker="*",
-                       s=90, color="#c0392b", zorder=5, label=spec["target_label"])  # fmt: skip
-        ax.set_title(p["title"], fontsize=10, loc="left")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(color="#dddddd")
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        if p["targets"] or after:
-            ax.legend(fontsize=8, frameon=False)
-    fig.suptitle(spec["title"], fontsize=12, x=0.01, ha="left")
-    fig.tight_layout()
-    save(fig, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,7 +498,6 @@ def evaluation_md(data: RunData, lang: str) -> str:
 __all__ = [
     "behind_table",
     "changes_table",
-    "draw_indicator_chart",
     "evaluation_md",
     "execution_table",
     "gives_lines",

@@ -240,10 +240,50 @@ def draw_contracts_chart(spec: dict[str, Any], path: Path | str) -> None:
 
 
 def draw_indicators_chart(spec: dict[str, Any], path: Path | str) -> None:
-    """The indicator trajectories (:mod:`allocator.report.annual` draws them)."""
-    from allocator.report.annual import draw_indicator_chart
+    """One panel per indicator: level per fiscal year, targets as markers; years after the
+    horizon (deliveries of money paid within it) dashed."""
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
 
-    draw_indicator_chart(spec, Path(path))
+    panels = spec["panels"]
+    n = max(1, len(panels))
+    cols = 2 if n > 1 else 1
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH_INCHES, 2.8 * rows + 0.6), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        p = panels[k]
+        inside = [
+            (y, v) for y, v, h in zip(p["years"], p["levels"], p["in_horizon"], strict=True) if h
+        ]
+        after = [
+            (y, v)
+            for y, v, h in zip(p["years"], p["levels"], p["in_horizon"], strict=True)
+            if not h
+        ]
+        if inside:
+            ax.plot(
+                [y for y, _ in inside], [v for _, v in inside], color="#2980b9", marker="o", ms=3
+            )
+        if after:
+            link = inside[-1:] + after
+            ax.plot([y for y, _ in link], [v for _, v in link], color="#2980b9", ls="--", alpha=0.6,
+                    label=spec["after_label"])  # fmt: skip
+        if p["targets"]:
+            ax.scatter([y for y, _ in p["targets"]], [v for _, v in p["targets"]], marker="*",
+                       s=90, color="#c0392b", zorder=5, label=spec["target_label"])  # fmt: skip
+        ax.set_title(p["title"], fontsize=10, loc="left")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(color="#dddddd")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if p["targets"] or after:
+            ax.legend(fontsize=8, frameon=False)
+    fig.suptitle(spec["title"], fontsize=12, x=0.01, ha="left")
+    fig.tight_layout()
+    save(fig, path)
 
 
 DRAW = {
