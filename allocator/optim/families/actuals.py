@@ -31,6 +31,8 @@ PAST_YEAR_AT: dict[str, int] = {
     "fiscal_growth": 0,
     "after_start": 2,
     "finished_def": 2,
+    "vehicle_cap": 1,  # who paid what in a fixed year is a fact (vehicle_cap[v,y])
+    "new_contract_cap": 0,
 }
 """Families whose rows speak of one fiscal year, and where that year is in the row's index
 (``finished_def[q,y,t]``: the later payment year t). A row of a fixed year is emptied."""

@@ -28,8 +28,11 @@ APPROVED_PLAN_JSON = "approved_plan.json"
 """The approved run's plan.json, copied into a re-plan's ``inputs/``."""
 
 PER_YEAR_RULES = frozenset(
-    {"year_max", "ramp", "units", "payment_profile", "gdp_cap", "fiscal_year_cap", "fiscal_growth"}
-)
+    {
+        "year_max", "ramp", "units", "payment_profile", "gdp_cap", "fiscal_year_cap",
+        "fiscal_growth", "vehicle_cap", "vehicle_split", "new_contract_cap",
+    }
+)  # fmt: skip
 """Verifier rules that speak of one fiscal year: a violation in a fixed year is a fact."""
 
 
