@@ -16,15 +16,7 @@ from typing import Annotated
 import typer
 
 from allocator import __version__
-from allocator.cli.exits import (
-    EXIT_FLOORS_SHORT,
-    EXIT_INFEASIBLE,
-    EXIT_LIMIT_NO_PLAN,
-    EXIT_LIMIT_WITH_PLAN,
-    EXIT_VERIFY_FAILED,
-    fail,
-    interrupted,
-)
+from allocator.cli.exits import exit_code, fail, interrupted
 from allocator.cli.options import (
     CapBaseOption,
     FirstYearOption,
@@ -182,14 +174,7 @@ def allocate_command(
         typer.echo(render_outcome(outcome, lang))
     except KeyboardInterrupt:
         interrupted()
-    status = outcome.result.status
-    if status == "infeasible":
-        raise typer.Exit(EXIT_INFEASIBLE)
-    if status == "no_solution":
-        raise typer.Exit(EXIT_LIMIT_NO_PLAN)
-    if outcome.verification is not None and not outcome.verification.ok:
-        raise typer.Exit(EXIT_VERIFY_FAILED)
-    if status != "optimal":
-        raise typer.Exit(EXIT_LIMIT_WITH_PLAN)
-    if outcome.result.shortfalls:
-        raise typer.Exit(EXIT_FLOORS_SHORT)
+    verified = None if outcome.verification is None else outcome.verification.ok
+    code = exit_code(outcome.result.status, verified, len(outcome.result.shortfalls))
+    if code:
+        raise typer.Exit(code)

@@ -45,6 +45,21 @@ EXIT_FLOORS_SHORT = 9
 EXIT_INTERRUPTED = 130
 
 
+def exit_code(status: str, verified: bool | None, floors_short: int) -> int:
+    """The exit code of a command that solved a plan (allocate, replan, evaluate), in the order
+    the module's docstring gives: infeasible 4, no plan at the limit 6, verification failed 7,
+    not proven optimal 5, floors short 9, else 0."""
+    if status == "infeasible":
+        return EXIT_INFEASIBLE
+    if status == "no_solution":
+        return EXIT_LIMIT_NO_PLAN
+    if verified is False:
+        return EXIT_VERIFY_FAILED
+    if status != "optimal":
+        return EXIT_LIMIT_WITH_PLAN
+    return EXIT_FLOORS_SHORT if floors_short else EXIT_OK
+
+
 def fail(message: str, code: int) -> NoReturn:
     """Print ``allocate: error: <message>`` on stderr and exit with ``code``."""
     typer.echo(f"allocate: error: {message}", err=True)

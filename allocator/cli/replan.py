@@ -11,14 +11,7 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli.exits import (
-    EXIT_INFEASIBLE,
-    EXIT_LIMIT_NO_PLAN,
-    EXIT_LIMIT_WITH_PLAN,
-    EXIT_VERIFY_FAILED,
-    fail,
-    interrupted,
-)
+from allocator.cli.exits import exit_code, fail, interrupted
 from allocator.cli.options import GdpCaseOption, ReportsOption, parse_first_year, parse_gdp_case
 from allocator.errors import AllocatorError
 
@@ -108,15 +101,10 @@ def _run(
     from allocator.cli.render_replan import render_replan
 
     typer.echo(render_replan(outcome, lang))
-    status = outcome.result.status
-    if status == "infeasible":
-        raise typer.Exit(EXIT_INFEASIBLE)
-    if status == "no_solution":
-        raise typer.Exit(EXIT_LIMIT_NO_PLAN)
-    if outcome.verification is not None and not outcome.verification.ok:
-        raise typer.Exit(EXIT_VERIFY_FAILED)
-    if status != "optimal":
-        raise typer.Exit(EXIT_LIMIT_WITH_PLAN)
+    verified = None if outcome.verification is None else outcome.verification.ok
+    code = exit_code(outcome.result.status, verified, len(outcome.result.shortfalls))
+    if code:
+        raise typer.Exit(code)
 
 
 def replan_command(
