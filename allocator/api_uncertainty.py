@@ -348,7 +348,7 @@ def _montecarlo_tables(
         for r in central.schedule.itertuples(index=False)
     }
     paid = yen_by_year(plan, {k: float(v) for k, v in sched.items()}, case.factor)
-    ratios = {y: (plan.baseline(y) + paid[y]) / case.gdp[y] for y in plan.fiscal_years}
+    ratios = {y: (plan.committed(y) + paid[y]) / case.gdp[y] for y in plan.fiscal_years}
     totals: dict[str, int] = {}
     for (pid, _), a in sched.items():
         totals[pid] = totals.get(pid, 0) + a
@@ -383,7 +383,7 @@ def _risk_tables(
         held[pid] = held.get(pid, 0) + a
         if plan.counts_toward_defense(plan.program(pid)) and y in defence:
             defence[y] += a
-    spend = {y: plan.baseline(y) + defence[y] for y in plan.fiscal_years}
+    spend = {y: plan.committed(y) + defence[y] for y in plan.fiscal_years}
     planned = {y: spend[y] / plan.gdp(y) for y in plan.fiscal_years}
     cases = {c: {y: spend[y] / u.gdp.path(c)[y] for y in plan.fiscal_years} for c in u.gdp.cases}
     shares = {c.program_id: c.dollar_share for c in u.programs}

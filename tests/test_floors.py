@@ -199,10 +199,12 @@ def test_shipped_plan_at_1_5_percent_is_a_plan_with_its_shortfalls_in_priority_o
 
 
 @pytest.mark.slow
-def test_shipped_plan_hard_floors_at_1_8_percent_is_explained_pooled(tmp_path: Path) -> None:
+def test_shipped_plan_hard_floors_at_1_7_percent_is_explained_pooled(tmp_path: Path) -> None:
+    # with the contract data every floor is met from 1.72 %; at 1.7 % the short-term phase
+    # floor (a total over FY2026-2028) is the one that cannot be
     result = CliRunner().invoke(
         app,
-        ["--cap", "1.8%", "--floors", "hard", "--out", str(tmp_path / "r"), "--lang", "en"],
+        ["--cap", "1.7%", "--floors", "hard", "--out", str(tmp_path / "r"), "--lang", "en"],
         catch_exceptions=False,
     )
     assert result.exit_code == EXIT_INFEASIBLE, result.output
@@ -210,12 +212,12 @@ def test_shipped_plan_hard_floors_at_1_8_percent_is_explained_pooled(tmp_path: P
     first = text.index("keeping the caps, the floors can give way in reverse priority order")
     assert first < text.index("the smallest change to the caps")
     assert (
-        "phase mid (Medium term (years 4-7); no single rank; a total over FY2029–2032): "
-        "short by 3,836 億円" in text
+        "phase short (Short term (years 1-3); no single rank; a total over FY2026–2028): "
+        "short by 2,466 億円" in text
     )
     # the cap shortfall is pooled over the phase's years, not pinned on one year
-    assert "FY2029–2032: the 1.8% cap is short by 3,836 億円 in total" in text
-    assert "2029年度: the 1.8% cap is short" not in text
+    assert "FY2026–2028: the 1.7% cap is short by 2,466 億円 in total" in text
+    assert "2026年度: the 1.7% cap is short" not in text
 
 
 def test_shipped_plan_every_floor_met_exits_0(tmp_path: Path) -> None:

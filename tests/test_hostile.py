@@ -726,9 +726,9 @@ folder._reserve_and_rename = with_ctrl_c
 CTRL_C_WHILE_PRINTING = """
 import allocator.cli.render as render
 real = render.render_outcome
-def with_ctrl_c(outcome):
+def with_ctrl_c(outcome, *args):
     os.kill(os.getpid(), signal.SIGINT); time.sleep(0.5)
-    return real(outcome)
+    return real(outcome, *args)
 render.render_outcome = with_ctrl_c
 """
 

@@ -110,12 +110,13 @@ def test_shipped_plan_keeping_2_percent_from_2027(tmp_path: Path) -> None:
     record = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     rt = record["ratio_target"]
     assert rt["meets_cap"] == list(range(2027, 2041))
-    assert rt["short_years"] == list(range(2033, 2041))
-    # after FY2032 no defence program may spend enough: the programs cannot absorb it, and
-    # raising the 50 兆円 ceiling would not help
-    assert rt["raises"] == [] and rt["unabsorbed_oku_yen"] == sum(
-        y["short_oku_yen"] for y in rt["years"]
-    )
+    assert rt["short_years"] == list(range(2029, 2041))
+    # with the contract data: after FY2028 keeping 2 % needs ceilings raised (areas C, G, I, the
+    # 50 兆円 on new spending and the horizon total) and more than the programs can absorb
+    raised = {(rule, key) for rule, key, _ in rt["raises"]}
+    assert ("fiscal_total_cap", "horizon") in raised and ("area_high", "C") in raised
+    assert 0 < rt["unabsorbed_oku_yen"] < sum(y["short_oku_yen"] for y in rt["years"])
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "Target and cap meet: FY2027–2040" in text
-    assert "Target missed: FY2033–2040" in text and "the programs cannot absorb" in text
+    assert "Target missed: FY2029–2040" in text and "the programs cannot absorb" in text
+    assert "the ceiling on new spending over the horizon raised by" in text

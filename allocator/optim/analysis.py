@@ -688,7 +688,7 @@ def ratio_target(plan: Plan, result: SolveResult, *, time_limit: float = 60.0) -
         if target is None:
             continue
         cap = plan.cap_oku_yen(y)
-        years.append(RatioYear(y, target, cap, plan.baseline(y) + new[y]))
+        years.append(RatioYear(y, target, cap, plan.committed(y) + new[y]))
         if target > cap:
             above[y] = target - cap
     priority = plan.model_copy(
