@@ -131,3 +131,19 @@ def test_an_explicit_value_that_is_a_whole_multiple_makes_an_integral_rank(
     progs = [program("V", 0, 1000, last=2027, value=value), program("W", 0, 500, last=2027)]
     m = build_model(load_plan(write_plan(tmp_path, progs, years=2)))
     assert m.rank_value_integral[1] is integral
+
+
+def test_a_warm_start_handed_back_as_the_optimum_is_solved_again(tmp_path: Path) -> None:
+    # seed 421 of the brute-force plans: floors give way, then rank 1's full MIP, started from
+    # a schedule worth 1, ended "Optimal" handing back the start's columns (HiGHS 1.16 with a
+    # MIP start and presolve); the optimum is 2 (brute force)
+    import random
+
+    from test_priority_bruteforce import random_plan
+
+    plan = load_plan(random_plan(random.Random(421), tmp_path / "p"))
+    result = solve_lexicographic(
+        build_model(plan), time_limit=60, gap=0.0, fix_tiebreak_decisions=False, engine="fast"
+    )
+    assert result.status == "optimal"
+    assert result.rank_values() == {1: 2.0, 2: 0.0, 3: 2.0}

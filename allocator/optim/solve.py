@@ -529,6 +529,24 @@ class _RankEngine:
         for var, value in zip(self.variables, x.tolist(), strict=True):
             var.varValue = value
 
+    def _columns(self, status: str) -> Any | None:
+        """The run's schedule, if it has one (optimal, or stopped with an incumbent)."""
+        h = self.h
+        if status == "kOptimal" or (
+            status in ("kTimeLimit", "kInterrupt", "kSolutionLimit")
+            and math.isfinite(h.getInfo().objective_function_value)
+        ):
+            return self.np.array(h.getSolution().col_value)
+        return None
+
+    def _columns_match(self, cost: Any, x: Any) -> bool:
+        """Whether the columns score the objective value HiGHS reports for them."""
+        reported = float(self.h.getInfo().objective_function_value)
+        if not math.isfinite(reported):
+            return False
+        got = float(cost @ x)
+        return abs(got - reported) <= COLUMN_CHECK_TOLERANCE * max(1.0, abs(reported))
+
     def _mip(
         self,
         cost: Any,
@@ -552,13 +570,18 @@ class _RankEngine:
             h.setSolution(n, every, warm)
         self.goal.target, self.goal.give_up_below, self.goal.stopped = target, give_up, ""
         try:
+            t0 = time.perf_counter()
             status = _highs_run(h, budget)
-            x = None
-            if status == "kOptimal" or (
-                status in ("kTimeLimit", "kInterrupt", "kSolutionLimit")
-                and math.isfinite(h.getInfo().objective_function_value)
-            ):
-                x = self.np.array(h.getSolution().col_value)
+            x = self._columns(status)
+            if warm is not None and x is not None and not self._columns_match(cost, x):
+                # HiGHS 1.16 with a MIP start and presolve can end "Optimal" handing back the
+                # start's columns (see _run): solve again without the start
+                h.clearSolver()
+                self.goal.stopped = ""
+                status = _highs_run(h, budget - (time.perf_counter() - t0))
+                x = self._columns(status)
+            if x is not None and status == "kOptimal" and not self._columns_match(cost, x):
+                status = "kNotProven"  # the columns are not the optimum HiGHS reports
             return status, x, float(h.getInfo().mip_dual_bound)
         finally:
             self.goal.target = None
@@ -657,7 +680,7 @@ class _RankEngine:
         dual_ok = math.isfinite(dual)
         if status == "kOptimal":
             return StageSolve("optimal", True, dual if dual_ok else None), best
-        ended = "interrupted" if status == "kInterrupt" else "time_limit"
+        ended = {"kInterrupt": "interrupted", "kNotProven": "not_proven"}.get(status, "time_limit")
         return StageSolve(ended, True, dual if dual_ok else bound), best
 
 
