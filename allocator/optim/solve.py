@@ -333,6 +333,11 @@ DEFAULT_ENGINE = "fast"
 LP_HOLD_SLACK = 1e-6
 """The LP copy holds a whole-valued rank at V* − 1e-6 (HiGHS's primal feasibility tolerance is
 1e-7): the same integer schedules as the MIP's V* − 0.5, a tighter LP."""
+FULL_MIP_OPTIONS: dict[str, Any] = {"mip_allow_restart": False}
+"""HiGHS options for the engine's full-MIP fallback only. No restart: the fallback runs when the
+LP bound is known and only a schedule reaching it is missing; a restart re-presolves and drops
+the search so far (measured, synthetic plans, early tie-break as a full MIP, median of 3: 300
+programs 2.69 → 1.61 s for the whole staged solve; 2,000 programs, 2 runs: 4.1 → 5.2 s)."""
 SUB_MIP_SHARE = 0.25
 """A sub-MIP may use at most this share of the stage's time left (and at least 1 s)."""
 
@@ -666,7 +671,14 @@ class _RankEngine:
             self.steps.append(EngineStep(how, bound, seconds))
             return StageSolve("optimal", True, bound), best
         t1 = time.perf_counter()
-        status, sol, dual = self._mip(cost, gap, max(left(), 0.01), warm=best, target=target)
+        saved = {k: self.h.getOptionValue(k)[1] for k in FULL_MIP_OPTIONS}
+        for k, v in FULL_MIP_OPTIONS.items():
+            self.h.setOptionValue(k, v)
+        try:
+            status, sol, dual = self._mip(cost, gap, max(left(), 0.01), warm=best, target=target)
+        finally:
+            for k, v in saved.items():
+                self.h.setOptionValue(k, v)
         seconds["full"] = time.perf_counter() - t1
         self.steps.append(EngineStep("full", bound, seconds))
         if status == "kInfeasible":
