@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import pulp
 from reference import build_reference, solve_reference
+from staged_vs_weighted import weighted_solve
 from synthetic import generate_plan
 
 import allocator.optim.model
@@ -54,7 +55,7 @@ import allocator.run.writer
 from allocator.formatting import format_cap
 from allocator.optim.model import build_model
 from allocator.optim.result import SolveResult
-from allocator.optim.solve import highs_version, solve_lexicographic
+from allocator.optim.solve import DEFAULT_ENGINE, ENGINES, highs_version, solve_lexicographic
 from allocator.plan.loading import Overrides, load_plan
 from allocator.plan.schema import Plan
 from allocator.run.record import RunOptions, RunRecord
@@ -158,6 +159,9 @@ class SizeResult:
     ref_status: str = ""
     stages: list[tuple[int | None, str, float | None, float]] = field(default_factory=list)
     ref_stages: list[tuple[int | None, str, float | None, float]] = field(default_factory=list)
+    stage_runs: list[list[tuple[str, str, float, float | None]]] = field(default_factory=list)
+    """Per repeat: (stage, status, seconds, gap) of every allocator stage."""
+    ref_stage_runs: list[list[float]] = field(default_factory=list)
     max_value_diff: float = 0.0
     values_equal: str = "not compared"
     problems: list[str] = field(default_factory=list)
@@ -222,6 +226,7 @@ def bench_size(
     verify_run: Callable[[Path], Any] | None,
     log: Callable[[str], None],
     ref_warm: bool,
+    engine: str = DEFAULT_ENGINE,
 ) -> None:
     for rep in range(repeats):
         probe.take()
@@ -254,10 +259,12 @@ def bench_size(
             build_seconds=build,
             # the reference solves the earliness stage as a full MIP: like for like
             fix_tiebreak_decisions=False,
+            engine=engine,
         )
         sr.add("solve", time.perf_counter() - t0)
         sr.status = result.status
         sr.stages = [(s.rank, s.status, s.objective, s.seconds) for s in result.stages]
+        sr.stage_runs.append([(_stage(s), s.status, s.seconds, s.gap) for s in result.stages])
         if result.status in ("infeasible", "no_solution"):
             sr.problems.append(f"allocator: status {result.status} (the instance must be feasible)")
         elif result.status != "optimal":
@@ -313,7 +320,16 @@ def bench_size(
         sr.add("ref_highs_run", probe.take().get(HIGHS_RUN, 0.0))
         sr.ref_status = rres.status
         sr.ref_stages = [(s.rank, s.status, s.value, s.seconds) for s in rres.stages]
+        sr.ref_stage_runs.append([s.seconds for s in rres.stages])
         del ref
+
+        # the yardstick: ONE solve of the same model, the ranks weighted 10^k … 10 (no
+        # priority guarantee; docs/performance.md, "The staged solve against one weighted solve")
+        _collect()
+        seconds, wstatus = weighted_solve(plan, time_limit)
+        sr.add("weighted", seconds)
+        if wstatus != "optimal":
+            sr.warnings.append(f"weighted solve: status {wstatus}")
 
         if sr.status == "optimal" and rres.status == "optimal":
             if sr.values_equal == "not compared":
@@ -341,6 +357,14 @@ def bench_size(
             f"  size {sr.size:>6} repeat {rep + 1}/{repeats}: allocator {total:8.2f} s "
             f"({result_line(sr)}), reference {sr.times['ref_total'][-1]:8.2f} s ({rres.status})"
         )
+
+
+def _stage(s: Any) -> str:
+    if s.kind == "floors":
+        return f"floors {s.group}"
+    if s.kind == "rank":
+        return f"rank {s.rank}"
+    return s.name or "tie-break"
 
 
 def result_line(sr: SizeResult) -> str:
@@ -424,12 +448,16 @@ def report(results: list[SizeResult], args: argparse.Namespace, has_verify: bool
                 _ratio(b, rb),
                 _ratio(s, rs),
                 _ratio((b or 0) + (s or 0), rt),
+                fmt(r.med("weighted")),
+                _ratio(s, r.med("weighted")),
                 r.ref_status,
                 r.values_equal,
             ]
         )
     out += [
-        f"reference (same model, direct highspy), seconds (median of {args.repeats}) and ratios:",
+        f"reference (same model, direct highspy), seconds (median of {args.repeats}) and ratios; "
+        f"solve/weighted: the staged solve (engine {args.engine}) against one weighted solve of "
+        "the same model:",
         table(
             [
                 "size",
@@ -440,6 +468,8 @@ def report(results: list[SizeResult], args: argparse.Namespace, has_verify: bool
                 "build/ref",
                 "solve/ref",
                 "(build+solve)/ref",
+                "one weighted solve",
+                "solve/weighted",
                 "ref status",
                 "values equal",
             ],
@@ -472,6 +502,8 @@ def report(results: list[SizeResult], args: argparse.Namespace, has_verify: bool
             f"{'early' if k is None else k}: {_val(v)} {s} {fmt(t)}s" for k, s, v, t in r.stages
         )
         out.append(f"  allocator stages (last repeat): {st}")
+        out.append(f"  stage by stage (median of {len(r.stage_runs)} repeats, seconds):")
+        out.append(_stage_table(r))
         st = "; ".join(f"{'early' if k is None else k}: {fmt(t)}s" for k, _, _, t in r.ref_stages)
         out.append(f"  reference stage times (last repeat): {st}")
         out.append(
@@ -498,6 +530,40 @@ def report(results: list[SizeResult], args: argparse.Namespace, has_verify: bool
             f"    HiGHS run: allocator {fmt(hr)} vs reference {fmt(rhr)} (ratio {_ratio(hr, rhr)})"
         )
     return "\n".join(out)
+
+
+def _stage_table(r: SizeResult) -> str:
+    """One row per allocator stage: median seconds, status and gap (of the last repeat), and
+    the reference's stage beside it where the stages match one for one."""
+    if not r.stage_runs:
+        return "    (no stage)"
+    last = r.stage_runs[-1]
+    rows = []
+    ref_n = min((len(x) for x in r.ref_stage_runs), default=0)
+    aligned = ref_n == len(last)
+    for i, (name, status, _, gap) in enumerate(last):
+        sec = statistics.median(run[i][2] for run in r.stage_runs if i < len(run))
+        ref = (
+            fmt(statistics.median(x[i] for x in r.ref_stage_runs if i < len(x)))
+            if aligned
+            else "n/a"
+        )
+        rows.append(
+            [
+                name,
+                status,
+                "n/a" if gap is None else f"{gap:.2g}",
+                fmt(sec),
+                ref,
+                _ratio(sec, None if ref == "n/a" else float(ref)),
+            ]
+        )
+    return "\n".join(
+        "    " + line
+        for line in table(
+            ["stage", "status", "gap", "allocator s", "reference s", "ratio"], rows
+        ).splitlines()
+    )
 
 
 def _years(ys: list[int]) -> str:
@@ -538,6 +604,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--contracts",
         action="store_true",
         help="the contract variant: multi-year contracts, obligations, contract ceilings",
+    )
+    ap.add_argument(
+        "--engine",
+        choices=list(ENGINES),
+        default=DEFAULT_ENGINE,
+        help="the staged solve's engine (allocator.optim.solve.ENGINES)",
     )
     ap.add_argument("--json", type=Path, help="also write the raw figures to this file")
     ap.add_argument("--keep", type=Path, help="write the plan folders here and keep them")
@@ -607,6 +679,7 @@ def main(argv: list[str] | None = None) -> int:
                         verify_run=verify_run,
                         log=log,
                         ref_warm=ref_warm,
+                        engine=args.engine,
                     )
                 except Exception as exc:
                     sr.problems.append(f"{type(exc).__name__}: {exc}")

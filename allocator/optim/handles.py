@@ -67,6 +67,9 @@ class ModelHandles:
     """Give-way group (a rank, or 0 for no rank) -> its floor rows."""
     floor_hold_idle: dict[int, int] = field(default_factory=dict)
     """The right-hand side of ``floor_hold[g]`` when it holds nothing."""
+    rounding: list[Any] = field(default_factory=list)
+    """The contracts' payment-rounding integers (``lots``, ``rest``, ``pay``): with the
+    contract amounts they fix every payment of a contract."""
     rank_value: dict[int, Any] = field(default_factory=dict)
     rank_value_integral: dict[int, bool] = field(default_factory=dict)
     earliness: Any = None

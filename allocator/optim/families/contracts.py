@@ -53,6 +53,7 @@ def define_payments(m: ModelHandles) -> None:
                 # c = lot·u + r: the shares of lot·u are whole 億円, only r (< lot) is rounded
                 lots = m.prob.add_variable(f"lots[{pid},{t}]", 0, ub // lot, cat="Integer")
                 rest = m.prob.add_variable(f"rest[{pid},{t}]", 0, lot - 1, cat="Integer")
+                m.rounding += [lots, rest]
                 m.add("payment_rounding", (pid, t, "lots"), c - lot * lots - rest == 0)
             parts: list[Any] = []
             for k, share in enumerate(pattern[:-1]):
@@ -71,11 +72,13 @@ def define_payments(m: ModelHandles) -> None:
                     f = m.prob.add_variable(
                         f"pay[{pid},{t},{k}]", 0, n * (lot - 1) // d, cat="Integer"
                     )
+                    m.rounding.append(f)
                     m.add("payment_rounding", (pid, t, k, "le"), d * f - n * rest <= 0)
                     m.add("payment_rounding", (pid, t, k, "ge"), d * f - n * rest >= -(d - 1))
                     parts.append((n * lot // d) * lots + f)
                     continue
                 q = m.prob.add_variable(f"pay[{pid},{t},{k}]", 0, n * ub // d, cat="Integer")
+                m.rounding.append(q)
                 m.add("payment_rounding", (pid, t, k, "le"), d * q - n * c <= 0)
                 m.add("payment_rounding", (pid, t, k, "ge"), d * q - n * c >= -(d - 1))
                 parts.append(q)

@@ -3,6 +3,7 @@ and the idle hold rows it raises."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from allocator.optim.families.indicators import indicator_rank_value
@@ -15,12 +16,18 @@ def program_value(m: ModelHandles, p: Program) -> tuple[Any, bool]:
 
     Without an explicit value: the 億円 funded (on the program's basis: paid in the horizon, or
     contracted). With one: value × go for a fixed profile, value × (億円 funded / high)
-    otherwise.
+    otherwise. Integral when every coefficient is whole (no value, or a value that is a whole
+    multiple of high).
     """
     if p.value is None:
         return m.counted(p, p.basis), True
     if p.payment_profile is not None:
         return p.value * m.go[p.program_id], float(p.value).is_integer()
+    per_oku = Fraction(p.value) / p.high_oku_yen if p.high_oku_yen else Fraction(0)
+    if per_oku.denominator == 1:
+        # a whole multiple (value 3,000 for high 1,000): the value is whole on whole 億円, so
+        # the rank is solved exactly (a fractional rank gets a 1e-4 gap: FRACTIONAL_VALUE_GAP)
+        return int(per_oku) * m.counted(p, p.basis), True
     return (p.value / p.high_oku_yen) * m.counted(p, p.basis), False
 
 
