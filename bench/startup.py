@@ -4,6 +4,7 @@ process, medians printed with ratios to a bare ``python -c pass`` and to the sol
 Run from the project root::
 
     .venv/bin/python bench/startup.py [-n 5] [--out /tmp/allocate-bench] [--json out.json]
+        [--plan FOLDER]
 
 Commands timed (each as a subprocess, output discarded):
 
@@ -67,6 +68,9 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     ap.add_argument("--out", type=Path, default=None, help="run folder for --cap (temporary)")
     ap.add_argument("--cap", default="2%")
+    ap.add_argument(
+        "--plan", type=Path, default=None, help="plan folder (default: the shipped plan, data/)"
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     ap.add_argument(
         "--serial", action="store_true", help="also time the run with the worker forced on / off"
@@ -81,6 +85,8 @@ def main() -> int:
     tmp = tempfile.TemporaryDirectory(prefix="allocate-bench-")
     out = args.out or Path(tmp.name) / "run"
     run = [allocate, "--cap", args.cap, "--out", str(out), "--force"]
+    if args.plan is not None:
+        run += ["--plan", str(args.plan)]
     serial_env = {**os.environ, ENV: "0"}
     worker_env = {**os.environ, ENV: "1"}
     commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
