@@ -184,15 +184,11 @@ FIX_TIEBREAK_ROUNDING = False
 """Whether the tie-break with the decisions fixed also fixes the contracts' payment-rounding
 integers (``rounding`` of :func:`_decisions_fixed`); measured in docs/performance.md."""
 
-TIEBREAK_OPTIONS: dict[str, Any] = {"mip_pool_soft_limit": 50, "presolve": "off"}
+TIEBREAK_OPTIONS: dict[str, Any] = {"mip_pool_soft_limit": 50}
 """HiGHS options for the tie-break stage. Its LP bound is tight from the root, but HiGHS spent
 most of its time separating cuts there (about 940 at 1.9 % of GDP on the shipped plan, 5.3 s);
 a smaller cut pool lets its heuristics find the near-optimal schedule sooner: 5.2 → 2.3 s at
-1.9 %, 1.6 → 1.1 s at 1.8 %, unchanged at 2 % (0.13 s).
-Presolve off as well (measured with the stage alone, same final rank values, objectives within
-the stage's 1e-4 gap): the shipped plan with contracts at 2 % 8.6 → 2.6 s, at 1.5 % 2.9 → 2.1 s,
-growth_transition 5.2 → 3.2 s; without contract data at 1.9 % 1.3 → 0.05 s, at 2 % 0.1 → 0.2 s
-(`bench/tiebreak_presolve.py`)."""
+1.9 %, 1.6 → 1.1 s at 1.8 %, unchanged at 2 % (0.13 s)."""
 
 
 def _columns_match_highs(m: ModelHandles, stats: Any) -> bool:
