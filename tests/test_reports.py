@@ -456,3 +456,26 @@ def test_the_cap_reached_but_holding_no_rank_back_is_said_once(tmp_path: Path) -
         write_reports(run, lang)
         text = (run / "report.md").read_text(encoding="utf-8")
         assert says in text and never not in text, text
+
+
+def test_report_lists_the_program_groups_and_what_each_funds(tmp_path: Path) -> None:
+    # an either-or between P1 and P2 (rank 1 takes the larger, P1) and P3 only with P1
+    from planbuilder import program, write_plan
+
+    folder = write_plan(
+        tmp_path / "plan",
+        [program("P1", 0, 900), program("P2", 0, 500), program("P3", 0, 300)],
+        extra_toml='[[groups]]\nid = "choice"\nname_ja = "二案から一つ"\nname_en = "One of two"\n'
+        'programs = ["P1", "P2"]\nat_most = 1\nsource = "test"\n\n'
+        '[[groups]]\nid = "needs"\nname_ja = "前提"\nname_en = "Needs P1"\n'
+        'programs = ["P3"]\nrequires = ["P1"]\nsource = "test"\n',
+    )
+    run = tmp_path / "run"
+    allocate(folder, Overrides(), out=run, lang="en")
+    text = (run / "report.md").read_text(encoding="utf-8")
+    assert "## Program groups (alternatives, packages, requirements)" in text
+    assert "| choice One of two | at most 1 of P1, P2 | P1 |" in text
+    assert "| needs Needs P1 | P3 only with P1 | P3 |" in text
+    write_reports(run, "ja")
+    text = (run / "report.md").read_text(encoding="utf-8")
+    assert "| choice 二案から一つ | P1、P2のうち最大1件 | P1 |" in text

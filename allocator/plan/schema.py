@@ -172,26 +172,31 @@ class Group(_Frozen):
         """``[[groups]] #2 (fighter)``: how messages name the entry."""
         return f"[[groups]] #{self.entry} ({self.id})"
 
-    def rules(self) -> str:
-        """The group's rules in words: ``at most 1 of F1, F2``, ``M1 requires L1``."""
-        members = ", ".join(self.programs)
+    def rules(self, lang: str = "en") -> str:
+        """The group's rules in words: ``at most 1 of F1, F2``, ``M1 only with L1``
+        (``lang="ja"``: ``F1、F2のうち最大1件``)."""
+        ja = lang == "ja"
+        members = ("、" if ja else ", ").join(self.programs)
         out: list[str] = []
-        if self.at_least is not None and self.at_most is not None:
-            if self.at_least == self.at_most:
-                out.append(f"exactly {self.at_most} of {members}")
+        lo, hi = self.at_least, self.at_most
+        if lo is not None and hi is not None:
+            if lo == hi:
+                out.append(f"{members}のうち{hi}件" if ja else f"exactly {hi} of {members}")
             else:
-                out.append(f"{self.at_least} to {self.at_most} of {members}")
-        elif self.at_most is not None:
-            out.append(f"at most {self.at_most} of {members}")
-        elif self.at_least is not None:
-            out.append(f"at least {self.at_least} of {members}")
+                out.append(f"{members}のうち{lo}〜{hi}件" if ja else f"{lo} to {hi} of {members}")
+        elif hi is not None:
+            out.append(f"{members}のうち最大{hi}件" if ja else f"at most {hi} of {members}")
+        elif lo is not None:
+            out.append(f"{members}のうち最低{lo}件" if ja else f"at least {lo} of {members}")
         if self.all_or_none:
-            out.append(f"all or none of {members}")
+            out.append(f"{members}はすべてか無か" if ja else f"all or none of {members}")
         if self.requires:
-            out.append(f"{members} only with {' and '.join(self.requires)}")
+            need = "と".join(self.requires) if ja else " and ".join(self.requires)
+            out.append(f"{members}は{need}とともにのみ" if ja else f"{members} only with {need}")
         if self.requires_any:
-            out.append(f"{members} only with {' or '.join(self.requires_any)}")
-        return "; ".join(out)
+            need = "か".join(self.requires_any) if ja else " or ".join(self.requires_any)
+            out.append(f"{members}は{need}とともにのみ" if ja else f"{members} only with {need}")
+        return ("; " if not ja else "。").join(out)
 
 
 class CapSettings(_Frozen):

@@ -9,6 +9,8 @@ import pandas as pd
 
 from allocator.constants import EXPLANATION_TXT, INPUTS_DIR, OBLIGATIONS_CSV, SUMMARY_CSV
 from allocator.errors import PlanError
+from allocator.plan.groups import groups_from_toml
+from allocator.plan.schema import Group
 from allocator.plan.tomlfile import read_toml
 from allocator.report.labels import MARGINAL_RE
 from allocator.run.csvfile import read_run_csv
@@ -34,6 +36,8 @@ class RunData:
     """{vehicle id: (name_ja, name_en)} of the plan's budget vehicles, in plan order."""
     indicators: pd.DataFrame | None = None
     """``indicators.csv`` (plans with ``[[indicators]]``)."""
+    groups: tuple[Group, ...] = ()
+    """The plan's ``[[groups]]`` (alternatives, packages, requirements)."""
     variance: pd.DataFrame | None = None
     """``variance.csv`` (a re-plan)."""
 
@@ -149,6 +153,15 @@ def _area_names(folder: Path) -> dict[str, tuple[str, str]]:
     return {a.id: (a.name_ja, a.name_en) for a in raw.areas}
 
 
+def _groups(folder: Path) -> tuple[Group, ...]:
+    """The plan's ``[[groups]]`` from the run's ``inputs/plan.toml`` (none if unreadable)."""
+    try:
+        raw, _ = read_toml(folder / INPUTS_DIR / "plan.toml")
+    except PlanError:
+        return ()
+    return groups_from_toml(raw.groups)
+
+
 def _vehicle_names(folder: Path) -> dict[str, tuple[str, str]]:
     try:
         raw, _ = read_toml(folder / INPUTS_DIR / "plan.toml")
@@ -166,6 +179,7 @@ def read_run(folder: Path) -> RunData:
         record=record,
         area_names=_area_names(folder),
         vehicle_names=_vehicle_names(folder),
+        groups=_groups(folder),
     )
     expl = folder / EXPLANATION_TXT
     if expl.is_file():

@@ -511,6 +511,31 @@ def _limits_not_reached(data: RunData, lang: str) -> list[str]:
     return out
 
 
+def _groups_md(data: RunData, lang: str) -> list[str]:
+    """Which programs of each ``[[groups]]`` entry the plan funds (nothing without groups)."""
+    if not data.groups or data.programs is None:
+        return []
+    ja = lang == "ja"
+    funded = {
+        str(p): str(f) == "yes"
+        for p, f in zip(data.programs.program_id, data.programs.funded, strict=True)
+    }
+    lines = [
+        "## 事業グループ(選択・一括・前提)"
+        if ja
+        else "## Program groups (alternatives, packages, requirements)",
+        "",
+        "| グループ | 規則 | 実施する事業 |" if ja else "| Group | Rule | Funded |",
+        "|---|---|---|",
+    ]
+    for g in data.groups:
+        name = g.name_ja if ja else g.name_en
+        chosen = [p for p in g.programs if funded.get(p)]
+        text = ("、" if ja else ", ").join(chosen) if chosen else ("なし" if ja else "none")
+        lines.append(f"| {md(g.id)} {md(name)} | {md(g.rules(lang))} | {md(text)} |")
+    return [*lines, ""]
+
+
 def report_markdown(data: RunData, lang: str) -> str:
     """The text of ``report.md`` for ``data`` in ``lang``."""
     if not data.has_plan:
@@ -621,6 +646,7 @@ def report_markdown(data: RunData, lang: str) -> str:
         "",
     ]
 
+    lines += _groups_md(data, lang)
     lines += contracts_markdown(data, lang)
     lines += indicators_md(data, lang)
 
