@@ -409,6 +409,7 @@ def test_min_cap_refuses_unknown_ranks(tmp_path: Path) -> None:
         min_cap(plan, [])
 
 
+@pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_marginal_values_of_the_shipped_plan_agree_with_resolving() -> None:
     # at 1.9 % rank 2 is short in 2026–2028: 100 億円 more cap there goes to rank 2, and rank 4
     # (economic security, outside the cap) loses it under the shared 50 兆円 fiscal total

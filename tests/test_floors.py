@@ -169,6 +169,7 @@ def test_shipped_plan_same_rank_values_from_1_85_to_2_5_percent(cap: str) -> Non
     assert values == hard
 
 
+@pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_shipped_plan_at_1_5_percent_is_a_plan_with_its_shortfalls_in_priority_order(
     tmp_path: Path,
 ) -> None:

@@ -11,6 +11,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+import pytest
 from conftest import DATA
 from planbuilder import program, write_plan
 
@@ -20,6 +21,7 @@ from allocator.plan.cap import parse_cap
 from allocator.plan.loading import Overrides, load_plan
 
 
+@pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_report_plus_0_1_percent_equals_the_sweep_difference_rank_by_rank(tmp_path: Path) -> None:
     out = tmp_path / "run"
     allocate(DATA, Overrides(cap=parse_cap("2%")), out=out, lang="en")

@@ -52,6 +52,7 @@ def test_priced_rows_at_planning_prices_are_the_rows_allocate_builds(tmp_path) -
             assert families == {"gdp_cap", "fiscal_year_cap", "fiscal_total_cap", "fiscal_growth"}
 
 
+@pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_the_central_draw_gives_the_values_allocate_gives() -> None:
     plan, exact = solve_folder(DATA)
     u = load_uncertainty(DATA, plan)

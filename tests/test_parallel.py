@@ -76,6 +76,7 @@ def test_parallel_sweep_equals_the_serial_one(tmp_path: Path) -> None:
     assert [p.cap for p in parallel.points] == caps
 
 
+@pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_shipped_plan_sweep_in_parallel_matches_serial() -> None:
     plan = load_plan(DATA)
     caps = [Fraction(19, 1000), Fraction(2, 100), Fraction(21, 1000)]
@@ -98,6 +99,7 @@ def test_cli_refuses_zero_workers_and_an_unreachable_scheduler(tmp_path: Path) -
     assert not (tmp_path / "reports").exists()
 
 
+@pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_sweep_on_an_existing_cluster(tmp_path: Path) -> None:
     """A real scheduler and worker, each its own process, as a ministry's cluster would be."""
     scheduler_file = tmp_path / "scheduler.json"
