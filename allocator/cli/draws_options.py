@@ -80,3 +80,27 @@ def progress_printer(label: str) -> tuple[Callable[[int, int], None], Callable[[
             state["bar"].__exit__(None, None, None)
 
     return tick, close
+
+
+def run_draws(command: str, call: Callable[[], Any], close: Callable[[], None]) -> Any:
+    """Run ``call`` (the api function of ``command``, ``montecarlo`` or ``risk``) and close the
+    progress bar whatever happens: a bad input is one line and its exit code; Ctrl-C says the
+    draws done are kept and how to resume (exit 130)."""
+    from allocator.cli.exits import EXIT_INTERRUPTED, fail
+    from allocator.errors import AllocatorError
+
+    try:
+        outcome = call()
+    except AllocatorError as exc:
+        close()
+        fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        close()
+        typer.echo(
+            "allocate: interrupted; the draws done are in the folder — carry on with "
+            f"allocate {command} --resume FOLDER",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    close()
+    return outcome

@@ -5,7 +5,7 @@ year the distribution of the defence ratio; ``--robust-years 2`` first years tha
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,10 +19,9 @@ from allocator.cli.draws_options import (
     UncertaintyOption,
     WorkersOption,
     progress_printer,
+    run_draws,
 )
-from allocator.cli.exits import EXIT_INTERRUPTED, fail
 from allocator.cli.options import GdpCaseOption, PlanOption, ReportsOption
-from allocator.errors import AllocatorError
 
 
 def montecarlo_command(
@@ -78,29 +77,20 @@ def montecarlo_command(
     from allocator.plan.loading import Overrides, plan_folder
 
     tick, close = progress_printer("montecarlo")
-    try:
+
+    def call() -> Any:
         overrides = Overrides(
             cap=parse_cap(cap) if cap is not None else None,
             gdp_case=gdp_case,
             time_limit_seconds=time_limit,
         )
-        outcome = montecarlo(
+        return montecarlo(
             plan_folder(plan), overrides, uncertainty=uncertainty, draws=draws, seed=seed,
             robust_years=robust_years, robust_scenarios=scenarios, reports=reports, out=out,
             resume=resume, lang=lang, workers=workers, scheduler=scheduler, progress=tick,
             say=lambda text: typer.echo(text, err=True),
         )  # fmt: skip
-    except AllocatorError as exc:
-        close()
-        fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        close()
-        typer.echo(
-            "allocate: interrupted; the draws done are in the folder — carry on with "
-            "allocate montecarlo --resume FOLDER",
-            err=True,
-        )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    close()
+
+    outcome = run_draws("montecarlo", call, close)
     typer.echo(render_montecarlo(outcome))
     typer.echo(f"written: {outcome.folder}/")

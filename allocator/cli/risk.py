@@ -18,10 +18,9 @@ from allocator.cli.draws_options import (
     SeedOption,
     WorkersOption,
     progress_printer,
+    run_draws,
 )
-from allocator.cli.exits import EXIT_INTERRUPTED, fail
 from allocator.cli.options import ReportsOption
-from allocator.errors import AllocatorError
 
 
 def risk_command(
@@ -55,22 +54,13 @@ def risk_command(
     from allocator.cli.render_uncertainty import render_risk
 
     tick, close = progress_printer("risk")
-    try:
-        outcome = risk(
+    outcome = run_draws(
+        "risk",
+        lambda: risk(
             run_dir, uncertainty=uncertainty, draws=draws, seed=seed, reports=reports, out=out,
             resume=resume, lang=lang, workers=workers, scheduler=scheduler, progress=tick,
-        )  # fmt: skip
-    except AllocatorError as exc:
-        close()
-        fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        close()
-        typer.echo(
-            "allocate: interrupted; the draws done are in the folder — carry on with "
-            "allocate risk --resume FOLDER",
-            err=True,
-        )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    close()
+        ),
+        close,
+    )  # fmt: skip
     typer.echo(render_risk(outcome))
     typer.echo(f"written: {outcome.folder}/")
