@@ -714,6 +714,10 @@ class _Spec:
     options: Mapping[str, Any] | None = None
     name: str | None = None
     """A named stage after the tie-break: ``vehicles`` (pay from the default vehicles first)."""
+    warm: bool = True
+    """Start HiGHS from the last stage's schedule. Not for the tie-break with the decisions
+    fixed: from the rank stage's schedule HiGHS took 1.0-1.3 s on the shipped plan's ``level``
+    tie-break, from nothing 0.2 s (``bench/tiebreak_fixing.py``)."""
 
 
 class _Stages:
@@ -774,14 +778,14 @@ class _Stages:
             if x is not None:
                 engine.write(x)
         else:
-            if self.last_good is not None:
+            if self.last_good is not None and spec.warm:
                 _restore(self.variables, self.last_good)  # the warm start: the last schedule
             solved = _run(
                 self.m,
                 spec.objective,
                 time_left,
                 stage_gap,
-                warm=self.last_good is not None,
+                warm=spec.warm and self.last_good is not None,
                 options=spec.options,
             )
         seconds = time.perf_counter() - t0
@@ -846,7 +850,7 @@ def solve_lexicographic(
        ``fix_tiebreak_decisions`` (the default) fixes the integer decisions (funded, units,
        started, finished) at the last rank stage's values for it: no rank or floor can change,
        only fewer schedules are looked at — on the shipped plan the ``level`` tie-break takes
-       0.5 s that way and 24 s as a full MIP. The ``reference`` tie-break (persistence) is
+       0.2 s that way, far longer as a full MIP. The ``reference`` tie-break (persistence) is
        always a full MIP: which programs are funded is part of staying closest to the approved
        run (on the shipped plan's re-plan: 21,400 億円 moved, against 154,840 with the
        decisions fixed). ``tiebreak=False`` leaves it out (the values are the same; for
@@ -931,7 +935,11 @@ def solve_lexicographic(
                 tie_engine.hold(m, row, m.rank_value_integral[r], tie_engine.cost(m.rank_value[r]))
         with _decisions_fixed(m, fixed, rounding=fix_tiebreak_rounding):
             value = run.run(
-                _Spec("tiebreak", None, objective, integral, label, TIEBREAK_OPTIONS), tie_engine
+                _Spec(
+                    "tiebreak", None, objective, integral, label, TIEBREAK_OPTIONS,
+                    warm=fixed is None,
+                ),
+                tie_engine,
             )
             if m.vehicle_order is not None and value is not None and not run.stopped:
                 # then: pay from the default vehicles first, the schedule held where it is

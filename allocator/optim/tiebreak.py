@@ -11,8 +11,11 @@ names (``--profile``):
   over consecutive fiscal years of the horizon: T_y total new spending (defence and economic
   security), r_y = (B_y + D_y)/G_y the defence ratio to the year's GDP (valued at Ḡ, the mean GDP
   of the horizon, so that a change of 0.01 % of GDP weighs about as much as the same money), and
-  x_{p,y} each program's money paid (0 outside its window, inside the horizon; for a contract
-  program its payments). Each |·| is an
+  x_{p,y} each program's money paid (0 outside its window, inside the horizon). A contract
+  program's x_{p,y} is measured at its pattern's shares, Σ_t s_{y−t}·c_{p,t}, before the
+  whole-億円 rounding of its payments (each differs from the paid amount by less than 1 億円):
+  on the rounded payments the stage took HiGHS 3–9 s on the shipped plan, on the shares
+  0.2–4 s (issue 10; ``bench/tiebreak_fixing.py``). Each |·| is an
   auxiliary variable d ≥ 0 with two rows ``d ≥ e`` and ``d ≥ −e`` (families ``level_total``,
   ``level_ratio``, ``level_program``), exact at the optimum;
 - ``early``: money as early as the rules allow, maximising Σ_{p,y} (y_max − y + 1)·x_{p,y}
@@ -55,21 +58,52 @@ def _peak(m: ModelHandles, family: str, steps: list[Any]) -> Any:
     return peak
 
 
+def _shares(m: ModelHandles) -> dict[tuple[str, int], Any]:
+    """What level measures as each program's payment in a year: the payment itself, or for a
+    contract program Σ_t s_{y−t}·contract[p,t] over the contracts paying in y (the shares of
+    its pattern, before the whole-億円 rounding of ``payment_rounding``)."""
+    measured: dict[tuple[str, int], Any] = {}
+    for p in m.plan.programs:
+        pid = p.program_id
+        years = m.payment_years_of(p)
+        if p.contract_pattern is None:
+            for y in years:
+                measured[pid, y] = m.payment[pid, y]
+            continue
+        terms: dict[int, list[Any]] = {y: [] for y in years}
+        for t in m.years_of(p):
+            for k, share in enumerate(p.contract_pattern):
+                if share and t + k in terms:
+                    terms[t + k].append(float(share) * m.amount[pid, t])
+        for y in years:
+            measured[pid, y] = m.linear_sum(terms[y])
+    return measured
+
+
 def _level(m: ModelHandles) -> Any:
     plan = m.plan
     years = plan.fiscal_years
+    x = _shares(m)
+
+    def spent(y: int, defence: bool) -> Any:
+        return m.linear_sum(
+            x[p.program_id, y]
+            for p in plan.programs
+            if (p.program_id, y) in x and (not defence or plan.counts_toward_defense(p))
+        )
+
     terms: list[Any] = []
     mean_gdp = Fraction(sum(plan.gdp(y) for y in years), len(years))
     total_steps: list[Any] = []
     ratio_steps: list[Any] = []
     for prev, y in itertools.pairwise(years):
-        step = m.new_spending(y) - m.new_spending(prev)
+        step = spent(y, False) - spent(prev, False)
         total_steps.append(_abs(m, "level_total", (y,), step))
         # Ḡ·(r_y − r_{y−1}) with r_y = (B_y + D_y)/G_y, in 億円 at the horizon's mean GDP
         a = float(mean_gdp / plan.gdp(y))
         b = float(mean_gdp / plan.gdp(prev))
         const = a * plan.committed(y) - b * plan.committed(prev)
-        ratio = a * m.defense_spending(y) - b * m.defense_spending(prev) + const
+        ratio = a * spent(y, True) - b * spent(prev, True) + const
         ratio_steps.append(_abs(m, "level_ratio", (y,), ratio))
     terms += total_steps + ratio_steps
     if total_steps:
@@ -86,8 +120,8 @@ def _level(m: ModelHandles) -> Any:
         for prev, y in itertools.pairwise(years):
             if prev not in mine and y not in mine:
                 continue
-            now = m.payment[pid, y] if y in mine else 0
-            before = m.payment[pid, prev] if prev in mine else 0
+            now = x[pid, y] if y in mine else 0
+            before = x[pid, prev] if prev in mine else 0
             if isinstance(now, int) or isinstance(before, int):
                 terms.append(now if not isinstance(now, int) else before)  # |x − 0| = x
             else:
