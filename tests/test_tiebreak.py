@@ -118,3 +118,17 @@ def test_report_says_how_the_schedule_was_chosen_and_which_limits_bind(
         assert "## 配分の選び方" in text and "他の配分も各順位の値は同じです" in text
         assert "| GDP比上限 2% | 2027–2028年度(2年度) |" in text
         assert "新規支出の年間上限 6.0兆円 | 達していない" in text
+
+
+def test_level_measures_a_contracts_payments_at_its_shares(tmp_path: Path) -> None:
+    # P contracts exactly 101 in 2026, paid 40 % / 60 %: the rule pays 40 and 61 (whole 億円),
+    # the shares are 40.4 and 60.6. Worked by hand (GDP and baseline the same both years, so
+    # the ratio term is the defence money's change; one step, so each peak weighs 1):
+    # |ΔT| + |Δr·Ḡ| + peak_T + peak_r + |Δx_P| = 5 × 20.2 = 101 on the shares (105 on payments)
+    progs = [program("P", 101, 101, contract_pattern="40%;60%", basis="contract")]
+    plan = load_plan(write_plan(tmp_path / "plan", progs, years=2, cap="90%"))
+    result = solve_lexicographic(build_model(plan), time_limit=60, gap=0.0)
+    assert result.status == "optimal"
+    assert amounts(result) == {("P", 2026): 40, ("P", 2027): 61}
+    tie = next(s for s in result.stages if s.kind == "tiebreak" and s.name is None)
+    assert tie.objective == pytest.approx(-101.0, abs=1e-6)
