@@ -80,3 +80,29 @@ def test_shipped_plan_robust_first_two_years_hold_in_every_scenario() -> None:
     assert len(scenario_set(plan, u, 4)) == 6
     assert run.holds, [(run.specs[i].label, r.status) for i, (r, _) in run.fixed.items()]
     assert run.fixed[0][1].status == "optimal"  # the central plan holds in its own case
+
+
+def test_a_first_stage_amount_stays_whole_when_one_vehicle_pays_it() -> None:
+    # H03 is paid by one vehicle: its vehicle_pay is its alloc variable, which relax_amounts
+    # once made continuous through that second name (a robust first year of 26,334.93 億円)
+    from allocator.optim.model import build_model
+    from allocator.optim.montecarlo import relax_amounts
+
+    m = build_model(load_plan(DATA))
+    assert m.vehicle_pay["H03", 2027, "initial"] is m.alloc["H03", 2027]
+    relax_amounts(m, keep={("H03", 2027)})
+    assert m.alloc["H03", 2027].cat == "Integer"
+    assert m.alloc["H03", 2028].cat == "Continuous"
+
+
+def test_a_contract_programs_first_year_is_what_it_contracted(tmp_path) -> None:
+    from planbuilder import program, write_plan
+
+    from allocator.optim.model import build_model
+    from allocator.optim.montecarlo import first_years_of
+    from allocator.optim.solve import solve_lexicographic
+
+    progs = [program("P", 101, 101, contract_pattern="40%;60%", basis="contract")]
+    m = build_model(load_plan(write_plan(tmp_path / "plan", progs, years=2, cap="90%")))
+    result = solve_lexicographic(m, time_limit=60, gap=0.0)
+    assert first_years_of(m, result, [2026]).amounts == (("P", 2026, 101),)  # not the 40 paid
