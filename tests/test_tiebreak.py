@@ -111,11 +111,18 @@ def test_report_says_how_the_schedule_was_chosen_and_which_limits_bind(
     if lang == "en":
         assert "## How this schedule was chosen" in text and "**level (the smoothest" in text
         assert "Other schedules have the same value for every rank" in text
+        # the proof of the tie-break, as the stage reached it (plan.json's stage record)
+        record = RunRecord.read(out)
+        tie = next(s for s in record.stages if s.kind == "tiebreak" and s.name is None)
+        assert tie.requested_gap == 0.001 and tie.gap is not None and tie.gap <= 0.001
+        assert f"Roughness L = {-tie.objective:,.0f}" in text
+        assert f"no schedule has less than {-tie.best_bound:,.0f}, proven" in text
         assert "| the 2% GDP-ratio cap | FY2027–2028 (2 years) |" in text  # with contracts
         assert "the 50.0 兆円 ceiling on new spending over the horizon | used up over" in text
         assert "the 6.0 兆円 yearly ceiling on new spending | not reached" in text
     else:
         assert "## 配分の選び方" in text and "他の配分も各順位の値は同じです" in text
+        assert "平準度の指標 L = " in text and "未満にはならないことが証明されています" in text
         assert "| GDP比上限 2% | 2027–2028年度(2年度) |" in text
         assert "新規支出の年間上限 6.0兆円 | 達していない" in text
 

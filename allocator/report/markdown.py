@@ -340,6 +340,30 @@ def _choice_md(data: RunData, lang: str) -> list[str]:
             "choice)."
         ),
     ]
+    stage = next((s for s in data.record.stages if s.kind == "tiebreak" and s.name is None), None)
+    if stage is not None and stage.gap is not None and stage.status == "optimal":
+        asked = stage.requested_gap if stage.requested_gap is not None else 0.0
+        if profile == "level" and stage.objective is not None and stage.best_bound is not None:
+            rough, best = -stage.objective, -stage.best_bound
+            out += [
+                "",
+                f"平準度の指標 L = {rough:,.0f}(億円換算の年度間の変化の合計)。どの配分も "
+                f"{best:,.0f} 未満にはならないことが証明されています(差 {stage.gap:.3%}、"
+                f"許容 {asked:.2%})。"
+                if ja
+                else f"Roughness L = {rough:,.0f} (year-to-year changes, in 億円); no schedule "
+                f"has less than {best:,.0f}, proven (within {stage.gap:.3%}; allowed "
+                f"{asked:.2%}).",
+            ]
+        else:
+            out += [
+                "",
+                f"この選択は最良の値から {stage.gap:.3%} 以内であることが証明されています"
+                f"(許容 {asked:.2%})。"
+                if ja
+                else f"The choice is proven within {stage.gap:.3%} of the best tie-break value "
+                f"(allowed {asked:.2%}).",
+            ]
     if tb is not None and tb.reference:
         moved = f"{tb.moved_oku_yen:,}" if tb.moved_oku_yen is not None else "—"
         out += [
