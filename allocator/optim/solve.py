@@ -712,7 +712,12 @@ class _RankEngine:
         return StageSolve(ended, True, dual if dual_ok else bound), best
 
     def solve_fixed(
-        self, objective: Any, integral: bool, gap: float, time_left: float
+        self,
+        objective: Any,
+        integral: bool,
+        gap: float,
+        time_left: float,
+        incumbent: Mapping[str, float] | None = None,
     ) -> tuple[StageSolve, Any | None]:
         """The tie-break with the integer decisions fixed (the engine exported with
         ``tiebreak=True`` after fixing them): no program is switched on or off, only whole
@@ -749,6 +754,10 @@ class _RankEngine:
         target: float | None = None
         best: Any = None
         how = "full"
+
+        def reached_(x: Any | None) -> bool:
+            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
+
         if lp_status == "kOptimal":
             bound = float(lp.getInfo().objective_function_value)
             if integral:
@@ -772,15 +781,38 @@ class _RankEngine:
             )
             seconds["rens"] = time.perf_counter() - t1
             how = "rens"
+            if not reached_(best) and incumbent is not None and left() > 0.01:
+                # RINS: the amounts on which the LP and the last stage's schedule agree fixed
+                inc = self.array(incumbent)
+                same = free[np.abs(xlp[free] - inc[free]) < 0.5]
+                t1 = time.perf_counter()
+                _, sol, _ = self._mip(
+                    cost,
+                    gap,
+                    min(left(), max(1.0, SUB_MIP_SHARE * left())),
+                    fix=same,
+                    fix_to=np.round(inc[same]),
+                    target=target,
+                    give_up=True,
+                )
+                seconds["rins"] = time.perf_counter() - t1
+                if sol is not None and (best is None or float(cost @ sol) > float(cost @ best)):
+                    best = sol
+                how = "rins"
 
-        def reached(x: Any | None) -> bool:
-            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
-
+        reached = reached_
         if reached(best):
             self.steps.append(EngineStep(how, bound, seconds))
             return StageSolve("optimal", True, bound), best
         t1 = time.perf_counter()
-        status, sol, dual = self._mip(cost, gap, max(left(), 0.01), target=target)
+        saved = {k: self.h.getOptionValue(k)[1] for k in TIEBREAK_OPTIONS}
+        for k, v in TIEBREAK_OPTIONS.items():
+            self.h.setOptionValue(k, v)
+        try:
+            status, sol, dual = self._mip(cost, gap, max(left(), 0.01), target=target)
+        finally:
+            for k, v in saved.items():
+                self.h.setOptionValue(k, v)
         seconds["full"] = time.perf_counter() - t1
         self.steps.append(EngineStep("full", bound, seconds))
         if status == "kInfeasible":
@@ -881,7 +913,9 @@ class _Stages:
         if spec.gap is not None:
             stage_gap = max(stage_gap, spec.gap)
         if engine is not None and spec.fixed:
-            solved, x = engine.solve_fixed(spec.objective, spec.integral, stage_gap, time_left)
+            solved, x = engine.solve_fixed(
+                spec.objective, spec.integral, stage_gap, time_left, self.last_good
+            )
             if x is not None:
                 engine.write(x)
         elif engine is not None:
