@@ -719,6 +719,25 @@ class _RankEngine:
         time_left: float,
         incumbent: Mapping[str, float] | None = None,
     ) -> tuple[StageSolve, Any | None]:
+        """The tie-break with the decisions fixed (see :meth:`_solve_fixed`), every MIP of it
+        run with ``TIEBREAK_OPTIONS``."""
+        saved = {k: self.h.getOptionValue(k)[1] for k in TIEBREAK_OPTIONS}
+        for k, v in TIEBREAK_OPTIONS.items():
+            self.h.setOptionValue(k, v)
+        try:
+            return self._solve_fixed(objective, integral, gap, time_left, incumbent)
+        finally:
+            for k, v in saved.items():
+                self.h.setOptionValue(k, v)
+
+    def _solve_fixed(
+        self,
+        objective: Any,
+        integral: bool,
+        gap: float,
+        time_left: float,
+        incumbent: Mapping[str, float] | None,
+    ) -> tuple[StageSolve, Any | None]:
         """The tie-break with the integer decisions fixed (the engine exported with
         ``tiebreak=True`` after fixing them): no program is switched on or off, only whole
         億円 amounts (and a contract's rounding and vehicle splits) move.
@@ -805,14 +824,7 @@ class _RankEngine:
             self.steps.append(EngineStep(how, bound, seconds))
             return StageSolve("optimal", True, bound), best
         t1 = time.perf_counter()
-        saved = {k: self.h.getOptionValue(k)[1] for k in TIEBREAK_OPTIONS}
-        for k, v in TIEBREAK_OPTIONS.items():
-            self.h.setOptionValue(k, v)
-        try:
-            status, sol, dual = self._mip(cost, gap, max(left(), 0.01), target=target)
-        finally:
-            for k, v in saved.items():
-                self.h.setOptionValue(k, v)
+        status, sol, dual = self._mip(cost, gap, max(left(), 0.01), target=target)
         seconds["full"] = time.perf_counter() - t1
         self.steps.append(EngineStep("full", bound, seconds))
         if status == "kInfeasible":
