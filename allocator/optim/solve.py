@@ -779,7 +779,7 @@ class _RankEngine:
 
         if lp_status == "kOptimal":
             bound = float(lp.getInfo().objective_function_value)
-            if integral:
+            if integral and self.whole(cost):
                 target = float(math.floor(bound + max(1e-6, 1e-10 * abs(bound))))
             else:
                 target = bound - gap * max(1.0, abs(bound))
