@@ -609,6 +609,86 @@ class _RankEngine:
             if fix is not None and len(fix):
                 h.changeColsBounds(len(fix), fix, self.lower[fix], self.upper[fix])
 
+    def _bound(
+        self, objective: Any, integral: bool, gap: float, time_left: float
+    ) -> tuple[Any, str, float | None, float | None, Any]:
+        """The LP bound of a stage: (cost, LP status, bound U, target, LP columns). A schedule
+        worth the target is optimal within the gap: ⌊U + 1e-6⌋ for an objective whole on
+        integer columns (HiGHS rounds its own bound with the same tolerance), else U/(1 + gap)
+        (U − gap·max(1, |U|) for U ≤ 0)."""
+        cost = self.cost(objective)
+        lp = self.lp
+        lp.changeColsCost(self.n, self.every, cost)
+        status = _highs_run(lp, time_left)
+        if not self.lp_warm:  # from now on from the last basis (measured: 10x faster)
+            lp.setOptionValue("presolve", "off")
+            lp.setOptionValue("simplex_strategy", 4)
+            self.lp_warm = True
+        if status != "kOptimal":
+            return cost, status, None, None, None
+        bound = float(lp.getInfo().objective_function_value)
+        if integral and self.whole(cost):
+            target = float(math.floor(bound + max(1e-6, 1e-10 * abs(bound))))
+        else:
+            target = bound / (1 + gap) if bound > 0 else bound - gap * max(1.0, abs(bound))
+        return cost, status, bound, target, self.np.array(lp.getSolution().col_value)
+
+    def _close(
+        self,
+        cost: Any,
+        gap: float,
+        time_left: float,
+        best: Any | None,
+        bound: float | None,
+        target: float | None,
+        seconds: dict[str, float],
+        how: str,
+        *,
+        warm: bool,
+        options: Mapping[str, Any],
+    ) -> tuple[StageSolve, Any | None]:
+        """End a stage: ``best`` if it reaches the target (proven by the LP bound), else the
+        whole stage MIP (with ``options``, from ``best`` when ``warm``), stopped at the target
+        or run to HiGHS's own proof or the time limit."""
+
+        def reached(x: Any | None) -> bool:
+            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
+
+        if reached(best):
+            self.steps.append(EngineStep(how, bound, seconds))
+            return StageSolve("optimal", True, bound), best
+        t1 = time.perf_counter()
+        saved = {k: self.h.getOptionValue(k)[1] for k in options}
+        for k, v in options.items():
+            self.h.setOptionValue(k, v)
+        try:
+            status, sol, dual = self._mip(
+                cost, gap, max(time_left, 0.01), warm=best if warm else None, target=target
+            )
+        finally:
+            for k, v in saved.items():
+                self.h.setOptionValue(k, v)
+        seconds["full"] = time.perf_counter() - t1
+        self.steps.append(EngineStep("full", bound, seconds))
+        if status == "kInfeasible":
+            return StageSolve("infeasible", False, None), None
+        if sol is not None and (best is None or float(cost @ sol) >= float(cost @ best)):
+            best = sol
+        if best is None:
+            return StageSolve("no_solution", False, None), None
+        if reached(best):
+            return StageSolve("optimal", True, bound), best
+        dual_ok = math.isfinite(dual)
+        if status == "kOptimal":
+            return StageSolve("optimal", True, dual if dual_ok else None), best
+        ended = {"kInterrupt": "interrupted", "kNotProven": "not_proven"}.get(status, "time_limit")
+        return StageSolve(ended, True, dual if dual_ok else bound), best
+
+    def _better(self, cost: Any, sol: Any | None, best: Any | None) -> Any | None:
+        if sol is not None and (best is None or float(cost @ sol) > float(cost @ best)):
+            return sol
+        return best
+
     def solve(
         self,
         objective: Any,
@@ -620,39 +700,18 @@ class _RankEngine:
         """One stage (see the class doc): how it ended and the schedule (an array)."""
         np = self.np
         t0 = time.perf_counter()
-        seconds: dict[str, float] = {}
 
         def left() -> float:
             return time_left - (time.perf_counter() - t0)
 
-        cost = self.cost(objective)
-        lp = self.lp
-        lp.changeColsCost(self.n, self.every, cost)
-        lp_status = _highs_run(lp, left())
-        if not self.lp_warm:  # from now on from the last basis (measured: 10x faster)
-            lp.setOptionValue("presolve", "off")
-            lp.setOptionValue("simplex_strategy", 4)
-            self.lp_warm = True
-        seconds["lp"] = time.perf_counter() - t0
+        cost, lp_status, bound, target, xlp = self._bound(objective, integral, gap, left())
+        seconds: dict[str, float] = {"lp": time.perf_counter() - t0}
         if lp_status == "kInfeasible":
             self.steps.append(EngineStep("lp_infeasible", None, seconds))
             return StageSolve("infeasible", False, None), None
-        bound: float | None = None
-        target: float | None = None
-        xlp: Any = None
-        if lp_status == "kOptimal":
-            bound = float(lp.getInfo().objective_function_value)
-            xlp = np.array(lp.getSolution().col_value)
-            if integral and self.whole(cost):  # whole-valued on every integer schedule
-                target = float(math.floor(bound + max(1e-6, 1e-10 * abs(bound))))
-            else:
-                target = bound / (1 + gap) if bound > 0 else bound - gap * max(1.0, abs(bound))
-
-        def value(x: Any) -> float:
-            return float(cost @ x)
 
         def reached(x: Any | None) -> bool:
-            return x is not None and target is not None and value(x) >= target - 1e-9
+            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
 
         def fixed_go(around: Any | None) -> tuple[Any, Any]:
             g = np.round(xlp[self.go])
@@ -680,36 +739,12 @@ class _RankEngine:
                     give_up=True,
                 )
                 seconds[f"sub_{kind}"] = time.perf_counter() - t1
-                if sol is not None and (best is None or value(sol) > value(best)):
-                    best = sol
+                best = self._better(cost, sol, best)
                 how = f"sub_{kind}"
-        if reached(best):
-            self.steps.append(EngineStep(how, bound, seconds))
-            return StageSolve("optimal", True, bound), best
-        t1 = time.perf_counter()
-        saved = {k: self.h.getOptionValue(k)[1] for k in FULL_MIP_OPTIONS}
-        for k, v in FULL_MIP_OPTIONS.items():
-            self.h.setOptionValue(k, v)
-        try:
-            status, sol, dual = self._mip(cost, gap, max(left(), 0.01), warm=best, target=target)
-        finally:
-            for k, v in saved.items():
-                self.h.setOptionValue(k, v)
-        seconds["full"] = time.perf_counter() - t1
-        self.steps.append(EngineStep("full", bound, seconds))
-        if status == "kInfeasible":
-            return StageSolve("infeasible", False, None), None
-        if sol is not None and (best is None or value(sol) >= value(best)):
-            best = sol
-        if best is None:
-            return StageSolve("no_solution", False, None), None
-        if reached(best):
-            return StageSolve("optimal", True, bound), best
-        dual_ok = math.isfinite(dual)
-        if status == "kOptimal":
-            return StageSolve("optimal", True, dual if dual_ok else None), best
-        ended = {"kInterrupt": "interrupted", "kNotProven": "not_proven"}.get(status, "time_limit")
-        return StageSolve(ended, True, dual if dual_ok else bound), best
+        return self._close(
+            cost, gap, left(), best, bound, target, seconds, how,
+            warm=True, options=FULL_MIP_OPTIONS,
+        )  # fmt: skip
 
     def solve_fixed(
         self,
@@ -719,8 +754,26 @@ class _RankEngine:
         time_left: float,
         incumbent: Mapping[str, float] | None = None,
     ) -> tuple[StageSolve, Any | None]:
-        """The tie-break with the decisions fixed (see :meth:`_solve_fixed`), every MIP of it
-        run with ``TIEBREAK_OPTIONS``."""
+        """The tie-break with the integer decisions fixed (the engine exported with
+        ``tiebreak=True`` after fixing them): no program is switched on or off, only whole
+        億円 amounts (and a contract's rounding and vehicle splits) move. Every MIP of it runs
+        with ``TIEBREAK_OPTIONS``.
+
+        1. **LP bound** U of the continuous copy (the stage's exact relaxation);
+        2. **RENS**: the MIP with every amount (``alloc``/``contract``: the money of a program
+           in a year) boxed between the floor and the ceiling of its LP value, the other
+           integers (a contract's rounding, vehicle splits) free — boxed too, they left no
+           schedule on the shipped plan — stopped as soon as a schedule reaches the target
+           (see :meth:`_bound`): such a schedule is optimal within the gap, proven by U;
+        3. **RINS**, when the RENS box has no such schedule: the amounts on which the LP and
+           ``incumbent`` (the last stage's schedule) agree fixed, the rest free (the incumbent
+           is in it, so it always has a schedule); on the shipped plan at 1.5-1.7 % the RENS
+           box holds no schedule and RINS took the stage from 7-8 s to 0.7-3.9 s (load 3);
+        4. otherwise the whole stage MIP, stopped at the target or run to HiGHS's own proof.
+
+        HiGHS alone spends most of this stage in its root cut loop before it finds its first
+        schedule (33.7 s on the benchmark's 300-program plan; docs/performance.md).
+        """
         saved = {k: self.h.getOptionValue(k)[1] for k in TIEBREAK_OPTIONS}
         for k, v in TIEBREAK_OPTIONS.items():
             self.h.setOptionValue(k, v)
@@ -738,108 +791,53 @@ class _RankEngine:
         time_left: float,
         incumbent: Mapping[str, float] | None,
     ) -> tuple[StageSolve, Any | None]:
-        """The tie-break with the integer decisions fixed (the engine exported with
-        ``tiebreak=True`` after fixing them): no program is switched on or off, only whole
-        億円 amounts (and a contract's rounding and vehicle splits) move.
-
-        1. **LP bound** U of the continuous copy (the stage's exact relaxation);
-        2. **RENS**: the MIP with every amount (``alloc``/``contract``: the money of a program
-           in a year) boxed between the floor and the ceiling of its LP value, the other
-           integers (a contract's rounding, vehicle splits) free — boxed too, they left no
-           schedule on the shipped plan — stopped as soon as a schedule reaches the target
-           (⌊U + 1e-6⌋ for a whole-valued objective, else U − gap·|U|): such a schedule is
-           optimal within the gap, proven by U;
-        3. otherwise the whole stage MIP, stopped at the target or run to HiGHS's own proof.
-
-        HiGHS alone spends most of this stage in its root cut loop before it finds its first
-        schedule (33.7 s on the benchmark's 300-program plan; docs/performance.md).
-        """
         np = self.np
         t0 = time.perf_counter()
-        seconds: dict[str, float] = {}
 
         def left() -> float:
             return time_left - (time.perf_counter() - t0)
 
-        cost = self.cost(objective)
-        lp = self.lp
-        lp.changeColsCost(self.n, self.every, cost)
-        lp_status = _highs_run(lp, left())
-        seconds["lp"] = time.perf_counter() - t0
+        cost, lp_status, bound, target, xlp = self._bound(objective, integral, gap, left())
+        seconds: dict[str, float] = {"lp": time.perf_counter() - t0}
         if lp_status == "kInfeasible":
             self.steps.append(EngineStep("lp_infeasible", None, seconds))
             return StageSolve("infeasible", False, None), None
-        bound: float | None = None
-        target: float | None = None
-        best: Any = None
-        how = "full"
 
-        def reached_(x: Any | None) -> bool:
+        def reached(x: Any | None) -> bool:
             return x is not None and target is not None and float(cost @ x) >= target - 1e-9
 
-        if lp_status == "kOptimal":
-            bound = float(lp.getInfo().objective_function_value)
-            if integral and self.whole(cost):
-                target = float(math.floor(bound + max(1e-6, 1e-10 * abs(bound))))
-            else:
-                target = bound - gap * max(1.0, abs(bound))
-            xlp = np.array(lp.getSolution().col_value)
+        best: Any = None
+        how = "full"
+        if xlp is not None:
             a = self.amounts
             free = a[self.is_int[a] & (self.lower[a] < self.upper[a])]
             low = np.maximum(np.floor(xlp[free] + 1e-9), self.lower[free])
             up = np.minimum(np.ceil(xlp[free] - 1e-9), self.upper[free])
-            t1 = time.perf_counter()
-            _, best, _ = self._mip(
-                cost,
-                gap,
-                min(left(), max(1.0, SUB_MIP_SHARE * left())),
-                fix=free,
-                box=(low, up),
-                target=target,
-                give_up=True,
-            )
-            seconds["rens"] = time.perf_counter() - t1
-            how = "rens"
-            if not reached_(best) and incumbent is not None and left() > 0.01:
-                # RINS: the amounts on which the LP and the last stage's schedule agree fixed
+            subs: list[tuple[str, Any, Any, Any]] = [("rens", free, None, (low, up))]
+            if incumbent is not None:
                 inc = self.array(incumbent)
                 same = free[np.abs(xlp[free] - inc[free]) < 0.5]
+                subs.append(("rins", same, np.round(inc[same]), None))
+            for kind, fix, to, box in subs:
+                if reached(best) or left() <= 0.01:
+                    break
                 t1 = time.perf_counter()
                 _, sol, _ = self._mip(
                     cost,
                     gap,
                     min(left(), max(1.0, SUB_MIP_SHARE * left())),
-                    fix=same,
-                    fix_to=np.round(inc[same]),
+                    fix=fix,
+                    fix_to=to,
+                    box=box,
                     target=target,
                     give_up=True,
                 )
-                seconds["rins"] = time.perf_counter() - t1
-                if sol is not None and (best is None or float(cost @ sol) > float(cost @ best)):
-                    best = sol
-                how = "rins"
-
-        reached = reached_
-        if reached(best):
-            self.steps.append(EngineStep(how, bound, seconds))
-            return StageSolve("optimal", True, bound), best
-        t1 = time.perf_counter()
-        status, sol, dual = self._mip(cost, gap, max(left(), 0.01), target=target)
-        seconds["full"] = time.perf_counter() - t1
-        self.steps.append(EngineStep("full", bound, seconds))
-        if status == "kInfeasible":
-            return StageSolve("infeasible", False, None), None
-        if sol is not None and (best is None or float(cost @ sol) >= float(cost @ best)):
-            best = sol
-        if best is None:
-            return StageSolve("no_solution", False, None), None
-        if reached(best):
-            return StageSolve("optimal", True, bound), best
-        dual_ok = math.isfinite(dual)
-        if status == "kOptimal":
-            return StageSolve("optimal", True, dual if dual_ok else None), best
-        ended = {"kInterrupt": "interrupted", "kNotProven": "not_proven"}.get(status, "time_limit")
-        return StageSolve(ended, True, dual if dual_ok else bound), best
+                seconds[kind] = time.perf_counter() - t1
+                best = self._better(cost, sol, best)
+                how = kind
+        return self._close(
+            cost, gap, left(), best, bound, target, seconds, how, warm=False, options={}
+        )
 
 
 # ---------------------------------------------------------------------------------------------
