@@ -9,11 +9,19 @@ item, it runs in this process and Dask is not even imported.
 Local workers are started by forking this process (Dask's ``multiprocessing-method: fork``), so
 they begin with the modules already imported: a local cluster is ready in about 0.3 s instead of
 the 5–8 s that spawned workers take to start and import PuLP and pandas again (measured on this
-2-core machine). Python warns that forking a process with threads may deadlock the child: the
-only other thread at that moment is Dask's own event loop, which is the thread that forks, and
-the main thread waits holding no lock, so the child starts clean. ``ALLOCATOR_WORKER_START=spawn``
-(or ``forkserver``) chooses another start method. Each worker keeps what a task caches in its
-own module globals (a built model, for instance) for the next task it runs.
+2-core machine). Python warns that forking a process with threads may deadlock the child, and
+it can: Dask forks from a thread of its own while its event loop thread keeps running, and a
+lock that another thread holds at that instant stays held in the child for good. Logging's own
+locks are reset at a fork, the lock inside a buffered file is not, so the danger is a log record
+being written while a worker is forked. In ``allocate`` none is: Dask's records go to its own
+stderr handler, which ``silence_logs`` below limits to errors, and the main thread only waits.
+A program with a handler on the root logger before Dask is first imported (``logging.basicConfig``,
+or pytest, where a worker was seen to hang at its first log record) gets Dask's INFO records
+written through that handler by the event loop thread; it should set
+``ALLOCATOR_WORKER_START=forkserver`` (workers forked from a fresh single-threaded server: about
+6-8 s for the first cluster, then about 1 s) or ``spawn`` (6-8 s every cluster), as the tests do.
+Each worker keeps what a task caches in its own module globals (a built model, for instance) for
+the next task it runs.
 """
 
 from __future__ import annotations

@@ -76,6 +76,25 @@ def test_parallel_sweep_equals_the_serial_one(tmp_path: Path) -> None:
     assert [p.cap for p in parallel.points] == caps
 
 
+def test_cli_sweep_forks_its_workers_by_default(tmp_path: Path) -> None:
+    """The product's default start method, fork, as a user meets it: ``allocate`` in a fresh
+    process. (Clusters started inside the test processes use a forkserver: tests/conftest.py.)"""
+    folder = small_plan(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "ALLOCATOR_WORKER_START"}
+    sweep_args = ["sweep", "--cap", "0.5%..3%", "--step", "0.5%", "--lang", "en"]
+    sweep_args += ["--plan", str(folder)]
+    proc = subprocess.run(
+        [str(BIN / "allocate"), *sweep_args, "--workers", "2", "--out", str(tmp_path / "forked")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "(2 workers" in proc.stdout, proc.stdout
+    r = runner.invoke(app, [*sweep_args, "--workers", "1", "--out", str(tmp_path / "here")])
+    assert r.exit_code == 0, r.output
+    forked = (tmp_path / "forked" / "frontier.csv").read_bytes()
+    assert forked == (tmp_path / "here" / "frontier.csv").read_bytes()
+
+
 @pytest.mark.slow  # the shipped plan solved several times; -m slow
 def test_shipped_plan_sweep_in_parallel_matches_serial() -> None:
     plan = load_plan(DATA)
