@@ -31,6 +31,16 @@ from allocator.plan.schema import Plan
 os.environ.setdefault("ALLOCATOR_WORKER_START", "forkserver")
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Without pytest-xdist (``-p no:xdist``, or not installed), accept and ignore the
+    ``--numprocesses``/``--dist`` in pyproject's addopts, so the tests run in one process."""
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist-absent", "pytest-xdist is not loaded; these are ignored")
+    group.addoption("--numprocesses", default=None, help="ignored without pytest-xdist")
+    group.addoption("--dist", default="no", help="ignored without pytest-xdist")
+
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
 _PLAIN_ROOT = Path(tempfile.mkdtemp(prefix="allocator-plain-"))
