@@ -407,6 +407,29 @@ class EngineStep:
     seconds: dict[str, float]
 
 
+@dataclass
+class _StageStart:
+    """What a stage of the fast engine starts from (:meth:`_RankEngine._start`)."""
+
+    t0: float
+    time_left: float
+    cost: Any
+    status: str
+    bound: float | None
+    target: float | None
+    xlp: Any
+    seconds: dict[str, float]
+
+    def left(self) -> float:
+        return self.time_left - (time.perf_counter() - self.t0)
+
+    def reached(self, x: Any | None) -> bool:
+        """Whether schedule ``x`` is worth the target (then optimal, proven by the bound)."""
+        return (
+            x is not None and self.target is not None and float(self.cost @ x) >= self.target - 1e-9
+        )
+
+
 class _RankEngine:
     """The model as it stands, exported once to HiGHS as a MIP and a continuous copy (one
     column per PuLP variable, in :meth:`prob.variables` order; one row per constraint).
@@ -633,6 +656,14 @@ class _RankEngine:
             target = bound / (1 + gap) if bound > 0 else bound - gap * max(1.0, abs(bound))
         return cost, status, bound, target, self.np.array(lp.getSolution().col_value)
 
+    def _start(self, objective: Any, integral: bool, gap: float, time_left: float) -> _StageStart:
+        """A stage begun: its clock, cost, LP bound and target (see :meth:`_bound`)."""
+        t0 = time.perf_counter()
+        cost, status, bound, target, xlp = self._bound(objective, integral, gap, time_left)
+        return _StageStart(
+            t0, time_left, cost, status, bound, target, xlp, {"lp": time.perf_counter() - t0}
+        )
+
     def _close(
         self,
         cost: Any,
@@ -699,19 +730,13 @@ class _RankEngine:
     ) -> tuple[StageSolve, Any | None]:
         """One stage (see the class doc): how it ended and the schedule (an array)."""
         np = self.np
-        t0 = time.perf_counter()
-
-        def left() -> float:
-            return time_left - (time.perf_counter() - t0)
-
-        cost, lp_status, bound, target, xlp = self._bound(objective, integral, gap, left())
-        seconds: dict[str, float] = {"lp": time.perf_counter() - t0}
-        if lp_status == "kInfeasible":
-            self.steps.append(EngineStep("lp_infeasible", None, seconds))
+        st = self._start(objective, integral, gap, time_left)
+        if st.status == "kInfeasible":
+            self.steps.append(EngineStep("lp_infeasible", None, st.seconds))
             return StageSolve("infeasible", False, None), None
-
-        def reached(x: Any | None) -> bool:
-            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
+        cost, target, xlp, seconds, left, reached = (
+            st.cost, st.target, st.xlp, st.seconds, st.left, st.reached
+        )  # fmt: skip
 
         def fixed_go(around: Any | None) -> tuple[Any, Any]:
             g = np.round(xlp[self.go])
@@ -742,7 +767,7 @@ class _RankEngine:
                 best = self._better(cost, sol, best)
                 how = f"sub_{kind}"
         return self._close(
-            cost, gap, left(), best, bound, target, seconds, how,
+            cost, gap, left(), best, st.bound, target, seconds, how,
             warm=True, options=FULL_MIP_OPTIONS,
         )  # fmt: skip
 
@@ -792,19 +817,13 @@ class _RankEngine:
         incumbent: Mapping[str, float] | None,
     ) -> tuple[StageSolve, Any | None]:
         np = self.np
-        t0 = time.perf_counter()
-
-        def left() -> float:
-            return time_left - (time.perf_counter() - t0)
-
-        cost, lp_status, bound, target, xlp = self._bound(objective, integral, gap, left())
-        seconds: dict[str, float] = {"lp": time.perf_counter() - t0}
-        if lp_status == "kInfeasible":
-            self.steps.append(EngineStep("lp_infeasible", None, seconds))
+        st = self._start(objective, integral, gap, time_left)
+        if st.status == "kInfeasible":
+            self.steps.append(EngineStep("lp_infeasible", None, st.seconds))
             return StageSolve("infeasible", False, None), None
-
-        def reached(x: Any | None) -> bool:
-            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
+        cost, target, xlp, seconds, left, reached = (
+            st.cost, st.target, st.xlp, st.seconds, st.left, st.reached
+        )  # fmt: skip
 
         best: Any = None
         how = "full"
@@ -836,7 +855,7 @@ class _RankEngine:
                 best = self._better(cost, sol, best)
                 how = kind
         return self._close(
-            cost, gap, left(), best, bound, target, seconds, how, warm=False, options={}
+            cost, gap, left(), best, st.bound, target, seconds, how, warm=False, options={}
         )
 
 
