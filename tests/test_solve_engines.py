@@ -185,3 +185,36 @@ def test_the_level_tie_break_is_within_its_gap_of_the_optimum(
     assert tie.best_bound >= found - 1e-6 * abs(found)  # the fast engine's bound is a bound
     assert tie.objective <= solved.best_bound + 1e-6 * abs(found)
     assert tie.objective >= solved.best_bound - LEVEL_GAP * abs(solved.best_bound)  # in the gap
+
+
+@pytest.mark.slow
+def test_a_rank_whose_lp_bound_is_out_of_reach_is_proven_by_highs_root_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 400 synthetic programs the LP copy's bound of ranks 3 and 4 is above their optimum
+    (no schedule reaches it); HiGHS's root bound (the probe) is not, and a small MIP reaches
+    it: the stage is proven there, at the value the plain solve proves by branch and bound."""
+    import allocator.optim.solve as solve_module
+    from synthetic import generate_plan
+
+    seen: list[tuple[object, object]] = []
+    original = solve_module._RankEngine.solve
+
+    def spy(self: object, objective: object, *args: object, **kw: object) -> object:
+        out = original(self, objective, *args, **kw)  # type: ignore[arg-type]
+        seen.append((self.steps[-1], out[0]))  # type: ignore[attr-defined]
+        return out
+
+    monkeypatch.setattr(solve_module._RankEngine, "solve", spy)
+    folder = generate_plan(tmp_path / "plan", 400).folder
+    over = Overrides(profile="early")
+    _, fast = _solve(folder, "fast", over)
+    probed = [(step, solved) for step, solved in seen if step.how == "sub_lp_probed"]
+    assert len(probed) >= 2
+    for step, solved in probed:
+        assert "probe" in step.seconds
+        assert solved.status == "optimal"
+    proven = {s.rank: s for s in fast.stages if s.kind == "rank"}
+    assert all(s.gap == 0 and s.best_bound == s.objective for s in proven.values())
+    _, plain = _solve(folder, "plain", over)
+    _same(fast, plain)
