@@ -194,8 +194,9 @@ def test_a_rank_whose_lp_bound_is_out_of_reach_is_proven_by_highs_root_bound(
     """At 400 synthetic programs the LP copy's bound of ranks 3 and 4 is above their optimum
     (no schedule reaches it); HiGHS's root bound (the probe) is not, and a small MIP reaches
     it: the stage is proven there, at the value the plain solve proves by branch and bound."""
-    import allocator.optim.solve as solve_module
     from synthetic import generate_plan
+
+    import allocator.optim.solve as solve_module
 
     seen: list[tuple[object, object]] = []
     original = solve_module._RankEngine.solve

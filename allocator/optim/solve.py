@@ -825,8 +825,15 @@ class _RankEngine:
             self.goal.probe_at = None
 
     def _full(
-        self, cost: Any, gap: float, budget: float, warm: Any | None, target: float | None,
-        *, give_up: bool = False, options: Mapping[str, Any] = FULL_MIP_OPTIONS,
+        self,
+        cost: Any,
+        gap: float,
+        budget: float,
+        warm: Any | None,
+        target: float | None,
+        *,
+        give_up: bool = False,
+        options: Mapping[str, Any] = FULL_MIP_OPTIONS,
     ) -> tuple[str, Any | None, float]:
         """The whole stage MIP with ``options`` (restored afterwards), from ``warm``."""
         saved = {k: self.h.getOptionValue(k)[1] for k in options}
