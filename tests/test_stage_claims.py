@@ -95,3 +95,18 @@ def test_verifier_checks_every_rank_value(tmp_path: Path) -> None:
     report = verify_run(run, sealed=False)
     assert [(v.rule, v.subject) for v in report.violations] == [("ranks_mismatch", "rank 3")]
     assert "value is '1', plan.json has 0" in report.violations[0].message
+
+
+def test_progress_counts_every_stage_of_the_shipped_plan() -> None:
+    """One progress line per stage, numbered out of the stages that run: the shipped plan's
+    six ranks, its tie-break and its vehicles stage are 1/8 … 8/8 (it said 8/7)."""
+    from conftest import DATA
+
+    from allocator.plan.loading import Overrides
+
+    lines: list[str] = []
+    plan = load_plan(DATA, Overrides())
+    solve_lexicographic(build_model(plan), time_limit=60, gap=0.0, progress=lines.append)
+    stages = [line.split(":")[0] for line in lines]
+    assert stages == [f"stage {i}/8" for i in range(1, 9)]
+    assert lines[-1].endswith("vehicles")

@@ -1123,7 +1123,8 @@ def solve_lexicographic(
     release_holds(m)
     ranks = sorted(m.rank_value)
     groups = [g for g in give_way_order(m.plan) if g in m.floor_groups]
-    run = _Stages(m, time_limit, gap, progress, total=len(ranks) + 1)
+    after = 1 + (tiebreak and m.vehicle_order is not None)  # the tie-break (and vehicles)
+    run = _Stages(m, time_limit, gap, progress, total=len(ranks) + after)
     fast: _RankEngine | None = None
 
     def rank_spec(r: int) -> _Spec:
@@ -1149,7 +1150,7 @@ def solve_lexicographic(
         if value is None and run.stopped and run.overall == "infeasible":
             # no plan meets every floor: let them give way, rank 1's floors last
             _fix_shortfalls(m, False)
-            run = _Stages(m, time_limit, gap, progress, total=len(groups) + len(ranks) + 1)
+            run = _Stages(m, time_limit, gap, progress, total=len(groups) + len(ranks) + after)
             # the floor stages the plain way: by the engine (LP bound, sub-MIPs, warm-started
             # fallback) they took about as long or longer at 1.5-1.7 % on the shipped plan
             # (their LP bound is rarely reached: shortfalls are fractional in the LP)
