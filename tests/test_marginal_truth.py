@@ -7,6 +7,7 @@ Hand-worked plans: GDP 100,000 億円 a year, baseline 0, so 1 % of GDP is 1,000
 from __future__ import annotations
 
 import json
+import math
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -67,3 +68,55 @@ def test_a_rate_with_nothing_to_stop_it_holds_for_the_whole_step(tmp_path: Path)
     assert result.marginal.valid_up_to_oku_yen.tolist() == [1000]
     assert result.marginal.valid_open.tolist() == [True]
     assert result.more_cap is not None and result.more_cap.gains == {1: 100.0}
+
+
+def test_the_range_search_finds_the_last_linear_point_of_any_convex_shortfall() -> None:
+    """``last_linear`` against a scan of every Δ: random shortfalls, each zero up to a
+    breakpoint and convex after it (one to four pieces, one or two ranks failing first),
+    with and without a guess; the answer is the last Δ with no shortfall, always."""
+    import random
+
+    from allocator.optim.analysis import last_linear
+
+    rng = random.Random(20261202)
+    for _ in range(400):
+        top = rng.choice([5, 40, 1000, 64_000])
+        brk = rng.uniform(0, top * 1.2)
+        kinks = sorted(rng.uniform(brk, top * 1.3) for _ in range(rng.randint(0, 3)))
+        slopes = sorted(rng.uniform(1e-4, 5) for _ in range(len(kinks) + 1))
+        other = rng.random() < 0.3  # a second rank falls short first beyond some point
+
+        def short(d: float, brk: float = brk, kinks: list = kinks, slopes: list = slopes) -> float:
+            if d <= brk:
+                return 0.0
+            total, x, i = 0.0, brk, 0
+            for k in [*kinks, math.inf]:
+                end = min(d, k)
+                if end > x:
+                    total += slopes[i] * (end - x)
+                x, i = max(x, k), i + 1
+                if d <= k:
+                    break
+            return total
+
+        calls: list[int] = []
+
+        def excess(
+            d: int, short=short, other=other, brk=brk, calls=calls
+        ) -> tuple[int, float] | None:
+            calls.append(d)
+            s = short(d)
+            if s <= 1e-9:
+                return None
+            return (2 if other and d > brk + 3 else 1, s)
+
+        truth = max(d for d in range(0, top + 1) if short(d) <= 1e-9) if top <= 1000 else None
+        if truth is None:  # a scan of 64,000 points is slow: bisection is the reference
+            lo, hi = 0, top + 1
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if short(mid) <= 1e-9 else (lo, mid)
+            truth = lo
+        guess = rng.choice([None, truth, truth + 1, max(1, truth - 7), rng.randint(1, top)])
+        assert last_linear(excess, top, guess) == truth
+        assert len(calls) <= 2 * math.ceil(math.log2(top + 2)) + 4
