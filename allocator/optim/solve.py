@@ -451,12 +451,13 @@ class _RankEngine:
        every integer schedule the MIP admits;
     2. a schedule reaching the target ``⌊U + 1e-6⌋`` (whole-valued V; HiGHS rounds its own
        bound with the same tolerance) or ``U/(1 + gap)`` is optimal: the incumbent (the last
-       stage's schedule, which meets every hold), else a small MIP with every ``go`` the LP
-       leaves at 0 or 1 fixed there, stopped as soon as it reaches the target or cannot;
+       stage's schedule, which meets every hold), else two small MIPs — every ``go`` the LP
+       leaves at 0 or 1 fixed there; then ``go`` fixed where the LP and the incumbent agree,
+       warm-started — each stopped as soon as it reaches the target or cannot;
     3. a probe (:meth:`_probe`): the whole MIP until HiGHS's first bound at or below U (root
-       LP and first cuts). A lower bound is a lower target, and the small MIP is tried again;
-    4. while U stands: ``go`` fixed only where the LP sets it to 1, then ``go`` fixed where
-       the LP and the incumbent agree (warm-started), each stopped likewise;
+       LP and first cuts). A lower bound is a lower target, and the first small MIP is tried
+       again at it;
+    4. while U stands: ``go`` fixed only where the LP sets it to 1 (a wider small MIP);
     5. otherwise the full MIP, warm-started from the best schedule found, stopped as soon as it
        reaches the target, else run to HiGHS's own proof (or the time limit) as the plain
        solve does.
