@@ -110,3 +110,37 @@ def test_progress_counts_every_stage_of_the_shipped_plan() -> None:
     stages = [line.split(":")[0] for line in lines]
     assert stages == [f"stage {i}/8" for i in range(1, 9)]
     assert lines[-1].endswith("vehicles")
+
+
+def test_the_vehicles_stage_moves_only_who_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vehicles stage chooses who pays on the schedule the tie-break chose: every amount,
+    contract and rounding integer is the same after it (at 2.25 % of GDP, where holding only
+    the tie-break's value let it move 7 億円 between years to spare the fund)."""
+    from conftest import DATA
+
+    from allocator.plan.cap import parse_cap
+    from allocator.plan.loading import Overrides
+
+    seen: dict[str, dict[str, float]] = {}
+    original = solve_module._Stages.run
+
+    def spy(self: object, spec: object, engine: object = None) -> object:
+        if getattr(spec, "name", None) == "vehicles":
+            seen["before"] = dict(self.last_good or {})  # type: ignore[attr-defined]
+        return original(self, spec, engine)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(solve_module._Stages, "run", spy)
+    plan = load_plan(DATA, Overrides(cap=parse_cap("2.25%")))
+    m = build_model(plan)
+    result = solve_lexicographic(m, time_limit=60, gap=0.0)
+    assert result.status == "optimal" and "before" in seen
+    splits = {getattr(v, "name", None) for v in m.vehicle_pay.values()}
+    after = {v.name: float(v.varValue or 0.0) for v in m.prob.variables()}
+    moved = [
+        v.name
+        for v in m.prob.variables()
+        if v.cat == "Integer"
+        and v.name not in splits
+        and round(seen["before"].get(v.name, 0.0)) != round(after[v.name])
+    ]
+    assert moved == []
