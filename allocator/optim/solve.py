@@ -838,7 +838,6 @@ class _RankEngine:
         warm: Any | None,
         target: float | None,
         *,
-        give_up: bool = False,
         options: Mapping[str, Any] = FULL_MIP_OPTIONS,
     ) -> tuple[str, Any | None, float]:
         """The whole stage MIP with ``options`` (restored afterwards), from ``warm``."""
@@ -846,9 +845,7 @@ class _RankEngine:
         for k, v in options.items():
             self.h.setOptionValue(k, v)
         try:
-            return self._mip(
-                cost, gap, max(budget, 0.01), warm=warm, target=target, give_up=give_up
-            )
+            return self._mip(cost, gap, max(budget, 0.01), warm=warm, target=target)
         finally:
             for k, v in saved.items():
                 self.h.setOptionValue(k, v)
@@ -1297,9 +1294,17 @@ def _decisions_fixed(
         *m.finished.values(),
         *(m.rounding if rounding else ()),
     ]
-    saved = [(v, v.lowBound, v.upBound) for v in decisions]
+    with _held_at(decisions, solution):
+        yield
+
+
+@contextlib.contextmanager
+def _held_at(variables: Iterable[Any], solution: Mapping[str, float]) -> Iterator[None]:
+    """Fix each of ``variables`` at its value in ``solution`` (rounded: they are integers), and
+    restore their bounds afterwards."""
+    saved = [(v, v.lowBound, v.upBound) for v in variables]
     try:
-        for v in decisions:
+        for v, _, _ in saved:
             value = float(round(solution.get(v.name, 0.0)))
             v.bounds(value, value)
         yield
@@ -1319,20 +1324,13 @@ def _schedule_fixed(m: ModelHandles, solution: Mapping[str, float] | None) -> It
         yield
         return
     splits = {id(v) for v in m.vehicle_pay.values()}
-    fixed = [
+    held = [
         v
         for v in m.prob.variables()
         if v.cat == pulp.LpInteger and id(v) not in splits and v.lowBound != v.upBound
     ]
-    saved = [(v, v.lowBound, v.upBound) for v in fixed]
-    try:
-        for v in fixed:
-            value = float(round(solution.get(v.name, 0.0)))
-            v.bounds(value, value)
+    with _held_at(held, solution):
         yield
-    finally:
-        for v, lo, up in saved:
-            v.bounds(lo, up)
 
 
 def _fix_shortfalls(m: ModelHandles, hard: bool) -> None:
