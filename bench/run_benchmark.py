@@ -1,7 +1,10 @@
 """Benchmark of the allocator pipeline on synthetic plans, against a direct highspy reference.
 
     .venv/bin/python bench/run_benchmark.py [--sizes 30,300,2000,10000] [--repeats 3]
-        [--time-limit 300] [--gap 0.0] [--json results.json] [--contracts]
+        [--time-limit S] [--gap 0.0] [--json results.json] [--contracts]
+
+``--time-limit``: seconds per run, all stages; by default 300, or 0.15 s a program above 2,000
+programs (1,500 s at 10,000), so that the reference's plain stages finish there.
 
 For each plan size: generate a plan folder (``bench/synthetic.py``, not timed), then time
 ``load_plan`` (split into parsing and ``check_plan``), ``build_model``, ``solve_lexicographic``,
