@@ -841,11 +841,17 @@ class _RankEngine:
         options: Mapping[str, Any] = FULL_MIP_OPTIONS,
     ) -> tuple[str, Any | None, float]:
         """The whole stage MIP with ``options`` (restored afterwards), from ``warm``."""
+        with self._options(options):
+            return self._mip(cost, gap, max(budget, 0.01), warm=warm, target=target)
+
+    @contextlib.contextmanager
+    def _options(self, options: Mapping[str, Any]) -> Iterator[None]:
+        """The MIP's HiGHS ``options`` set, and put back as they were afterwards."""
         saved = {k: self.h.getOptionValue(k)[1] for k in options}
         for k, v in options.items():
             self.h.setOptionValue(k, v)
         try:
-            return self._mip(cost, gap, max(budget, 0.01), warm=warm, target=target)
+            yield
         finally:
             for k, v in saved.items():
                 self.h.setOptionValue(k, v)
@@ -879,14 +885,8 @@ class _RankEngine:
         HiGHS alone spends most of this stage in its root cut loop before it finds its first
         schedule (33.7 s on the benchmark's 300-program plan; docs/performance.md).
         """
-        saved = {k: self.h.getOptionValue(k)[1] for k in TIEBREAK_OPTIONS}
-        for k, v in TIEBREAK_OPTIONS.items():
-            self.h.setOptionValue(k, v)
-        try:
+        with self._options(TIEBREAK_OPTIONS):
             return self._solve_fixed(objective, integral, gap, time_left, incumbent)
-        finally:
-            for k, v in saved.items():
-                self.h.setOptionValue(k, v)
 
     def _solve_fixed(
         self,
