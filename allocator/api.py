@@ -29,6 +29,7 @@ from allocator.optim.analysis import (
     ratio_target,
 )
 from allocator.optim.diagnose import Diagnosis, diagnose, precheck
+from allocator.optim.handles import ModelHandles
 from allocator.optim.model import build_model
 from allocator.optim.result import SolveResult
 from allocator.optim.solve import infeasible_result, solve_lexicographic
@@ -90,6 +91,17 @@ def solve_plan(
     """Build and solve ``plan`` with its own solver settings; with ``marginal``, add the value
     per rank of 100 億円 more cap in each fiscal year (``result.marginal``). ``reference``: the
     approved schedule the ``reference`` tie-break stays close to."""
+    model, result = _build_and_solve(plan, progress, reference)
+    if marginal:
+        result = analyse_plan(model, result, progress)
+    return result
+
+
+def _build_and_solve(
+    plan: Plan,
+    progress: Callable[[str], None] | None,
+    reference: dict[tuple[str, int], int] | None,
+) -> tuple[ModelHandles, SolveResult]:
     t0 = time.perf_counter()
     model = build_model(plan)
     model.reference = reference
@@ -102,23 +114,36 @@ def solve_plan(
         build_seconds=build,
         progress=progress,
     )
-    if marginal and result.has_plan:
+    return model, result
+
+
+def analyse_plan(
+    model: ModelHandles | None,
+    result: SolveResult,
+    progress: Callable[[str], None] | None = None,
+) -> SolveResult:
+    """``result`` (a solve of ``model``) with what more cap would buy: the marginal value per
+    rank of 100 億円 more cap in each fiscal year and the range where it holds
+    (``result.marginal``), the re-solve at 0.1 % of GDP more (``result.more_cap``) and, with a
+    floor ratio, the ratio as a target (``result.ratio_target``). Unchanged without a plan."""
+    if model is None or not result.has_plan:
+        return result
+    plan = model.plan
+    if progress is not None:
+        progress("marginal value of the cap (LPs per rank) and its range")
+    try:
+        values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
+    except RuntimeError:  # an auxiliary LP failed: keep the verified plan, report n/a
+        values = None
+    if progress is not None:
+        progress("what 0.1% of GDP more cap buys (solved again at the higher cap)")
+    raised = more_cap(model, result, time_limit=plan.solver.time_limit_seconds)
+    target = None
+    if plan.cap.floor_ratio is not None:
         if progress is not None:
-            progress("marginal value of the cap (LPs per rank) and its range")
-        try:
-            values = marginal_values(model, result, time_limit=plan.solver.time_limit_seconds)
-        except RuntimeError:  # an auxiliary LP failed: keep the verified plan, report n/a
-            values = None
-        if progress is not None:
-            progress("what 0.1% of GDP more cap buys (solved again at the higher cap)")
-        raised = more_cap(model, result, time_limit=plan.solver.time_limit_seconds)
-        target = None
-        if plan.cap.floor_ratio is not None:
-            if progress is not None:
-                progress("the ratio as a target: what the programs and ceilings cannot absorb")
-            target = ratio_target(plan, result, time_limit=plan.solver.time_limit_seconds)
-        result = dataclasses.replace(result, marginal=values, more_cap=raised, ratio_target=target)
-    return result
+            progress("the ratio as a target: what the programs and ceilings cannot absorb")
+        target = ratio_target(plan, result, time_limit=plan.solver.time_limit_seconds)
+    return dataclasses.replace(result, marginal=values, more_cap=raised, ratio_target=target)
 
 
 def allocate(
@@ -159,39 +184,58 @@ def allocate(
     else:
         check_output_path(reports, option="--reports", inside=True)
 
-    result, diagnosis = _solve_or_explain(plan, times, progress, approved)
+    model, result, diagnosis = _solve_or_explain(plan, times, progress, approved)
     explanation = diagnosis.lines(plan, "en") if diagnosis else []
     explanation_ja = diagnosis.lines(plan, "ja") if diagnosis else []
     if result.status == "no_solution":
         return Outcome(plan, result, None, None, times, explanation, explanation_ja)
 
-    if progress is not None:
-        progress("writing, verifying and reporting")
     target = (
         out if out is not None else default_run_dir(plan, reports, tag=_run_tag(plan, overrides))
     )
     t1 = time.perf_counter()
+    options = _run_options(plan, overrides, lang, reference)
     verification: VerifyReport | None = None
     with staged_folder(target, force=force, numbered=out is None, protect=protect) as staging:
         folder = staging.path
-        record = write_run_files(
-            folder, plan, result, options=_run_options(plan, overrides, lang, reference),
-            times=times, reference=approved,
-            explanation=explanation, explanation_ja=explanation_ja, lang=lang,
-        )  # fmt: skip
-        if result.has_plan:
-            t2 = time.perf_counter()
-            verification = verify_run(folder, sealed=False)
-            times["verify"] = time.perf_counter() - t2
-            record = record.verified(verification.to_record(), times)
-            record.write(folder)
-        from allocator.report import write_reports
+        from allocator.report import start_charts, write_reports
 
-        written = write_reports(folder, lang, worker=report_worker)
+        try:
+            sent, inputs = None, None
+            if report_worker is not None and result.has_plan:
+                # the charts show the schedule, not the analysis: write the tables now and
+                # let the worker draw while this process runs the analysis
+                inputs = write_run_files(
+                    folder, plan, result, options=options, times=times, reference=approved,
+                    explanation=explanation, explanation_ja=explanation_ja, lang=lang,
+                ).inputs  # fmt: skip
+                sent = start_charts(folder, lang, report_worker)
+            if model is not None:  # solved (not refused by the pre-checks)
+                t2 = time.perf_counter()
+                result = analyse_plan(model, result, progress)
+                times["marginal"] = time.perf_counter() - t2
+            if progress is not None:
+                progress("writing, verifying and reporting")
+            record = write_run_files(
+                folder, plan, result, options=options, times=times, reference=approved,
+                explanation=explanation, explanation_ja=explanation_ja, lang=lang, inputs=inputs,
+            )  # fmt: skip
+            if result.has_plan:
+                t2 = time.perf_counter()
+                verification = verify_run(folder, sealed=False)
+                times["verify"] = time.perf_counter() - t2
+                record = record.verified(verification.to_record(), times)
+                record.write(folder)
+            written = write_reports(folder, lang, worker=report_worker, sent=sent)
+        except BaseException:
+            if report_worker is not None:  # it must not write into a folder being removed
+                report_worker.close(kill=True)
+            raise
         seal_run(
             folder, record, reports=[p.relative_to(folder).as_posix() for p in written], key=key
         )
-    times["write"] = time.perf_counter() - t1 - times.get("verify", 0.0)
+    analysis = times.get("verify", 0.0) + times.get("marginal", 0.0)
+    times["write"] = time.perf_counter() - t1 - analysis
     return Outcome(
         plan, result, staging.final, verification, times, explanation, explanation_ja,
         tuple(staging.cleaned),
@@ -260,18 +304,16 @@ def _solve_or_explain(
     times: dict[str, float],
     progress: Callable[[str], None] | None,
     reference: dict[tuple[str, int], int] | None = None,
-) -> tuple[SolveResult, Diagnosis | None]:
-    """The strict-priority solve with the marginal values; for an infeasible plan, the
+) -> tuple[ModelHandles | None, SolveResult, Diagnosis | None]:
+    """The strict-priority solve (the model, for the analysis); for an infeasible plan, the
     diagnosis of which rules conflict (cheap pre-checks first, then the priority-respecting
     relaxation and elastic re-solves)."""
     found = precheck(plan)
     if found:
-        return infeasible_result(plan), Diagnosis(precheck=tuple(found))
-    t = time.perf_counter()
-    result = solve_plan(plan, marginal=True, progress=progress, reference=reference)
+        return None, infeasible_result(plan), Diagnosis(precheck=tuple(found))
+    model, result = _build_and_solve(plan, progress, reference)
     times["build"] = result.build_seconds
     times["solve"] = result.solve_seconds
-    times["marginal"] = time.perf_counter() - t - result.build_seconds - result.solve_seconds
     diagnosis: Diagnosis | None = None
     if result.status == "infeasible":
         if progress is not None:
@@ -279,7 +321,7 @@ def _solve_or_explain(
         t = time.perf_counter()
         diagnosis = diagnose(plan, time_limit=plan.solver.time_limit_seconds)
         times["explain"] = time.perf_counter() - t
-    return result, diagnosis
+    return model, result, diagnosis
 
 
 def _run_tag(plan: Plan, overrides: Overrides) -> str:

@@ -22,6 +22,7 @@ To add a sheet to the workbook: write a ``<name>_sheet(ws, data, lang)`` functio
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,22 +36,28 @@ from allocator.constants import (
     REPORT_MD,
     WORKBOOK,
 )
-from allocator.report.data import read_run
+from allocator.report.data import RunData, read_run
 from allocator.report.markdown import report_markdown
 from allocator.run.folder import write_text_atomic
 
 if TYPE_CHECKING:
-    from allocator.report.worker import ReportWorker
+    from allocator.report.worker import Job, ReportWorker
 
 
 def write_reports(
-    run_dir: Path, lang: str = "ja", *, worker: ReportWorker | None = None
+    run_dir: Path,
+    lang: str = "ja",
+    *,
+    worker: ReportWorker | None = None,
+    sent: list[Job] | None = None,
 ) -> list[Path]:
     """Write ``report.md`` and, when the run has a schedule, ``report.xlsx`` and the charts.
 
     Reads only the files of ``run_dir``. Returns the paths written. With a ``worker``
     (:class:`allocator.report.worker.ReportWorker`) the charts are drawn there while this
     process writes the workbook and report.md; the function returns when all are written.
+    ``sent``: the charts :func:`start_charts` already gave ``worker``; any whose data is not
+    what the folder holds now is drawn again here.
 
     Raises
     ------
@@ -67,11 +74,52 @@ def write_reports(
     if not data.has_plan:
         write_text_atomic(report, report_markdown(data, lang))
         return [report]
+    jobs = chart_jobs(data, lang)
+    try:
+        if sent is not None:
+            in_worker = worker is not None
+        else:
+            in_worker = worker is not None and worker.submit(jobs)
+        from allocator.report.xlsx import write_workbook
+
+        write_workbook(data, run_dir / WORKBOOK, lang)
+        write_text_atomic(report, report_markdown(data, lang))
+        drawn = in_worker and worker is not None and worker.wait()
+        if not drawn or (sent is not None and _text(sent) != _text(jobs)):
+            from allocator.report.chart_drawing import DRAW
+
+            for kind, spec, path in jobs:
+                DRAW[kind](spec, Path(path))
+            for _kind, _spec, path in sent or ():  # a chart sent early that is no longer one
+                if path not in {p for _k, _s, p in jobs}:
+                    Path(path).unlink(missing_ok=True)
+    except BaseException:
+        if worker is not None:  # it must not write into a folder the caller is removing
+            worker.close(kill=True)
+        raise
+    return [run_dir / WORKBOOK, *(Path(path) for _kind, _spec, path in jobs), report]
+
+
+def start_charts(run_dir: Path, lang: str, worker: ReportWorker) -> list[Job] | None:
+    """Give ``worker`` the charts of the run folder as it is now, to draw while the caller
+    goes on (the charts show the schedule, not the analysis written after it); the charts
+    sent, for :func:`write_reports`, or ``None`` when the worker cannot take them or the
+    folder has no schedule."""
+    data = read_run(Path(run_dir))
+    if not data.has_plan:
+        return None
+    jobs = chart_jobs(data, lang)
+    return jobs if worker.submit(jobs) else None
+
+
+def chart_jobs(data: RunData, lang: str) -> list[Job]:
+    """The run's charts as (kind, spec, path) for :mod:`allocator.report.chart_drawing`;
+    creates ``charts/``."""
     from allocator.report.charts import area_chart_spec, rank_chart_spec
 
-    charts = run_dir / CHARTS_DIR
+    charts = data.folder / CHARTS_DIR
     charts.mkdir(exist_ok=True)
-    jobs = [
+    jobs: list[Job] = [
         ("area", area_chart_spec(data, lang), str(charts / AREA_CHART)),
         ("rank", rank_chart_spec(data, lang), str(charts / RANK_CHART)),
     ]
@@ -85,19 +133,9 @@ def write_reports(
         from allocator.report.annual import indicator_chart_spec
 
         jobs.append(("indicators", indicator_chart_spec(data, lang), str(charts / INDICATOR_CHART)))
-    try:
-        in_worker = worker is not None and worker.submit(jobs)
-        from allocator.report.xlsx import write_workbook
+    return jobs
 
-        write_workbook(data, run_dir / WORKBOOK, lang)
-        write_text_atomic(report, report_markdown(data, lang))
-        if not (in_worker and worker is not None and worker.wait()):
-            from allocator.report.chart_drawing import DRAW
 
-            for kind, spec, path in jobs:
-                DRAW[kind](spec, Path(path))
-    except BaseException:
-        if worker is not None:  # it must not write into a folder the caller is removing
-            worker.close(kill=True)
-        raise
-    return [run_dir / WORKBOOK, *(Path(path) for _kind, _spec, path in jobs), report]
+def _text(jobs: list[Job]) -> str:
+    """The jobs as the worker receives them (JSON; NaN equal to NaN)."""
+    return json.dumps(jobs, ensure_ascii=False, sort_keys=True)

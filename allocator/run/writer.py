@@ -77,11 +77,14 @@ def write_run_files(
     explanation_ja: list[str] | None = None,
     lang: str = "en",
     reference: dict[tuple[str, int], int] | None = None,
+    inputs: dict[str, str] | None = None,
 ) -> RunRecord:
     """Write ``inputs/``, the tables (when there is a plan), ``explanation.txt`` (when there
     is an explanation; in ``lang`` when given in it) and ``plan.json`` into ``folder``; return
-    the record written."""
-    inputs = copy_inputs(plan, folder)
+    the record written. ``inputs``: the digests of ``inputs/`` when an earlier call wrote it
+    (the tables and ``plan.json`` are written again)."""
+    if inputs is None:
+        inputs = copy_inputs(plan, folder)
     record = RunRecord.build(
         plan, result, options, times, inputs, explanation, explanation_ja, reference
     )
