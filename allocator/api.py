@@ -158,9 +158,13 @@ def allocate(
     report_worker: ReportWorker | None = None,
     reference: Path | None = None,
 ) -> Outcome:
-    """Load, solve, write the run folder (when there is a plan to write) and verify it; add
-    the reports people read (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``, the
-    charts drawn by ``report_worker`` when one is given (see :mod:`allocator.report.worker`).
+    """Load, solve, analyse (what more cap buys: :func:`analyse_plan`), write the run folder
+    (when there is a plan to write) and verify it; add the reports people read
+    (``report.md``, ``report.xlsx``, ``charts/``) in ``lang``. With a ``report_worker`` (see
+    :mod:`allocator.report.worker`) the tables are written once before the analysis too, so
+    that the worker draws the charts (which show the schedule, not the analysis) while this
+    process analyses, writes and verifies; a chart whose data differs in the final folder is
+    drawn again (:func:`allocator.report.write_reports`).
     ``reference``: an approved run folder the tie-break stays as close to as the priority
     allows (fewest 億円 moved; ``--reference``).
 
