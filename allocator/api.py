@@ -225,11 +225,7 @@ def allocate(
                 explanation=explanation, explanation_ja=explanation_ja, lang=lang, inputs=inputs,
             )  # fmt: skip
             if result.has_plan:
-                t2 = time.perf_counter()
-                verification = verify_run(folder, sealed=False)
-                times["verify"] = time.perf_counter() - t2
-                record = record.verified(verification.to_record(), times)
-                record.write(folder)
+                record, verification = verify_into_record(folder, record, times)
             written = write_reports(folder, lang, worker=report_worker, sent=sent)
         except BaseException:
             if report_worker is not None:  # it must not write into a folder being removed
@@ -301,6 +297,18 @@ def persistence(
         reference=approved,
     )
     return result, "closest to the approved run (fewest 億円 moved; profile reference)"
+
+
+def verify_into_record(
+    folder: Path, record: RunRecord, times: dict[str, float]
+) -> tuple[RunRecord, VerifyReport]:
+    """Verify the unsealed run folder, add the verification (and its time) to ``plan.json``."""
+    t = time.perf_counter()
+    verification = verify_run(folder, sealed=False)
+    times["verify"] = time.perf_counter() - t
+    record = record.verified(verification.to_record(), times)
+    record.write(folder)
+    return record, verification
 
 
 def _solve_or_explain(

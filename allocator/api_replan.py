@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
-from allocator.api import check_lang, persistence
+from allocator.api import check_lang, persistence, verify_into_record
 from allocator.constants import INPUTS_DIR, NO_PLAN_STATUSES, PLAN_JSON, VARIANCE_CSV
 from allocator.errors import UsageError
 from allocator.formatting import fy
@@ -46,7 +46,7 @@ from allocator.run.record import (
 from allocator.run.signing import signing_key
 from allocator.run.tables import schedule_cells
 from allocator.run.variance import Give, cell_reasons, moved_oku_yen, variance_table, what_gives
-from allocator.run.verify import VerifyReport, verify_run
+from allocator.run.verify import VerifyReport
 from allocator.run.verify.actual_rules import APPROVED_PLAN_JSON
 from allocator.run.writer import plan_folders, write_run_files
 
@@ -248,11 +248,7 @@ def replan(
         if variance is not None:
             write_csv(variance, folder / VARIANCE_CSV)
         if result.has_plan:
-            t4 = time.perf_counter()
-            verification = verify_run(folder, sealed=False)
-            times["verify"] = time.perf_counter() - t4
-            record = record.verified(verification.to_record(), times)
-            record.write(folder)
+            record, verification = verify_into_record(folder, record, times)
         from allocator.report import write_reports
 
         written = write_reports(folder, lang, worker=report_worker)

@@ -67,6 +67,13 @@ def _worker(monkeypatch: pytest.MonkeyPatch) -> ReportWorker:
     return worker
 
 
+def _allocated(tmp_path: Path, lang: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped plan allocated with the charts drawn in this process."""
+    monkeypatch.setenv(ENV_SWITCH, "0")
+    allocate(DATA, Overrides(), out=tmp_path / "run", lang=lang)
+    return tmp_path / "run"
+
+
 def test_the_worker_drawing_during_the_analysis_writes_the_same_run_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,9 +106,7 @@ def test_the_worker_drawing_during_the_analysis_writes_the_same_run_folder(
 def test_a_chart_sent_early_whose_data_changed_is_drawn_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(ENV_SWITCH, "0")
-    run = tmp_path / "run"
-    allocate(DATA, Overrides(), out=run, lang="ja")
+    run = _allocated(tmp_path, "ja", monkeypatch)
     expected = {p.name: p.read_bytes() for p in (run / "charts").glob("*.png")}
     for png in (run / "charts").glob("*.png"):
         png.unlink()
@@ -124,9 +129,7 @@ def test_charts_sent_early_that_match_are_not_drawn_twice(
 ) -> None:
     import allocator.report.chart_drawing as drawing
 
-    monkeypatch.setenv(ENV_SWITCH, "0")
-    run = tmp_path / "run"
-    allocate(DATA, Overrides(), out=run, lang="en")
+    run = _allocated(tmp_path, "en", monkeypatch)
     jobs = chart_jobs(read_run(run), "en")
     here: list[str] = []
     for kind, draw in list(drawing.DRAW.items()):

@@ -681,14 +681,16 @@ def test_read_only_or_full_disk(
     assert "left:\n" in proc.stderr, "nothing is left on the small disk"
 
 
-def _ctrl_c_at(hook: str, ws: Path) -> subprocess.CompletedProcess[str]:
+def _ctrl_c_at(
+    hook: str, ws: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the entry point with a real SIGINT sent to itself at the moment ``hook`` names."""
     code = (
         "import os, signal, sys, time\n"
         + hook
         + '\nsys.argv = ["allocate", "--plan", "plan", "--reports", "reports"]\n'
     )
-    return run_script(code, ws)
+    return run_script(code, ws, env)
 
 
 CTRL_C_DURING_IMPORT = """
@@ -732,6 +734,15 @@ def with_ctrl_c(outcome, *args):
 render.render_outcome = with_ctrl_c
 """
 
+CTRL_C_WHILE_ANALYSING = """
+import allocator.api as api
+real = api.analyse_plan
+def with_ctrl_c(*args, **kw):
+    os.kill(os.getpid(), signal.SIGINT); time.sleep(0.5)
+    return real(*args, **kw)
+api.analyse_plan = with_ctrl_c
+"""
+
 CTRL_C_WHILE_REPORTING = """
 import allocator.report as report
 real = report.write_reports
@@ -742,27 +753,37 @@ report.write_reports = with_ctrl_c
 """
 
 
+NO_WORKER = {"ALLOCATOR_REPORT_WORKER": "0"}
+"""The charts drawn in the main process (matplotlib is imported there)."""
+WORKER = {"ALLOCATOR_REPORT_WORKER": "1"}
+"""The chart worker on whatever the load: it is drawing while the analysis runs."""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("hook", "placed"),
+    ("hook", "placed", "env"),
     [
-        (CTRL_C_DURING_IMPORT.replace("TARGET", "typer"), False),
-        (CTRL_C_DURING_IMPORT.replace("TARGET", "highspy"), False),
-        (CTRL_C_DURING_IMPORT.replace("TARGET", "pandas"), False),
-        (CTRL_C_DURING_IMPORT.replace("TARGET", "pulp"), False),
-        (CTRL_C_DURING_IMPORT.replace("TARGET", "matplotlib"), False),
-        (CTRL_C_INSIDE_C_EXTENSION.replace("TARGET", "typer"), False),
-        (CTRL_C_INSIDE_C_EXTENSION.replace("TARGET", "highspy._core"), False),
-        (CTRL_C_WHILE_REPORTING, False),
-        (CTRL_C_WHILE_PLACING, True),
-        (CTRL_C_WHILE_PRINTING, True),
+        (CTRL_C_DURING_IMPORT.replace("TARGET", "typer"), False, None),
+        (CTRL_C_DURING_IMPORT.replace("TARGET", "highspy"), False, None),
+        (CTRL_C_DURING_IMPORT.replace("TARGET", "pandas"), False, None),
+        (CTRL_C_DURING_IMPORT.replace("TARGET", "pulp"), False, None),
+        (CTRL_C_DURING_IMPORT.replace("TARGET", "matplotlib"), False, NO_WORKER),
+        (CTRL_C_INSIDE_C_EXTENSION.replace("TARGET", "typer"), False, None),
+        (CTRL_C_INSIDE_C_EXTENSION.replace("TARGET", "highspy._core"), False, None),
+        (CTRL_C_WHILE_ANALYSING, False, WORKER),
+        (CTRL_C_WHILE_REPORTING, False, None),
+        (CTRL_C_WHILE_PLACING, True, None),
+        (CTRL_C_WHILE_PRINTING, True, None),
     ],
     ids=["import-typer", "import-highspy", "import-pandas", "import-pulp", "import-matplotlib",
-         "c-extension-at-start-up", "c-extension-in-solve", "writing-reports", "placing-folder", "printing"],
+         "c-extension-at-start-up", "c-extension-in-solve", "analysing-while-charts-drawn",
+         "writing-reports", "placing-folder", "printing"],
 )  # fmt: skip
-def test_ctrl_c_at_any_moment_says_what_is_true(ws: Path, hook: str, placed: bool) -> None:
+def test_ctrl_c_at_any_moment_says_what_is_true(
+    ws: Path, hook: str, placed: bool, env: dict[str, str] | None
+) -> None:
     before = tree(ws)
-    proc = _ctrl_c_at(hook, ws)
+    proc = _ctrl_c_at(hook, ws, env)
     reports = ws / "reports"
     folders = sorted(reports.iterdir()) if reports.exists() else []
     if placed:
