@@ -62,6 +62,21 @@ def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     return wall, cpu, proc.returncode
 
 
+def not_compiled(py: str) -> list[str]:
+    """Which of the packages ``allocate`` imports have no current bytecode in ``py``'s
+    environment (figures measured so include compiling them at every start)."""
+    code = (
+        "import importlib.util, os, sys\n"
+        "for name in ('allocator.api', 'pandas', 'matplotlib', 'pulp', 'pydantic'):\n"
+        "    spec = importlib.util.find_spec(name)\n"
+        "    if spec and spec.origin and not os.path.exists(\n"
+        "            importlib.util.cache_from_source(spec.origin)):\n"
+        "        print(name.split('.')[0])\n"
+    )
+    found = subprocess.run([py, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    return found.stdout.split()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=5, help="runs per command (median reported)")
@@ -82,6 +97,13 @@ def main() -> int:
 
     py = _bin("python")
     allocate = _bin("allocate")
+    missing = not_compiled(py)
+    if missing:
+        print(
+            f"note: {', '.join(missing)} not byte-compiled and Python may not cache it here "
+            "(PYTHONDONTWRITEBYTECODE): every run compiles it again; scripts/setup.sh compiles it",
+            file=sys.stderr,
+        )
     tmp = tempfile.TemporaryDirectory(prefix="allocate-bench-")
     out = args.out or Path(tmp.name) / "run"
     run = [allocate, "--cap", args.cap, "--out", str(out), "--force"]
