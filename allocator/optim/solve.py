@@ -439,10 +439,13 @@ class _StageStart:
         return self.time_left - (time.perf_counter() - self.t0)
 
     def reached(self, x: Any | None) -> bool:
-        """Whether schedule ``x`` is worth the target (then optimal, proven by the bound)."""
-        return (
-            x is not None and self.target is not None and float(self.cost @ x) >= self.target - 1e-9
-        )
+        return _reaches(self.cost, self.target, x)
+
+
+def _reaches(cost: Any, target: float | None, x: Any | None) -> bool:
+    """Whether schedule ``x`` is worth ``target`` under ``cost`` (then optimal, proven by the
+    bound the target was derived from)."""
+    return x is not None and target is not None and float(cost @ x) >= target - 1e-9
 
 
 class _RankEngine:
@@ -679,13 +682,18 @@ class _RankEngine:
             return float(math.floor(bound + max(1e-6, 1e-10 * abs(bound))))
         return bound / (1 + gap) if bound > 0 else bound - gap * max(1.0, abs(bound))
 
-    def _start(self, objective: Any, integral: bool, gap: float, time_left: float) -> _StageStart:
-        """A stage begun: its clock, cost, LP bound and target (see :meth:`_bound`)."""
+    def _start(
+        self, objective: Any, integral: bool, gap: float, time_left: float
+    ) -> _StageStart | None:
+        """A stage begun: its clock, cost, LP bound and target (see :meth:`_bound`); None
+        (recorded as a step) when the LP copy is infeasible."""
         t0 = time.perf_counter()
         cost, status, bound, target, xlp = self._bound(objective, integral, gap, time_left)
-        return _StageStart(
-            t0, time_left, cost, status, bound, target, xlp, {"lp": time.perf_counter() - t0}
-        )
+        seconds = {"lp": time.perf_counter() - t0}
+        if status == "kInfeasible":
+            self.steps.append(EngineStep("lp_infeasible", None, seconds))
+            return None
+        return _StageStart(t0, time_left, cost, status, bound, target, xlp, seconds)
 
     def _close(
         self,
@@ -704,11 +712,7 @@ class _RankEngine:
         """End a stage: ``best`` if it reaches the target (proven by the LP bound), else the
         whole stage MIP (with ``options``, from ``best`` when ``warm``), stopped at the target
         or run to HiGHS's own proof or the time limit."""
-
-        def reached(x: Any | None) -> bool:
-            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
-
-        if reached(best):
+        if _reaches(cost, target, best):
             self.steps.append(EngineStep(how, bound, seconds))
             return StageSolve("optimal", True, bound), best
         t1 = time.perf_counter()
@@ -723,7 +727,7 @@ class _RankEngine:
             best = sol
         if best is None:
             return StageSolve("no_solution", False, None), None
-        if reached(best):
+        if _reaches(cost, target, best):
             return StageSolve("optimal", True, bound), best
         dual_ok = math.isfinite(dual)
         if status == "kOptimal":
@@ -747,14 +751,13 @@ class _RankEngine:
         """One stage (see the class doc): how it ended and the schedule (an array)."""
         np = self.np
         st = self._start(objective, integral, gap, time_left)
-        if st.status == "kInfeasible":
-            self.steps.append(EngineStep("lp_infeasible", None, st.seconds))
+        if st is None:  # the LP copy is infeasible, so is the stage
             return StageSolve("infeasible", False, None), None
         cost, xlp, seconds, left = st.cost, st.xlp, st.seconds, st.left
         bound, target = st.bound, st.target
 
-        def reached(x: Any | None) -> bool:
-            return x is not None and target is not None and float(cost @ x) >= target - 1e-9
+        def reached(x: Any | None) -> bool:  # the target may be lowered by the probe below
+            return _reaches(cost, target, x)
 
         def fixed_go(kind: str, around: Any | None) -> tuple[Any, Any]:
             g = np.round(xlp[self.go])
@@ -898,8 +901,7 @@ class _RankEngine:
     ) -> tuple[StageSolve, Any | None]:
         np = self.np
         st = self._start(objective, integral, gap, time_left)
-        if st.status == "kInfeasible":
-            self.steps.append(EngineStep("lp_infeasible", None, st.seconds))
+        if st is None:  # the LP copy is infeasible, so is the stage
             return StageSolve("infeasible", False, None), None
         cost, target, xlp, seconds, left, reached = (
             st.cost, st.target, st.xlp, st.seconds, st.left, st.reached

@@ -90,8 +90,9 @@ def write_reports(
 
             for kind, spec, path in jobs:
                 DRAW[kind](spec, Path(path))
+            now = {path for _kind, _spec, path in jobs}
             for _kind, _spec, path in sent or ():  # a chart sent early that is no longer one
-                if path not in {p for _k, _s, p in jobs}:
+                if path not in now:
                     Path(path).unlink(missing_ok=True)
     except BaseException:
         if worker is not None:  # it must not write into a folder the caller is removing
